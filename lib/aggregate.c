@@ -1,0 +1,422 @@
+/*
+ * aggregate.c - skill_metrics and session_skill: the incremental update at
+ * every end, the full recompute, persisted percentiles and the check that
+ * the two agree.
+ *
+ * Counters, sums, min/max and the JSON count maps are updated at every end
+ * (O(1) each).  Order statistics are not: p50/p95/p99 are computed when a
+ * query asks, through the (skill_name, completed, duration_seconds) index,
+ * and persisted only by recompute, end-session and import.
+ *
+ * The count maps are JSON objects whose keys are arbitrary strings.  They
+ * are changed with json_patch(map, json_object(key, n)), never with a JSON
+ * path built from the key, so keys with dots, quotes or backslashes stay
+ * verbatim (the reference design's '$.' || key nested them).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "skm-int.h"
+
+static int
+step_done(struct skm_db *db, sqlite3_stmt *st, const char *what)
+{
+	int src = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (src != SQLITE_DONE && src != SQLITE_ROW)
+		return store_sqlfail(db, src, what);
+	return SKM_OK;
+}
+
+/*
+ * agg_add - count the ended invocation id into its skill's aggregates and
+ * its session's row.  Runs inside the caller's write transaction.
+ */
+int
+agg_add(struct skm_db *db, const char *id)
+{
+	static const char get[] =
+	    "SELECT skill_name, completed, duration_seconds, workflow_path, "
+	    "error_type, follow_up_actions, invoked_at, session_id "
+	    "FROM skill_invocation WHERE id = ?";
+	static const char upsert[] =
+	    "INSERT INTO skill_metrics (skill_name, total_invocations, "
+	    "completed_invocations, abandoned_invocations, "
+	    "total_duration_seconds, min_duration_seconds, "
+	    "max_duration_seconds, first_invoked, last_invoked, "
+	    "last_aggregated_at) "
+	    "VALUES (?1, 1, ?2, 1 - ?2, coalesce(?3, 0), ?3, ?3, ?4, ?4, "
+	    "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) "
+	    "ON CONFLICT (skill_name) DO UPDATE SET "
+	    "total_invocations = total_invocations + 1, "
+	    "completed_invocations = completed_invocations + "
+	    "  excluded.completed_invocations, "
+	    "abandoned_invocations = abandoned_invocations + "
+	    "  excluded.abandoned_invocations, "
+	    "total_duration_seconds = total_duration_seconds + "
+	    "  excluded.total_duration_seconds, "
+	    "min_duration_seconds = coalesce(min(min_duration_seconds, "
+	    "  excluded.min_duration_seconds), min_duration_seconds, "
+	    "  excluded.min_duration_seconds), "
+	    "max_duration_seconds = coalesce(max(max_duration_seconds, "
+	    "  excluded.max_duration_seconds), max_duration_seconds, "
+	    "  excluded.max_duration_seconds), "
+	    "first_invoked = coalesce(min(first_invoked, "
+	    "  excluded.first_invoked), excluded.first_invoked), "
+	    "last_invoked = coalesce(max(last_invoked, excluded.last_invoked), "
+	    "  excluded.last_invoked), "
+	    "last_aggregated_at = excluded.last_aggregated_at";
+	static const char maps[] =
+	    "UPDATE skill_metrics SET "
+	    "workflow_paths = CASE WHEN ?2 IS NULL THEN workflow_paths ELSE "
+	    "  json_patch(workflow_paths, json_object(?2, 1 + coalesce(("
+	    "  SELECT value FROM json_each(skill_metrics.workflow_paths) "
+	    "  WHERE key = ?2), 0))) END, "
+	    "common_errors = CASE WHEN ?3 IS NULL THEN common_errors ELSE "
+	    "  json_patch(common_errors, json_object(?3, 1 + coalesce(("
+	    "  SELECT value FROM json_each(skill_metrics.common_errors) "
+	    "  WHERE key = ?3), 0))) END, "
+	    "follow_up_actions = CASE WHEN json_array_length(?4) = 0 "
+	    "  THEN follow_up_actions ELSE json_patch(follow_up_actions, ("
+	    "  SELECT json_group_object(a, n + coalesce((SELECT value FROM "
+	    "  json_each(skill_metrics.follow_up_actions) WHERE key = a), 0)) "
+	    "  FROM (SELECT CAST(value AS TEXT) AS a, count(*) AS n "
+	    "  FROM json_each(?4) GROUP BY 1))) END "
+	    "WHERE skill_name = ?1";
+	static const char session[] =
+	    "INSERT INTO session_skill (session_id, skill_name, "
+	    "invocation_count, first_invoked, last_invoked, "
+	    "total_duration_seconds) VALUES (?1, ?2, 1, ?3, ?3, "
+	    "coalesce(?4, 0)) "
+	    "ON CONFLICT (session_id, skill_name) DO UPDATE SET "
+	    "invocation_count = invocation_count + 1, "
+	    "first_invoked = min(first_invoked, excluded.first_invoked), "
+	    "last_invoked = max(last_invoked, excluded.last_invoked), "
+	    "total_duration_seconds = total_duration_seconds + "
+	    "  excluded.total_duration_seconds";
+	sqlite3_stmt *row, *st;
+	int rc, src, completed;
+
+	if ((rc = store_prepare(db, get, &row)) != SKM_OK)
+		return rc;
+	sqlite3_bind_text(row, 1, id, -1, SQLITE_STATIC);
+	if ((src = sqlite3_step(row)) != SQLITE_ROW) {
+		sqlite3_reset(row);
+		return src == SQLITE_DONE ? store_fail(db, SKM_NOTFOUND,
+		    "no such invocation: %s", id) : store_sqlfail(db, src,
+		    "aggregate");
+	}
+	completed = sqlite3_column_int(row, 1);
+
+	if ((rc = store_prepare(db, upsert, &st)) != SKM_OK)
+		goto out;
+	sqlite3_bind_value(st, 1, sqlite3_column_value(row, 0));
+	sqlite3_bind_int(st, 2, completed);
+	if (completed)
+		sqlite3_bind_value(st, 3, sqlite3_column_value(row, 2));
+	sqlite3_bind_value(st, 4, sqlite3_column_value(row, 6));
+	if ((rc = step_done(db, st, "aggregate")) != SKM_OK)
+		goto out;
+
+	if ((rc = store_prepare(db, maps, &st)) != SKM_OK)
+		goto out;
+	sqlite3_bind_value(st, 1, sqlite3_column_value(row, 0));
+	sqlite3_bind_value(st, 2, sqlite3_column_value(row, 3));
+	sqlite3_bind_value(st, 3, sqlite3_column_value(row, 4));
+	sqlite3_bind_value(st, 4, sqlite3_column_value(row, 5));
+	if ((rc = step_done(db, st, "aggregate maps")) != SKM_OK)
+		goto out;
+
+	if (sqlite3_column_type(row, 7) != SQLITE_NULL) {
+		if ((rc = store_prepare(db, session, &st)) != SKM_OK)
+			goto out;
+		sqlite3_bind_value(st, 1, sqlite3_column_value(row, 7));
+		sqlite3_bind_value(st, 2, sqlite3_column_value(row, 0));
+		sqlite3_bind_value(st, 3, sqlite3_column_value(row, 6));
+		if (completed)
+			sqlite3_bind_value(st, 4,
+			    sqlite3_column_value(row, 2));
+		rc = step_done(db, st, "session aggregate");
+	}
+out:
+	sqlite3_reset(row);
+	return rc;
+}
+
+/*
+ * The recompute of skill_metrics from the ended invocations, as a SELECT
+ * with the columns of skill_metrics.  Maps are built with their keys in
+ * order, the form `skm check` compares.  ?1 is a skill or NULL for all.
+ */
+#define RECOMPUTE_SELECT \
+	"SELECT skill_name, count(*) AS total_invocations, " \
+	"sum(completed) AS completed_invocations, " \
+	"sum(1 - completed) AS abandoned_invocations, " \
+	"total(CASE WHEN completed THEN duration_seconds END) " \
+	"  AS total_duration_seconds, " \
+	"min(CASE WHEN completed THEN duration_seconds END) " \
+	"  AS min_duration_seconds, " \
+	"max(CASE WHEN completed THEN duration_seconds END) " \
+	"  AS max_duration_seconds, " \
+	"(SELECT coalesce(json_group_object(k, n), '{}') FROM (" \
+	"  SELECT workflow_path AS k, count(*) AS n FROM skill_invocation j " \
+	"  WHERE j.skill_name = i.skill_name AND j.ended_at IS NOT NULL " \
+	"  AND j.workflow_path IS NOT NULL GROUP BY 1 ORDER BY 1)) " \
+	"  AS workflow_paths, " \
+	"(SELECT coalesce(json_group_object(k, n), '{}') FROM (" \
+	"  SELECT error_type AS k, count(*) AS n FROM skill_invocation j " \
+	"  WHERE j.skill_name = i.skill_name AND j.ended_at IS NOT NULL " \
+	"  AND j.error_type IS NOT NULL GROUP BY 1 ORDER BY 1)) " \
+	"  AS common_errors, " \
+	"(SELECT coalesce(json_group_object(k, n), '{}') FROM (" \
+	"  SELECT CAST(a.value AS TEXT) AS k, count(*) AS n " \
+	"  FROM skill_invocation j, json_each(j.follow_up_actions) a " \
+	"  WHERE j.skill_name = i.skill_name AND j.ended_at IS NOT NULL " \
+	"  GROUP BY 1 ORDER BY 1)) AS follow_up_actions, " \
+	"min(invoked_at) AS first_invoked, max(invoked_at) AS last_invoked " \
+	"FROM skill_invocation i WHERE ended_at IS NOT NULL " \
+	"AND (?1 IS NULL OR skill_name = ?1) GROUP BY skill_name"
+
+/* A map in canonical form (keys in order), for comparisons. */
+#define CANON(m) \
+	"(SELECT coalesce(json_group_object(key, value), '{}') FROM " \
+	"(SELECT key, value FROM json_each(" m ") ORDER BY key))"
+
+/*
+ * agg_percentiles - persist exact min/max/p50/p95/p99 of skill (all
+ * skills when NULL) into skill_metrics.  Inside a write transaction.
+ */
+int
+agg_percentiles(struct skm_db *db, const char *skill)
+{
+	static const char sql[] =
+	    "UPDATE skill_metrics SET "
+	    "min_duration_seconds = skm_pct(skill_name, 0.0), "
+	    "max_duration_seconds = skm_pct(skill_name, 1.0), "
+	    "p50_duration_seconds = skm_pct(skill_name, 0.5), "
+	    "p95_duration_seconds = skm_pct(skill_name, 0.95), "
+	    "p99_duration_seconds = skm_pct(skill_name, 0.99), "
+	    "last_aggregated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
+	    "WHERE ?1 IS NULL OR skill_name = ?1";
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = store_prepare(db, sql, &st)) != SKM_OK)
+		return rc;
+	if (skill != NULL)
+		sqlite3_bind_text(st, 1, skill, -1, SQLITE_STATIC);
+	return step_done(db, st, "percentiles");
+}
+
+/* Rebuild skill_metrics and session_skill rows of skill (or all). */
+int
+agg_recompute(struct skm_db *db, const char *skill, int percentiles)
+{
+	static const char del[] =
+	    "DELETE FROM skill_metrics WHERE ?1 IS NULL OR skill_name = ?1";
+	static const char ins[] =
+	    "INSERT INTO skill_metrics (skill_name, total_invocations, "
+	    "completed_invocations, abandoned_invocations, "
+	    "total_duration_seconds, min_duration_seconds, "
+	    "max_duration_seconds, workflow_paths, common_errors, "
+	    "follow_up_actions, first_invoked, last_invoked, "
+	    "last_aggregated_at) SELECT *, "
+	    "strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM (" RECOMPUTE_SELECT ")";
+	static const char sdel[] =
+	    "DELETE FROM session_skill WHERE ?1 IS NULL OR skill_name = ?1";
+	static const char sins[] =
+	    "INSERT INTO session_skill (session_id, skill_name, "
+	    "invocation_count, first_invoked, last_invoked, "
+	    "total_duration_seconds) SELECT session_id, skill_name, count(*), "
+	    "min(invoked_at), max(invoked_at), "
+	    "total(CASE WHEN completed THEN duration_seconds END) "
+	    "FROM skill_invocation WHERE ended_at IS NOT NULL "
+	    "AND session_id IS NOT NULL AND (?1 IS NULL OR skill_name = ?1) "
+	    "GROUP BY session_id, skill_name";
+	const char *const steps[] = { del, ins, sdel, sins };
+	sqlite3_stmt *st;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		if ((rc = store_prepare(db, steps[i], &st)) != SKM_OK)
+			return rc;
+		if (skill != NULL)
+			sqlite3_bind_text(st, 1, skill, -1, SQLITE_STATIC);
+		if ((rc = step_done(db, st, "recompute")) != SKM_OK)
+			return rc;
+	}
+	return percentiles ? agg_percentiles(db, skill) : SKM_OK;
+}
+
+static int
+recompute_tx(struct skm_db *db, void *arg)
+{
+	return agg_recompute(db, arg, 1);
+}
+
+int
+skm_recompute(struct skm_db *db, const char *skill)
+{
+	int rc;
+
+	if ((rc = store_usable(db)) != SKM_OK)
+		return rc;
+	return store_write(db, recompute_tx, (void *)skill);
+}
+
+struct session_job {
+	const char *session;
+	int n;
+};
+
+/* The reference design's Pattern 2, for every skill of one session. */
+static int
+end_session_tx(struct skm_db *db, void *arg)
+{
+	static const char sql[] =
+	    "UPDATE skill_metrics SET "
+	    "min_duration_seconds = skm_pct(skill_name, 0.0), "
+	    "max_duration_seconds = skm_pct(skill_name, 1.0), "
+	    "p50_duration_seconds = skm_pct(skill_name, 0.5), "
+	    "p95_duration_seconds = skm_pct(skill_name, 0.95), "
+	    "p99_duration_seconds = skm_pct(skill_name, 0.99), "
+	    "last_aggregated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
+	    "WHERE skill_name IN (SELECT skill_name FROM session_skill "
+	    "WHERE session_id = ?1)";
+	struct session_job *job = arg;
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = store_prepare(db, sql, &st)) != SKM_OK)
+		return rc;
+	sqlite3_bind_text(st, 1, job->session, -1, SQLITE_STATIC);
+	if ((rc = step_done(db, st, "end-session")) != SKM_OK)
+		return rc;
+	job->n = sqlite3_changes(db->conn);
+	if (job->n == 0)
+		return store_fail(db, SKM_NOTFOUND, "no such session: %s",
+		    job->session);
+	return SKM_OK;
+}
+
+int
+skm_end_session(struct skm_db *db, const char *session, int *nskills)
+{
+	struct session_job job = { session, 0 };
+	int rc;
+
+	if (nskills != NULL)
+		*nskills = 0;
+	if ((rc = store_usable(db)) != SKM_OK)
+		return rc;
+	if (session == NULL || *session == '\0')
+		return store_fail(db, SKM_MISUSE, "no session id");
+	rc = store_write(db, end_session_tx, &job);
+	if (rc == SKM_OK && nskills != NULL)
+		*nskills = job.n;
+	return rc;
+}
+
+static int
+report(void (*cb)(void *, const char *), void *arg, const char *msg)
+{
+	if (cb != NULL)
+		cb(arg, msg);
+	return 1;
+}
+
+/*
+ * skm_check - SQLite's integrity check, the migrations' checksums, then
+ * every skill's stored aggregates against a recompute.  Order statistics
+ * p50/p95/p99 are snapshots by design and are not compared.
+ */
+int
+skm_check(struct skm_db *db, void (*cb)(void *, const char *), void *arg)
+{
+	static const char cmp[] =
+	    "WITH r AS (" RECOMPUTE_SELECT ") "
+	    "SELECT coalesce(m.skill_name, r.skill_name), "
+	    "m.skill_name IS NULL, r.skill_name IS NULL, "
+	    "m.total_invocations IS NOT r.total_invocations, "
+	    "m.completed_invocations IS NOT r.completed_invocations, "
+	    "m.abandoned_invocations IS NOT r.abandoned_invocations, "
+	    "abs(m.total_duration_seconds - r.total_duration_seconds) > "
+	    "  1e-6 * (1 + abs(r.total_duration_seconds)), "
+	    "m.min_duration_seconds IS NOT r.min_duration_seconds, "
+	    "m.max_duration_seconds IS NOT r.max_duration_seconds, "
+	    CANON("m.workflow_paths") " IS NOT r.workflow_paths, "
+	    CANON("m.common_errors") " IS NOT r.common_errors, "
+	    CANON("m.follow_up_actions") " IS NOT r.follow_up_actions, "
+	    "m.first_invoked IS NOT r.first_invoked, "
+	    "m.last_invoked IS NOT r.last_invoked, "
+	    "m.total_invocations, r.total_invocations "
+	    "FROM skill_metrics m FULL JOIN r ON m.skill_name = r.skill_name";
+	static const char *const what[] = {
+		"total_invocations", "completed_invocations",
+		"abandoned_invocations", "total_duration_seconds",
+		"min_duration_seconds", "max_duration_seconds",
+		"workflow_paths", "common_errors", "follow_up_actions",
+		"first_invoked", "last_invoked",
+	};
+	sqlite3_stmt *st;
+	char msg[1024];
+	const char *name;
+	int rc, src, bad = 0, i;
+
+	if ((rc = store_usable(db)) != SKM_OK)
+		return rc;
+	src = sqlite3_prepare_v2(db->conn, "PRAGMA integrity_check", -1, &st,
+	    NULL);
+	if (src != SQLITE_OK)
+		return store_sqlfail(db, src, "check");
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(st, 0);
+		if (t != NULL && strcmp(t, "ok") != 0) {
+			snprintf(msg, sizeof(msg), "integrity: %s", t);
+			bad |= report(cb, arg, msg);
+		}
+	}
+	sqlite3_finalize(st);
+	if (src != SQLITE_DONE)
+		return store_sqlfail(db, src, "integrity check");
+
+	src = sqlite3_prepare_v2(db->conn, cmp, -1, &st, NULL);
+	if (src != SQLITE_OK)
+		return store_sqlfail(db, src, "check");
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		name = (const char *)sqlite3_column_text(st, 0);
+		if (sqlite3_column_int(st, 1)) {
+			snprintf(msg, sizeof(msg), "skill '%s': has ended "
+			    "invocations but no skill_metrics row", name);
+			bad |= report(cb, arg, msg);
+			continue;
+		}
+		if (sqlite3_column_int(st, 2)) {
+			snprintf(msg, sizeof(msg), "skill '%s': skill_metrics "
+			    "row without any ended invocation", name);
+			bad |= report(cb, arg, msg);
+			continue;
+		}
+		for (i = 0; i < (int)(sizeof(what) / sizeof(what[0])); i++) {
+			if (!sqlite3_column_int(st, 3 + i))
+				continue;
+			if (i == 0)
+				snprintf(msg, sizeof(msg), "skill '%s': "
+				    "total_invocations is %lld, recompute "
+				    "gives %lld", name,
+				    sqlite3_column_int64(st, 14),
+				    sqlite3_column_int64(st, 15));
+			else
+				snprintf(msg, sizeof(msg), "skill '%s': %s "
+				    "differs from a recompute", name, what[i]);
+			bad |= report(cb, arg, msg);
+		}
+	}
+	sqlite3_finalize(st);
+	if (src != SQLITE_DONE)
+		return store_sqlfail(db, src, "check");
+	return bad ? store_fail(db, SKM_CHECK, "check found problems") :
+	    SKM_OK;
+}

@@ -1,0 +1,403 @@
+/*
+ * query.c - the read side: every question `skm` asks is one SQL statement
+ * here, read row by row through a cursor or turned into JSON by SQLite's
+ * JSON functions (json_object / json_group_array over the same statement,
+ * so the two forms can never disagree and nothing is escaped by hand).
+ *
+ * Exact percentiles come from skm_pct(skill, p), an SQL function defined
+ * here: it counts the skill's completed durations and reads the one or two
+ * values it needs by OFFSET, both through the (skill_name, completed,
+ * duration_seconds) index, with the linear interpolation of DESIGN.md.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "skm-int.h"
+
+struct skm_cursor {
+	struct skm_db *db;
+	sqlite3_stmt *st;
+};
+
+/*
+ * pct_fn - skm_pct(skill, p): the p-quantile (0..1) of the skill's
+ * completed durations: k = (n-1)p, f = floor(k), c = min(f+1, n-1),
+ * v[f] + (k-f)(v[c]-v[f]).  NULL when the skill has none.
+ */
+static void
+pct_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	static const char count_sql[] =
+	    "SELECT count(*) FROM skill_invocation WHERE skill_name = ?1 "
+	    "AND completed = 1 AND duration_seconds IS NOT NULL";
+	static const char nth_sql[] =
+	    "SELECT duration_seconds FROM skill_invocation "
+	    "WHERE skill_name = ?1 AND completed = 1 "
+	    "AND duration_seconds IS NOT NULL "
+	    "ORDER BY duration_seconds LIMIT 2 OFFSET ?2";
+	sqlite3 *conn = sqlite3_context_db_handle(ctx);
+	sqlite3_stmt *st = NULL;
+	double p, k, v[2];
+	sqlite3_int64 n, f;
+	int i, src;
+
+	(void)argc;
+	p = sqlite3_value_double(argv[1]);
+	if (p < 0 || p > 1 || isnan(p)) {
+		sqlite3_result_error(ctx, "skm_pct: p must be in 0..1", -1);
+		return;
+	}
+	if (sqlite3_prepare_v2(conn, count_sql, -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_value(st, 1, argv[0]);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		goto fail;
+	n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (n == 0) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	k = (double)(n - 1) * p;
+	f = (sqlite3_int64)floor(k);
+	if (sqlite3_prepare_v2(conn, nth_sql, -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_value(st, 1, argv[0]);
+	sqlite3_bind_int64(st, 2, f);
+	for (i = 0; i < 2 && (src = sqlite3_step(st)) == SQLITE_ROW; i++)
+		v[i] = sqlite3_column_double(st, 0);
+	sqlite3_finalize(st);
+	if (i == 0) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	if (i == 1 || f + 1 > n - 1)
+		v[1] = v[0];
+	sqlite3_result_double(ctx, v[0] + (k - (double)f) * (v[1] - v[0]));
+	return;
+fail:
+	sqlite3_result_error(ctx, sqlite3_errmsg(conn), -1);
+	sqlite3_finalize(st);
+}
+
+int
+query_register(sqlite3 *conn)
+{
+	int src = sqlite3_create_function(conn, "skm_pct", 2,
+	    SQLITE_UTF8 | SQLITE_INNOCUOUS, NULL, pct_fn, NULL, NULL);
+
+	return src == SQLITE_OK ? SKM_OK : SKM_ERROR;
+}
+
+#define PCT_COLS \
+	"skm_pct(skill_name, 0.5) AS p50_duration_seconds, " \
+	"skm_pct(skill_name, 0.95) AS p95_duration_seconds, " \
+	"skm_pct(skill_name, 0.99) AS p99_duration_seconds"
+
+/* How a query's rows become JSON: one object, or an array of them. */
+enum shape { ARRAY, OBJECT };
+
+struct query_def {
+	enum skm_query q;
+	enum shape shape;
+	const char *sql;
+};
+
+static const struct query_def queries[] = {
+	{ SKM_Q_STATS, ARRAY,
+	  "SELECT skill_name, total_invocations, completed_invocations, "
+	  "completion_rate, avg_duration_seconds, " PCT_COLS ", last_invoked "
+	  "FROM skill_metrics ORDER BY total_invocations DESC, skill_name" },
+	{ SKM_Q_SHOW, OBJECT,
+	  "SELECT skill_name, total_invocations, completed_invocations, "
+	  "abandoned_invocations, total_duration_seconds, workflow_paths, "
+	  "common_errors, follow_up_actions, first_invoked, last_invoked, "
+	  "completion_rate, avg_duration_seconds, min_duration_seconds, "
+	  "max_duration_seconds, " PCT_COLS " "
+	  "FROM skill_metrics WHERE skill_name = :skill" },
+	{ SKM_Q_SUMMARY, OBJECT,
+	  "SELECT total_skills, total_invocations, overall_completion_rate, "
+	  "most_used_skill, most_used_count, avg_duration_seconds, "
+	  "(SELECT coalesce(json_group_object(k, n), '{}') FROM ("
+	  "  SELECT e.key AS k, sum(e.value) AS n FROM skill_metrics m, "
+	  "  json_each(m.common_errors) e GROUP BY 1 ORDER BY 2 DESC, 1 "
+	  "  LIMIT 5)) AS top_error_types, "
+	  "(SELECT coalesce(json_group_object(k, n), '{}') FROM ("
+	  "  SELECT e.key AS k, sum(e.value) AS n FROM skill_metrics m, "
+	  "  json_each(m.workflow_paths) e GROUP BY 1 ORDER BY 2 DESC, 1 "
+	  "  LIMIT 5)) AS top_workflow_paths "
+	  "FROM skill_metrics_summary" },
+	{ SKM_Q_RECENT, ARRAY,
+	  "SELECT id, skill_name, invoked_at, ended_at, "
+	  "CASE WHEN ended_at IS NULL THEN 'running' WHEN completed "
+	  "THEN 'completed' ELSE 'failed' END AS status, "
+	  "duration_seconds, error_type, exit_code, workflow_path, command "
+	  "FROM skill_invocation WHERE (:skill IS NULL OR skill_name = :skill) "
+	  "AND (:failed = 0 OR (ended_at IS NOT NULL AND completed = 0)) "
+	  "ORDER BY invoked_at DESC, id DESC LIMIT :limit" },
+	{ SKM_Q_SESSION, ARRAY,
+	  "SELECT skill_name, invocation_count, first_invoked, last_invoked, "
+	  "total_duration_seconds FROM session_skill "
+	  "WHERE session_id = :session "
+	  "ORDER BY invocation_count DESC, skill_name" },
+	{ SKM_Q_SHOW_COUNTS, ARRAY,
+	  "SELECT map, key, count FROM ("
+	  "SELECT 'workflow_paths' AS map, e.key AS key, e.value AS count "
+	  "FROM skill_metrics m, json_each(m.workflow_paths) e "
+	  "WHERE m.skill_name = :skill UNION ALL "
+	  "SELECT 'common_errors', e.key, e.value "
+	  "FROM skill_metrics m, json_each(m.common_errors) e "
+	  "WHERE m.skill_name = :skill UNION ALL "
+	  "SELECT 'follow_up_actions', e.key, e.value "
+	  "FROM skill_metrics m, json_each(m.follow_up_actions) e "
+	  "WHERE m.skill_name = :skill) ORDER BY map, count DESC, key" },
+};
+
+/* Columns that hold JSON text and are embedded as JSON, not as strings. */
+static int
+is_json_col(const char *name)
+{
+	static const char *const cols[] = { "workflow_paths", "common_errors",
+	    "follow_up_actions", "top_error_types", "top_workflow_paths" };
+	size_t i;
+
+	for (i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
+		if (strcmp(name, cols[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static const struct query_def *
+find_query(enum skm_query q)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(queries) / sizeof(queries[0]); i++)
+		if (queries[i].q == q)
+			return &queries[i];
+	return NULL;
+}
+
+/* Bind the named parameters a statement has from args. */
+static int
+bind_args(struct skm_db *db, sqlite3_stmt *st, const struct skm_query_args *a)
+{
+	static const struct skm_query_args none;
+	int i;
+
+	if (a == NULL)
+		a = &none;
+	if ((i = sqlite3_bind_parameter_index(st, ":skill")) > 0 &&
+	    a->skill != NULL)
+		sqlite3_bind_text(st, i, a->skill, -1, SQLITE_STATIC);
+	if ((i = sqlite3_bind_parameter_index(st, ":session")) > 0) {
+		if (a->session == NULL)
+			return store_fail(db, SKM_MISUSE, "no session given");
+		sqlite3_bind_text(st, i, a->session, -1, SQLITE_STATIC);
+	}
+	if ((i = sqlite3_bind_parameter_index(st, ":text")) > 0 &&
+	    a->text != NULL)
+		sqlite3_bind_text(st, i, a->text, -1, SQLITE_STATIC);
+	if ((i = sqlite3_bind_parameter_index(st, ":failed")) > 0)
+		sqlite3_bind_int(st, i, a->failed ? 1 : 0);
+	if ((i = sqlite3_bind_parameter_index(st, ":limit")) > 0) {
+		if (a->limit < 0)
+			return store_fail(db, SKM_MISUSE, "bad limit %ld",
+			    a->limit);
+		sqlite3_bind_int64(st, i, a->limit > 0 ? a->limit : 20);
+	}
+	return SKM_OK;
+}
+
+/*
+ * prepare_query - the statement for q with its arguments bound.  When
+ * json is set, the query is wrapped: its column names (constants of this
+ * file, never user text) become the keys of json_object().
+ */
+static int
+prepare_query(struct skm_db *db, enum skm_query q,
+    const struct skm_query_args *args, int json, sqlite3_stmt **out)
+{
+	const struct query_def *def;
+	sqlite3_stmt *st;
+	sqlite3_str *s;
+	char *sql;
+	int rc, src, i, n;
+
+	*out = NULL;
+	if ((rc = store_usable(db)) != SKM_OK)
+		return rc;
+	if ((def = find_query(q)) == NULL)
+		return store_fail(db, SKM_MISUSE, "unknown query %d", (int)q);
+	if (q == SKM_Q_SHOW || q == SKM_Q_SHOW_COUNTS) {
+		if (args == NULL || args->skill == NULL)
+			return store_fail(db, SKM_MISUSE, "no skill given");
+	}
+	src = sqlite3_prepare_v2(db->conn, def->sql, -1, &st, NULL);
+	if (src != SQLITE_OK)
+		return store_sqlfail(db, src, "query");
+	if (json) {
+		s = sqlite3_str_new(db->conn);
+		sqlite3_str_appendall(s, def->shape == ARRAY ?
+		    "SELECT coalesce(json_group_array(json(o)), '[]') FROM "
+		    "(SELECT json_object(" : "SELECT json_object(");
+		n = sqlite3_column_count(st);
+		for (i = 0; i < n; i++) {
+			const char *c = sqlite3_column_name(st, i);
+			sqlite3_str_appendf(s, "%s'%q', %s\"%w\"%s", i ? ", " : "",
+			    c, is_json_col(c) ? "json(" : "", c,
+			    is_json_col(c) ? ")" : "");
+		}
+		sqlite3_str_appendf(s, ")%s FROM (%s)%s",
+		    def->shape == ARRAY ? " AS o" : "", def->sql,
+		    def->shape == ARRAY ? ")" : "");
+		sqlite3_finalize(st);
+		if ((sql = sqlite3_str_finish(s)) == NULL)
+			return store_fail(db, SKM_NOMEM, "out of memory");
+		src = sqlite3_prepare_v2(db->conn, sql, -1, &st, NULL);
+		sqlite3_free(sql);
+		if (src != SQLITE_OK)
+			return store_sqlfail(db, src, "query");
+	}
+	if ((rc = bind_args(db, st, args)) != SKM_OK) {
+		sqlite3_finalize(st);
+		return rc;
+	}
+	*out = st;
+	return SKM_OK;
+}
+
+int
+skm_query_json(struct skm_db *db, enum skm_query q,
+    const struct skm_query_args *args, char **out)
+{
+	const struct query_def *def;
+	sqlite3_stmt *st;
+	int rc, src;
+
+	if (out == NULL)
+		return SKM_MISUSE;
+	*out = NULL;
+	if ((rc = prepare_query(db, q, args, 1, &st)) != SKM_OK)
+		return rc;
+	def = find_query(q);
+	src = sqlite3_step(st);
+	if (src == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		*out = sqlite3_mprintf("%s", sqlite3_column_text(st, 0));
+		rc = *out != NULL ? SKM_OK : store_fail(db, SKM_NOMEM,
+		    "out of memory");
+	} else if (src == SQLITE_DONE || src == SQLITE_ROW) {
+		rc = def->shape == OBJECT ? store_fail(db, SKM_NOTFOUND,
+		    "not found%s%s", args && args->skill ? ": " : "",
+		    args && args->skill ? args->skill : "") :
+		    store_fail(db, SKM_ERROR, "query gave no result");
+	} else {
+		rc = store_sqlfail(db, src, "query");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+skm_query_open(struct skm_db *db, enum skm_query q,
+    const struct skm_query_args *args, struct skm_cursor **out)
+{
+	struct skm_cursor *c;
+	sqlite3_stmt *st;
+	int rc, src;
+
+	if (out == NULL)
+		return SKM_MISUSE;
+	*out = NULL;
+	if ((rc = prepare_query(db, q, args, 0, &st)) != SKM_OK)
+		return rc;
+	/* One thing asked for by name must exist. */
+	if (q == SKM_Q_SHOW) {
+		src = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (src == SQLITE_DONE) {
+			sqlite3_finalize(st);
+			return store_fail(db, SKM_NOTFOUND, "not found: %s",
+			    args->skill);
+		}
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		sqlite3_finalize(st);
+		return store_fail(db, SKM_NOMEM, "out of memory");
+	}
+	c->db = db;
+	c->st = st;
+	*out = c;
+	return SKM_OK;
+}
+
+int
+skm_cursor_step(struct skm_cursor *c)
+{
+	int src;
+
+	if (c == NULL)
+		return -1;
+	src = sqlite3_step(c->st);
+	if (src == SQLITE_ROW)
+		return 1;
+	if (src == SQLITE_DONE)
+		return 0;
+	store_sqlfail(c->db, src, "query");
+	return -1;
+}
+
+int
+skm_cursor_columns(const struct skm_cursor *c)
+{
+	return c != NULL ? sqlite3_column_count(c->st) : 0;
+}
+
+const char *
+skm_cursor_name(const struct skm_cursor *c, int col)
+{
+	return c != NULL ? sqlite3_column_name(c->st, col) : NULL;
+}
+
+int
+skm_cursor_type(const struct skm_cursor *c, int col)
+{
+	if (c == NULL)
+		return SKM_T_NULL;
+	switch (sqlite3_column_type(c->st, col)) {
+	case SQLITE_INTEGER: return SKM_T_INT;
+	case SQLITE_FLOAT: return SKM_T_REAL;
+	case SQLITE_NULL: return SKM_T_NULL;
+	}
+	return SKM_T_TEXT;
+}
+
+long long
+skm_cursor_int(const struct skm_cursor *c, int col)
+{
+	return c != NULL ? sqlite3_column_int64(c->st, col) : 0;
+}
+
+double
+skm_cursor_real(const struct skm_cursor *c, int col)
+{
+	return c != NULL ? sqlite3_column_double(c->st, col) : 0;
+}
+
+const char *
+skm_cursor_text(const struct skm_cursor *c, int col)
+{
+	return c != NULL ? (const char *)sqlite3_column_text(c->st, col) : NULL;
+}
+
+void
+skm_cursor_close(struct skm_cursor *c)
+{
+	if (c == NULL)
+		return;
+	sqlite3_finalize(c->st);
+	free(c);
+}

@@ -1,0 +1,159 @@
+/*
+ * schema.c - the store's schema as an ordered list of migrations.
+ *
+ * Each migration runs in one BEGIN IMMEDIATE transaction together with its
+ * row in schema_migrations and the new PRAGMA user_version, so a store is
+ * always at exactly one version.  Migrations are append-only: a released
+ * one is never edited (its checksum is recorded and `skm check` compares
+ * it), a change is a new migration.  Table and column names are those of
+ * the reference design so its users' SQL keeps working.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "skm-int.h"
+#include "schema.h"
+
+static const char m1_sql[] =
+"CREATE TABLE schema_migrations (\n"
+"  version INTEGER PRIMARY KEY,\n"
+"  applied_at TEXT NOT NULL,\n"
+"  description TEXT NOT NULL,\n"
+"  checksum TEXT NOT NULL,\n"
+"  migration_time_ms REAL NOT NULL\n"
+");\n"
+"CREATE TABLE skill_invocation (\n"
+"  id TEXT PRIMARY KEY NOT NULL,\n"
+"  skill_name TEXT NOT NULL,\n"
+"  invoked_at TEXT NOT NULL,\n"
+"  ended_at TEXT,\n"
+"  workflow_path TEXT,\n"
+"  session_id TEXT,\n"
+"  project_path TEXT,\n"
+"  parent_id TEXT,\n"
+"  completed INTEGER NOT NULL DEFAULT 0 CHECK (completed IN (0, 1)),\n"
+"  duration_seconds REAL,\n"
+"  error_type TEXT,\n"
+"  exit_code INTEGER,\n"
+"  signal INTEGER,\n"
+"  follow_up_actions TEXT NOT NULL DEFAULT '[]',\n"
+"  command TEXT,\n"
+"  host TEXT,\n"
+"  pid INTEGER,\n"
+"  user_cpu_seconds REAL,\n"
+"  sys_cpu_seconds REAL,\n"
+"  max_rss_kb INTEGER,\n"
+"  source TEXT NOT NULL DEFAULT 'lib',\n"
+"  mono_start REAL,\n"
+"  boot_id TEXT\n"
+");\n"
+/* Percentiles walk this index in order; so do per-skill min/max/count. */
+"CREATE INDEX skill_invocation_duration\n"
+"  ON skill_invocation (skill_name, completed, duration_seconds);\n"
+/* Timelines and recent lists: by skill and time, and by time alone. */
+"CREATE INDEX skill_invocation_skill_time\n"
+"  ON skill_invocation (skill_name, invoked_at);\n"
+"CREATE INDEX skill_invocation_time ON skill_invocation (invoked_at);\n"
+"CREATE INDEX skill_invocation_session\n"
+"  ON skill_invocation (session_id) WHERE session_id IS NOT NULL;\n"
+/* Only running invocations: small, what `skm reap` looks at. */
+"CREATE INDEX skill_invocation_running\n"
+"  ON skill_invocation (host) WHERE ended_at IS NULL;\n"
+"CREATE TABLE skill_metrics (\n"
+"  skill_name TEXT PRIMARY KEY NOT NULL,\n"
+"  total_invocations INTEGER NOT NULL DEFAULT 0,\n"
+"  completed_invocations INTEGER NOT NULL DEFAULT 0,\n"
+"  abandoned_invocations INTEGER NOT NULL DEFAULT 0,\n"
+"  total_duration_seconds REAL NOT NULL DEFAULT 0,\n"
+"  min_duration_seconds REAL,\n"
+"  max_duration_seconds REAL,\n"
+"  p50_duration_seconds REAL,\n"
+"  p95_duration_seconds REAL,\n"
+"  p99_duration_seconds REAL,\n"
+"  workflow_paths TEXT NOT NULL DEFAULT '{}',\n"
+"  common_errors TEXT NOT NULL DEFAULT '{}',\n"
+"  follow_up_actions TEXT NOT NULL DEFAULT '{}',\n"
+"  first_invoked TEXT,\n"
+"  last_invoked TEXT,\n"
+/* Derived columns cannot go stale (the reference's trigger did). */
+"  completion_rate REAL GENERATED ALWAYS AS (CASE WHEN total_invocations > 0\n"
+"    THEN 100.0 * completed_invocations / total_invocations ELSE 0.0 END)\n"
+"    VIRTUAL,\n"
+"  avg_duration_seconds REAL GENERATED ALWAYS AS (\n"
+"    CASE WHEN completed_invocations > 0\n"
+"    THEN total_duration_seconds / completed_invocations ELSE 0.0 END)\n"
+"    VIRTUAL,\n"
+"  schema_version INTEGER NOT NULL DEFAULT 1,\n"
+"  last_aggregated_at TEXT\n"
+");\n"
+"CREATE TABLE session_skill (\n"
+"  session_id TEXT NOT NULL,\n"
+"  skill_name TEXT NOT NULL,\n"
+"  invocation_count INTEGER NOT NULL DEFAULT 0,\n"
+"  first_invoked TEXT,\n"
+"  last_invoked TEXT,\n"
+"  total_duration_seconds REAL NOT NULL DEFAULT 0,\n"
+"  PRIMARY KEY (session_id, skill_name)\n"
+") WITHOUT ROWID;\n"
+"CREATE VIRTUAL TABLE skill_invocation_fts USING fts5 (\n"
+"  skill_name, workflow_path,\n"
+"  content = 'skill_invocation', content_rowid = 'rowid'\n"
+");\n"
+"CREATE TRIGGER skill_invocation_fts_ai AFTER INSERT ON skill_invocation\n"
+"BEGIN\n"
+"  INSERT INTO skill_invocation_fts (rowid, skill_name, workflow_path)\n"
+"  VALUES (new.rowid, new.skill_name, new.workflow_path);\n"
+"END;\n"
+"CREATE TRIGGER skill_invocation_fts_ad AFTER DELETE ON skill_invocation\n"
+"BEGIN\n"
+"  INSERT INTO skill_invocation_fts\n"
+"    (skill_invocation_fts, rowid, skill_name, workflow_path)\n"
+"  VALUES ('delete', old.rowid, old.skill_name, old.workflow_path);\n"
+"END;\n"
+"CREATE TRIGGER skill_invocation_fts_au\n"
+"AFTER UPDATE OF skill_name, workflow_path ON skill_invocation\n"
+"BEGIN\n"
+"  INSERT INTO skill_invocation_fts\n"
+"    (skill_invocation_fts, rowid, skill_name, workflow_path)\n"
+"  VALUES ('delete', old.rowid, old.skill_name, old.workflow_path);\n"
+"  INSERT INTO skill_invocation_fts (rowid, skill_name, workflow_path)\n"
+"  VALUES (new.rowid, new.skill_name, new.workflow_path);\n"
+"END;\n"
+/* SQLite has no materialized views; skill_metrics is one row per skill,
+ * so this view over it is instant. */
+"CREATE VIEW skill_metrics_summary AS\n"
+"SELECT count(*) AS total_skills,\n"
+"  coalesce(sum(total_invocations), 0) AS total_invocations,\n"
+"  CASE WHEN sum(total_invocations) > 0\n"
+"    THEN 100.0 * sum(completed_invocations) / sum(total_invocations)\n"
+"    ELSE 0.0 END AS overall_completion_rate,\n"
+"  (SELECT skill_name FROM skill_metrics\n"
+"    ORDER BY total_invocations DESC, skill_name LIMIT 1) AS most_used_skill,\n"
+"  coalesce((SELECT total_invocations FROM skill_metrics\n"
+"    ORDER BY total_invocations DESC, skill_name LIMIT 1), 0)\n"
+"    AS most_used_count,\n"
+"  CASE WHEN sum(completed_invocations) > 0\n"
+"    THEN sum(total_duration_seconds) / sum(completed_invocations)\n"
+"    ELSE 0.0 END AS avg_duration_seconds,\n"
+"  strftime('%Y-%m-%dT%H:%M:%fZ', 'now') AS refresh_time\n"
+"FROM skill_metrics;\n";
+
+const struct skm_migration skm_migrations[] = {
+	{ 1, "skill_invocation, skill_metrics, session_skill, search index, "
+	    "summary view", m1_sql },
+};
+const int skm_nmigrations =
+    (int)(sizeof(skm_migrations) / sizeof(skm_migrations[0]));
+
+int
+skm_schema_latest(void)
+{
+	return skm_migrations[skm_nmigrations - 1].version;
+}
+
+/* The checksum recorded for a migration: FNV-1a 64 of its SQL, in hex. */
+void
+schema_checksum(const struct skm_migration *m, char out[17])
+{
+	snprintf(out, 17, "%016llx", (unsigned long long)util_fnv1a(m->sql));
+}

@@ -1,0 +1,77 @@
+/*
+ * skm-int.h - what the files of libskm share with each other and nobody
+ * else.  Everything here is hidden from the shared library: lib is built
+ * with -fvisibility=hidden and only the declarations of skm.h, included
+ * below with default visibility, leave it (lib/libskm.map agrees).
+ */
+#ifndef SKM_INT_H
+#define SKM_INT_H
+
+#pragma GCC visibility push(default)
+#include "skm.h"
+#pragma GCC visibility pop
+
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdint.h>
+
+#define SKM_CACHE_SLOTS 32
+
+/* The store behind a handle.  One connection; not shared between threads. */
+struct skm_db {
+	sqlite3 *conn;
+	char *path;
+	int flags;
+	int status;          /* non-OK when skm_open failed: sticks */
+	int busy_ms;         /* bound on waiting for the write lock */
+	char errmsg[512];
+	int ncache;
+	struct { const char *sql; sqlite3_stmt *st; } cache[SKM_CACHE_SLOTS];
+};
+
+struct skm_inv {
+	struct skm_db *db;   /* set by skm_inv_start */
+	int started;         /* the begin row is in the store */
+	char id[SKM_ID_LEN + 1];
+	char invoked_at[32];
+	double mono_start;   /* CLOCK_MONOTONIC seconds at create */
+	long long pid;
+	char *skill, *workflow, *session, *project, *parent_id, *command;
+	char *source;
+};
+
+/* util.c */
+int util_uuid7(char out[SKM_ID_LEN + 1]);
+void util_now_iso(char out[32]);
+void util_iso_from_ts(const struct timespec *ts, char out[32]);
+double util_mono(void);
+const char *util_boot_id(void);
+const char *util_hostname(void);
+const char *util_signame(int sig);
+uint64_t util_fnv1a(const char *s);
+void util_sleep_ms(int ms);
+
+/* store.c */
+int store_fail(struct skm_db *db, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int store_sqlfail(struct skm_db *db, int src, const char *what);
+int store_usable(struct skm_db *db);
+int store_begin_write(struct skm_db *db);
+int store_write(struct skm_db *db, int (*fn)(struct skm_db *, void *),
+    void *arg);
+int store_commit(struct skm_db *db);
+void store_rollback(struct skm_db *db);
+int store_exec(struct skm_db *db, const char *sql);
+int store_prepare(struct skm_db *db, const char *sql, sqlite3_stmt **st);
+void store_clear(struct skm_db *db);
+
+/* aggregate.c */
+int agg_add(struct skm_db *db, const char *id);
+int agg_recompute(struct skm_db *db, const char *skill, int percentiles);
+int agg_session_recompute(struct skm_db *db, const char *skill);
+int agg_percentiles(struct skm_db *db, const char *skill);
+
+/* query.c: register skm_pct() and friends on a new connection. */
+int query_register(sqlite3 *conn);
+
+#endif /* SKM_INT_H */

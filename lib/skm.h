@@ -1,0 +1,285 @@
+/*
+ * skm.h - the public C API of libskm.
+ *
+ * libskm records runs ("invocations") of named skills in one SQLite store
+ * and answers questions about them.  This header is the whole contract:
+ *
+ *   struct skm_db   an open store (opaque).  One per thread; a handle is not
+ *                   safe to share between threads without a lock of your own.
+ *   struct skm_inv  one invocation between its begin and its end (opaque).
+ *
+ * Every function returns an int status, SKM_OK (0) on success, unless its
+ * comment says otherwise.  On failure, skm_errmsg() on the store handle
+ * gives a human readable message owned by the library, valid until the next
+ * call on that handle.  The library never prints and never exits.
+ *
+ * A typical in-process use (see examples/inprocess.c):
+ *
+ *	struct skm_db *db;
+ *	struct skm_inv *inv;
+ *	struct skm_begin_info bi = { .skill = "crackerjack-run" };
+ *	struct skm_end_info ei = SKM_END_INFO_INIT;
+ *
+ *	if (skm_open(NULL, 0, &db) != SKM_OK) { ...skm_errmsg(db)...; }
+ *	skm_begin(db, &bi, &inv);
+ *	... the skill's work ...
+ *	ei.completed = 1;
+ *	skm_end(inv, &ei);
+ *	skm_close(db);
+ */
+#ifndef SKM_H
+#define SKM_H
+
+#include <stddef.h>
+#include <sys/resource.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Version of this header; skm_libversion_number() gives the library's. */
+#define SKM_VERSION_MAJOR 0
+#define SKM_VERSION_MINOR 1
+#define SKM_VERSION_PATCH 0
+#define SKM_VERSION "0.1.0"
+#define SKM_VERSION_NUMBER \
+	(SKM_VERSION_MAJOR * 1000000 + SKM_VERSION_MINOR * 1000 + SKM_VERSION_PATCH)
+
+/* Status codes. */
+#define SKM_OK        0   /* success */
+#define SKM_ERROR     1   /* generic failure; see skm_errmsg() */
+#define SKM_MISUSE    2   /* bad argument (NULL, empty skill, bad option) */
+#define SKM_NOMEM     3   /* out of memory */
+#define SKM_BUSY      4   /* store locked by others beyond the busy timeout */
+#define SKM_READONLY  5   /* store or its directory cannot be written */
+#define SKM_CORRUPT   6   /* not an skm database, or damaged */
+#define SKM_NEWER     7   /* written by a newer skm; never written to */
+#define SKM_NOTFOUND  8   /* no such invocation / skill / session */
+#define SKM_ENDED     9   /* the invocation was already ended */
+#define SKM_CANTOPEN 10   /* path unusable (a directory, missing parent...) */
+#define SKM_FULL     11   /* disk or quota full */
+#define SKM_IOERR    12   /* I/O error */
+#define SKM_CHECK    13   /* skm_check() found problems */
+
+/* Flags for skm_open(). */
+#define SKM_OPEN_READONLY 0x01  /* never create, migrate or write */
+#define SKM_OPEN_NOCREATE 0x02  /* fail with SKM_CANTOPEN if it does not exist */
+
+struct skm_db;
+struct skm_inv;
+struct skm_cursor;
+
+/* Version of the library at run time: SKM_VERSION_NUMBER / SKM_VERSION
+ * as they were when the library was built. */
+int skm_libversion_number(void);
+const char *skm_libversion(void);
+
+/* A short static description of a status code ("store is locked", ...). */
+const char *skm_errstr(int rc);
+
+/*
+ * skm_default_path - the store path used when skm_open() gets NULL:
+ * $SKM_DB if set and not empty, else $XDG_DATA_HOME/skm/metrics.db, else
+ * $HOME/.local/share/skm/metrics.db.  Writes it into buf (NUL-terminated,
+ * truncated to size).  Returns SKM_OK, or SKM_CANTOPEN when no path can be
+ * made (no HOME) or it does not fit.
+ */
+int skm_default_path(char *buf, size_t size);
+
+/*
+ * skm_open - open (and unless SKM_OPEN_READONLY, create and migrate) the
+ * store at path, or at skm_default_path() when path is NULL.  Missing
+ * directories are created 0700 and a new database file 0600.
+ *
+ * *out is always set, except on SKM_NOMEM or a NULL out: even on failure
+ * it is a handle whose skm_errmsg() says what went wrong, and that must be
+ * passed to skm_close().  Every other call on a failed handle fails with
+ * the same status.  Returns SKM_OK, SKM_CANTOPEN, SKM_READONLY,
+ * SKM_CORRUPT, SKM_NEWER, SKM_BUSY, SKM_NOMEM...
+ */
+int skm_open(const char *path, int flags, struct skm_db **out);
+
+/* Close a store; NULL is a no-op.  Invocations still open on it must have
+ * been ended or freed first. */
+void skm_close(struct skm_db *db);
+
+/* The message of the last failure on db (owned by the library, valid until
+ * the next call on db); "" after success; a static text for NULL. */
+const char *skm_errmsg(const struct skm_db *db);
+
+/* The path of the store (owned by the library). */
+const char *skm_path(const struct skm_db *db);
+
+/* The store's schema version (user_version) and the one this library
+ * writes. */
+int skm_schema_version(struct skm_db *db);
+int skm_schema_latest(void);
+
+/*
+ * Where an invocation comes from.  Strings are copied; NULL means absent.
+ */
+struct skm_begin_info {
+	const char *skill;     /* required, 1..SKM_NAME_MAX bytes */
+	const char *workflow;  /* workflow path ("quick", "ci/full") */
+	const char *session;   /* session id */
+	const char *project;   /* project directory */
+	const char *parent_id; /* NULL: taken from $SKM_INVOCATION_ID */
+	const char *command;   /* command line, already quoted and redacted */
+	const char *source;    /* "run", "lib", "shim", "import"; NULL: "lib" */
+	long long pid;         /* 0: getpid() */
+};
+
+#define SKM_NAME_MAX 256      /* bytes in a skill name */
+#define SKM_ID_LEN 36         /* bytes in an invocation id, without NUL */
+
+/*
+ * skm_inv_create - make an invocation in memory: a new UUIDv7 id, the wall
+ * clock start time and the CLOCK_MONOTONIC start.  Nothing is written;
+ * no store is needed, so a wrapper can create it before fork() and pass
+ * its id to the child.  Returns SKM_OK, SKM_MISUSE (no skill, or one longer
+ * than SKM_NAME_MAX) or SKM_NOMEM.  On success *out must eventually go to
+ * skm_end() or skm_inv_free().
+ */
+int skm_inv_create(const struct skm_begin_info *bi, struct skm_inv **out);
+
+/*
+ * skm_inv_start - record the begin of inv in db (one transaction): the
+ * invocation becomes "running".  inv remembers db for skm_end().  On
+ * failure inv stays usable: skm_end() then writes begin and end at once.
+ */
+int skm_inv_start(struct skm_db *db, struct skm_inv *inv);
+
+/* skm_begin - skm_inv_create() + skm_inv_start().  On SKM_OK *out is the
+ * running invocation; on failure *out is NULL and nothing was written. */
+int skm_begin(struct skm_db *db, const struct skm_begin_info *bi,
+    struct skm_inv **out);
+
+/* The invocation's id: SKM_ID_LEN characters, owned by inv. */
+const char *skm_inv_id(const struct skm_inv *inv);
+
+/* Forget inv without ending it (e.g. in a forked child).  NULL is fine. */
+void skm_inv_free(struct skm_inv *inv);
+
+/*
+ * How an invocation ended.  Initialise with SKM_END_INFO_INIT.
+ */
+struct skm_end_info {
+	int completed;            /* 1: the skill completed; 0: it did not */
+	int exit_code;            /* -1: none */
+	int signal;               /* 0: none; else the signal that killed it */
+	const char *error_type;   /* NULL: derived: exit:N, signal:SIGNAME */
+	const char *const *follow_ups; /* n_follow_ups action strings */
+	size_t n_follow_ups;
+	const struct rusage *rusage;   /* NULL: no CPU/RSS figures */
+	double duration_seconds;  /* < 0: measured by CLOCK_MONOTONIC */
+};
+#define SKM_END_INFO_INIT { 0, -1, 0, NULL, NULL, 0, NULL, -1.0 }
+
+/*
+ * skm_end - end inv and update the skill's aggregates in one transaction,
+ * then free inv (always, whatever the result).  It writes into the store
+ * inv was started on; if that start failed, begin and end are written
+ * together now.  Returns SKM_OK, SKM_ENDED if the invocation had already
+ * been ended (nothing changes), SKM_BUSY, SKM_READONLY...  On failure the
+ * store handle's skm_errmsg() says why.  If inv was never started, returns
+ * SKM_MISUSE (use skm_end_in()).
+ */
+int skm_end(struct skm_inv *inv, const struct skm_end_info *ei);
+
+/* skm_end_in - like skm_end() but into db, for an inv never started. */
+int skm_end_in(struct skm_db *db, struct skm_inv *inv,
+    const struct skm_end_info *ei);
+
+/*
+ * skm_end_id - end the running invocation with this id (as `skm end ID`
+ * does).  Its duration is measured on the monotonic clock when it began on
+ * this host since the last boot, else from the wall clock.  SKM_NOTFOUND
+ * if there is no such invocation, SKM_ENDED if it already ended.
+ */
+int skm_end_id(struct skm_db *db, const char *id,
+    const struct skm_end_info *ei);
+
+/*
+ * Queries.  Each query is a read-only SQL statement inside the library;
+ * its result can be read row by row through a cursor (column names are
+ * the JSON keys) or as one JSON document made by SQLite's JSON functions.
+ */
+enum skm_query {
+	SKM_Q_STATS = 1,   /* one row per skill */
+	SKM_Q_SHOW,        /* one skill: args.skill */
+	SKM_Q_SUMMARY,     /* one row */
+	SKM_Q_RECENT,      /* latest invocations: skill, limit, failed */
+	SKM_Q_TIMELINE,    /* skill, since, bucket */
+	SKM_Q_SEARCH,      /* text: an FTS5 query */
+	SKM_Q_ERRORS,      /* skill (optional) */
+	SKM_Q_SESSION,     /* the skills a session used: session */
+	SKM_Q_SHOW_COUNTS  /* one skill's count maps as rows: map, key, count */
+};
+
+struct skm_query_args {
+	const char *skill;
+	const char *session;
+	const char *text;
+	const char *since;   /* "30m", "12h", "7d", "4w" or an ISO timestamp */
+	const char *bucket;  /* "minute", "hour", "day", "week" */
+	long limit;          /* 0: the query's default */
+	int failed;          /* recent: only failed invocations */
+};
+
+/*
+ * skm_query_json - run query q and return its result as a NUL-terminated
+ * JSON text in *out (free with skm_free()).  Queries of one thing (SHOW,
+ * SUMMARY) give an object, the others an array of objects.  SHOW of an
+ * unknown skill returns SKM_NOTFOUND.  A bad argument (since, bucket, an
+ * FTS5 syntax error) returns SKM_MISUSE with a message.
+ */
+int skm_query_json(struct skm_db *db, enum skm_query q,
+    const struct skm_query_args *args, char **out);
+
+/* skm_query_open - the same query, read row by row. */
+int skm_query_open(struct skm_db *db, enum skm_query q,
+    const struct skm_query_args *args, struct skm_cursor **out);
+
+/* Next row: 1 a row is ready, 0 no more rows, -1 error (skm_errmsg). */
+int skm_cursor_step(struct skm_cursor *c);
+int skm_cursor_columns(const struct skm_cursor *c);
+const char *skm_cursor_name(const struct skm_cursor *c, int col);
+/* SKM_T_NULL, SKM_T_INT, SKM_T_REAL, SKM_T_TEXT */
+int skm_cursor_type(const struct skm_cursor *c, int col);
+long long skm_cursor_int(const struct skm_cursor *c, int col);
+double skm_cursor_real(const struct skm_cursor *c, int col);
+const char *skm_cursor_text(const struct skm_cursor *c, int col); /* or NULL */
+void skm_cursor_close(struct skm_cursor *c);  /* NULL is fine */
+#define SKM_T_INT  1
+#define SKM_T_REAL 2
+#define SKM_T_TEXT 3
+#define SKM_T_NULL 5
+
+/* Free memory the library returned (skm_query_json...). */
+void skm_free(void *p);
+
+/*
+ * Maintenance.
+ *
+ * skm_check - run SQLite's integrity check and compare every skill's
+ * aggregates with a recompute from the invocations.  Each problem found is
+ * passed to cb (if not NULL) as one line of text.  Returns SKM_OK when
+ * clean, SKM_CHECK when problems were found, or another error.
+ */
+int skm_check(struct skm_db *db, void (*cb)(void *arg, const char *problem),
+    void *arg);
+
+/* skm_recompute - rebuild skill_metrics (of one skill, or all when skill is
+ * NULL) and session_skill from the invocations, exact percentiles
+ * included, in one transaction. */
+int skm_recompute(struct skm_db *db, const char *skill);
+
+/* skm_end_session - persist exact min/max/p50/p95/p99 for every skill the
+ * session used, in one transaction.  SKM_NOTFOUND for an unknown session.
+ * *nskills (if not NULL) gets the number of skills updated. */
+int skm_end_session(struct skm_db *db, const char *session, int *nskills);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SKM_H */

@@ -1,0 +1,557 @@
+/*
+ * store.c - opening the SQLite store, its pragmas and migrations, errors,
+ * and write transactions with bounded retry.
+ *
+ * Every write is BEGIN IMMEDIATE ... COMMIT: the write lock is taken up
+ * front, so a transaction never starts as a reader and fails to upgrade.
+ * Waiting for the lock is bounded: a busy handler sleeps with exponential
+ * backoff and jitter until SKM_BUSY_TIMEOUT_MS (default 2000 ms) has
+ * passed, and a transaction that still meets SQLITE_BUSY is retried as a
+ * whole within the same bound.  Nothing here prints or exits: failures are
+ * a status code plus a message in the handle.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "skm-int.h"
+#include "schema.h"
+
+#define DEFAULT_BUSY_MS 2000
+
+int
+skm_libversion_number(void)
+{
+	return SKM_VERSION_NUMBER;
+}
+
+const char *
+skm_libversion(void)
+{
+	return SKM_VERSION;
+}
+
+const char *
+skm_errstr(int rc)
+{
+	switch (rc) {
+	case SKM_OK: return "ok";
+	case SKM_ERROR: return "error";
+	case SKM_MISUSE: return "bad argument";
+	case SKM_NOMEM: return "out of memory";
+	case SKM_BUSY: return "store is locked";
+	case SKM_READONLY: return "store is read-only";
+	case SKM_CORRUPT: return "store is damaged or not an skm database";
+	case SKM_NEWER: return "store was written by a newer skm";
+	case SKM_NOTFOUND: return "not found";
+	case SKM_ENDED: return "invocation already ended";
+	case SKM_CANTOPEN: return "cannot open store";
+	case SKM_FULL: return "disk full";
+	case SKM_IOERR: return "I/O error";
+	case SKM_CHECK: return "check found problems";
+	}
+	return "unknown status";
+}
+
+/* Record a failure in the handle; returns rc so callers can return it. */
+int
+store_fail(struct skm_db *db, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(db->errmsg, sizeof(db->errmsg), fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+void
+store_clear(struct skm_db *db)
+{
+	db->errmsg[0] = '\0';
+}
+
+static int
+map_sqlite(int src)
+{
+	switch (src & 0xff) {
+	case SQLITE_OK: return SKM_OK;
+	case SQLITE_BUSY: case SQLITE_LOCKED: return SKM_BUSY;
+	case SQLITE_READONLY: case SQLITE_PERM: case SQLITE_AUTH:
+		return SKM_READONLY;
+	case SQLITE_CORRUPT: case SQLITE_NOTADB: return SKM_CORRUPT;
+	case SQLITE_FULL: return SKM_FULL;
+	case SQLITE_IOERR: return SKM_IOERR;
+	case SQLITE_CANTOPEN: return SKM_CANTOPEN;
+	case SQLITE_NOMEM: return SKM_NOMEM;
+	case SQLITE_CONSTRAINT: case SQLITE_MISMATCH: case SQLITE_RANGE:
+		return SKM_MISUSE;
+	}
+	return SKM_ERROR;
+}
+
+/* Turn an SQLite result into a status and message naming what failed. */
+int
+store_sqlfail(struct skm_db *db, int src, const char *what)
+{
+	int rc = map_sqlite(src);
+
+	if (rc == SKM_BUSY)
+		return store_fail(db, rc, "%s: store is locked by another "
+		    "process (waited %d ms)", what, db->busy_ms);
+	if (rc == SKM_CORRUPT)
+		return store_fail(db, rc, "%s: not an skm database or damaged "
+		    "(%s)", what, db->conn ? sqlite3_errmsg(db->conn) :
+		    sqlite3_errstr(src));
+	return store_fail(db, rc, "%s: %s", what,
+	    db->conn ? sqlite3_errmsg(db->conn) : sqlite3_errstr(src));
+}
+
+/* A handle whose open failed keeps failing with the same status. */
+int
+store_usable(struct skm_db *db)
+{
+	if (db == NULL)
+		return SKM_MISUSE;
+	if (db->status != SKM_OK)
+		return db->status;
+	store_clear(db);
+	return SKM_OK;
+}
+
+/*
+ * busy_wait - SQLite's busy handler: sleep with exponential backoff and
+ * jitter (1, 2, 4 ... 64 ms, plus up to half again) until the handle's
+ * bound has passed since the first retry.  Returns 0 to give up.
+ */
+static int
+busy_wait(void *arg, int n)
+{
+	static __thread double first;
+	struct skm_db *db = arg;
+	double now = util_mono();
+	int left, ms;
+
+	if (n == 0)
+		first = now;
+	left = db->busy_ms - (int)((now - first) * 1000.0);
+	if (left <= 0)
+		return 0;
+	ms = 1 << (n < 6 ? n : 6);
+	ms += (int)arc4random_uniform((uint32_t)ms / 2 + 1);
+	util_sleep_ms(ms < left ? ms : left);
+	return 1;
+}
+
+int
+store_exec(struct skm_db *db, const char *sql)
+{
+	int src = sqlite3_exec(db->conn, sql, NULL, NULL, NULL);
+
+	return src == SQLITE_OK ? SKM_OK : store_sqlfail(db, src, "store");
+}
+
+/*
+ * store_prepare - a prepared statement for sql, kept for the life of the
+ * handle.  sql must be a string constant: its address is the cache key.
+ * The statement comes back reset with its bindings cleared.  Only these
+ * statements are ours to reset and finalize: SQLite's FTS5 keeps
+ * statements of its own on the same connection.
+ */
+int
+store_prepare(struct skm_db *db, const char *sql, sqlite3_stmt **st)
+{
+	int i, src;
+
+	for (i = 0; i < db->ncache; i++) {
+		if (db->cache[i].sql == sql) {
+			sqlite3_reset(db->cache[i].st);
+			sqlite3_clear_bindings(db->cache[i].st);
+			*st = db->cache[i].st;
+			return SKM_OK;
+		}
+	}
+	src = sqlite3_prepare_v3(db->conn, sql, -1, SQLITE_PREPARE_PERSISTENT,
+	    st, NULL);
+	if (src != SQLITE_OK)
+		return store_sqlfail(db, src, "prepare");
+	if (db->ncache < SKM_CACHE_SLOTS) {
+		db->cache[db->ncache].sql = sql;
+		db->cache[db->ncache].st = *st;
+		db->ncache++;
+	} else {
+		/* Full: keep the statement until close all the same. */
+		db->cache[SKM_CACHE_SLOTS - 1].sql = NULL;
+		sqlite3_finalize(db->cache[SKM_CACHE_SLOTS - 1].st);
+		db->cache[SKM_CACHE_SLOTS - 1].sql = sql;
+		db->cache[SKM_CACHE_SLOTS - 1].st = *st;
+	}
+	return SKM_OK;
+}
+
+static void
+reset_all(struct skm_db *db)
+{
+	int i;
+
+	for (i = 0; i < db->ncache; i++)
+		sqlite3_reset(db->cache[i].st);
+}
+
+/* Take the write lock now (BEGIN IMMEDIATE), waiting within the bound. */
+int
+store_begin_write(struct skm_db *db)
+{
+	int src = sqlite3_exec(db->conn, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+
+	return src == SQLITE_OK ? SKM_OK : store_sqlfail(db, src, "begin");
+}
+
+int
+store_commit(struct skm_db *db)
+{
+	int src;
+
+	reset_all(db);
+	src = sqlite3_exec(db->conn, "COMMIT", NULL, NULL, NULL);
+	if (src == SQLITE_OK)
+		return SKM_OK;
+	return store_sqlfail(db, src, "commit");
+}
+
+void
+store_rollback(struct skm_db *db)
+{
+	reset_all(db);
+	if (!sqlite3_get_autocommit(db->conn))
+		sqlite3_exec(db->conn, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/*
+ * store_write - run fn(db, arg) inside BEGIN IMMEDIATE ... COMMIT.  A
+ * transaction that fails with SKM_BUSY is rolled back and tried again,
+ * with backoff, while the busy bound lasts; any other failure rolls back
+ * and is returned as it is.
+ */
+int
+store_write(struct skm_db *db, int (*fn)(struct skm_db *, void *), void *arg)
+{
+	double start = util_mono();
+	int rc, attempt;
+
+	for (attempt = 0;; attempt++) {
+		if ((rc = store_begin_write(db)) == SKM_OK &&
+		    (rc = fn(db, arg)) == SKM_OK &&
+		    (rc = store_commit(db)) == SKM_OK)
+			return SKM_OK;
+		store_rollback(db);
+		if (rc != SKM_BUSY)
+			return rc;
+		if ((util_mono() - start) * 1000.0 >= db->busy_ms)
+			return rc;
+		util_sleep_ms(1 + (int)arc4random_uniform(
+		    (uint32_t)(4 << (attempt < 5 ? attempt : 5))));
+	}
+}
+
+int
+skm_default_path(char *buf, size_t size)
+{
+	const char *env = getenv("SKM_DB"), *xdg, *home;
+	int n;
+
+	if (buf == NULL || size == 0)
+		return SKM_MISUSE;
+	if (env != NULL && *env != '\0')
+		n = snprintf(buf, size, "%s", env);
+	else if ((xdg = getenv("XDG_DATA_HOME")) != NULL && xdg[0] == '/')
+		n = snprintf(buf, size, "%s/skm/metrics.db", xdg);
+	else if ((home = getenv("HOME")) != NULL && *home != '\0')
+		n = snprintf(buf, size, "%s/.local/share/skm/metrics.db", home);
+	else
+		return SKM_CANTOPEN;
+	return (n < 0 || (size_t)n >= size) ? SKM_CANTOPEN : SKM_OK;
+}
+
+/* mkdir -p of path's parent directories, each new one 0700. */
+static int
+make_parents(struct skm_db *db, const char *path)
+{
+	char dir[PATH_MAX];
+	char *p;
+	struct stat sb;
+
+	if (strlcpy(dir, path, sizeof(dir)) >= sizeof(dir))
+		return store_fail(db, SKM_CANTOPEN, "%s: path too long", path);
+	for (p = dir + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (stat(dir, &sb) == 0) {
+			if (!S_ISDIR(sb.st_mode))
+				return store_fail(db, SKM_CANTOPEN,
+				    "%s: %s is not a directory", path, dir);
+		} else if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+			return store_fail(db, errno == EACCES || errno == EROFS ?
+			    SKM_READONLY : SKM_CANTOPEN,
+			    "%s: cannot create directory %s: %s", path, dir,
+			    strerror(errno));
+		}
+		*p = '/';
+	}
+	return SKM_OK;
+}
+
+/*
+ * prepare_file - make sure path can hold a store: parents exist (0700 when
+ * made), and a missing database file is created 0600 whatever the umask
+ * (SQLite gives its -wal and -shm files the database file's mode).
+ */
+static int
+prepare_file(struct skm_db *db, const char *path)
+{
+	struct stat sb;
+	int fd, rc;
+
+	if (stat(path, &sb) == 0) {
+		if (S_ISDIR(sb.st_mode))
+			return store_fail(db, SKM_CANTOPEN,
+			    "%s: is a directory, not a database", path);
+		return SKM_OK;
+	}
+	if (db->flags & (SKM_OPEN_NOCREATE | SKM_OPEN_READONLY))
+		return store_fail(db, SKM_CANTOPEN, "%s: no such store", path);
+	if ((rc = make_parents(db, path)) != SKM_OK)
+		return rc;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd == -1 && errno != EEXIST)
+		return store_fail(db, errno == EACCES || errno == EROFS ?
+		    SKM_READONLY : SKM_CANTOPEN, "%s: cannot create: %s", path,
+		    strerror(errno));
+	if (fd != -1) {
+		(void)fchmod(fd, 0600);
+		close(fd);
+	}
+	return SKM_OK;
+}
+
+static int
+read_int(struct skm_db *db, const char *sql, int *out)
+{
+	sqlite3_stmt *st;
+	int src;
+
+	src = sqlite3_prepare_v2(db->conn, sql, -1, &st, NULL);
+	if (src != SQLITE_OK)
+		return store_sqlfail(db, src, db->path);
+	src = sqlite3_step(st);
+	if (src == SQLITE_ROW)
+		*out = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (src != SQLITE_ROW && src != SQLITE_DONE)
+		return store_sqlfail(db, src, db->path);
+	return SKM_OK;
+}
+
+/* Apply migration m inside the caller's write transaction. */
+static int
+apply_one(struct skm_db *db, const struct skm_migration *m)
+{
+	char sum[17], now[32], pragma[64];
+	double t0 = util_mono();
+	sqlite3_stmt *st;
+	int src, rc;
+
+	if ((rc = store_exec(db, m->sql)) != SKM_OK)
+		return rc;
+	schema_checksum(m, sum);
+	util_now_iso(now);
+	src = sqlite3_prepare_v2(db->conn, "INSERT INTO schema_migrations "
+	    "(version, applied_at, description, checksum, migration_time_ms) "
+	    "VALUES (?, ?, ?, ?, ?)", -1, &st, NULL);
+	if (src != SQLITE_OK)
+		return store_sqlfail(db, src, "migration");
+	sqlite3_bind_int(st, 1, m->version);
+	sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, m->description, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, sum, -1, SQLITE_STATIC);
+	sqlite3_bind_double(st, 5, (util_mono() - t0) * 1000.0);
+	src = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (src != SQLITE_DONE)
+		return store_sqlfail(db, src, "migration");
+	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
+	    m->version);
+	return store_exec(db, pragma);
+}
+
+/*
+ * migrate - bring the store to the latest schema, one transaction per
+ * migration.  The version is read again under the write lock, so two
+ * processes creating the same store at once apply each migration once.
+ */
+static int
+migrate(struct skm_db *db)
+{
+	int i, v, ntables, rc;
+
+	for (i = 0; i < skm_nmigrations; i++) {
+		if ((rc = store_begin_write(db)) != SKM_OK)
+			return rc;
+		if ((rc = read_int(db, "PRAGMA user_version", &v)) != SKM_OK)
+			goto fail;
+		if (v >= skm_migrations[i].version) {
+			store_rollback(db);
+			continue;
+		}
+		if (v == 0 && (rc = read_int(db, "SELECT count(*) FROM "
+		    "sqlite_master", &ntables)) == SKM_OK && ntables > 0) {
+			rc = store_fail(db, SKM_CORRUPT, "%s: not an skm "
+			    "database (it has tables but no skm schema)",
+			    db->path);
+			goto fail;
+		}
+		if (rc != SKM_OK || (rc = apply_one(db, &skm_migrations[i]))
+		    != SKM_OK || (rc = store_commit(db)) != SKM_OK)
+			goto fail;
+	}
+	return SKM_OK;
+fail:
+	store_rollback(db);
+	return rc;
+}
+
+/*
+ * open_conn - open the connection, set the per-connection pragmas and
+ * check or migrate the schema.  user_version is the first read: it is one
+ * page, and a garbage file fails here without being written.
+ */
+static int
+open_conn(struct skm_db *db)
+{
+	int oflags, src, v = 0, rc;
+	const char *env;
+
+	oflags = (db->flags & SKM_OPEN_READONLY) ? SQLITE_OPEN_READONLY :
+	    SQLITE_OPEN_READWRITE;
+	src = sqlite3_open_v2(db->path, &db->conn,
+	    oflags | SQLITE_OPEN_NOMUTEX, NULL);
+	if (src != SQLITE_OK)
+		return store_sqlfail(db, src, db->path);
+	sqlite3_extended_result_codes(db->conn, 1);
+	if ((env = getenv("SKM_BUSY_TIMEOUT_MS")) != NULL && *env != '\0')
+		db->busy_ms = (int)strtonum(env, 0, 600000, NULL);
+	sqlite3_busy_handler(db->conn, busy_wait, db);
+	if ((rc = query_register(db->conn)) != SKM_OK)
+		return store_fail(db, rc, "%s: cannot register functions",
+		    db->path);
+	if ((rc = read_int(db, "PRAGMA user_version", &v)) != SKM_OK)
+		return rc;
+	if (v > skm_schema_latest())
+		return store_fail(db, SKM_NEWER, "%s: written by a newer skm "
+		    "(schema %d, this skm knows up to %d); not touching it",
+		    db->path, v, skm_schema_latest());
+	if ((rc = store_exec(db, "PRAGMA synchronous = NORMAL; "
+	    "PRAGMA foreign_keys = ON")) != SKM_OK)
+		return rc;
+	if (v == skm_schema_latest())
+		return SKM_OK;
+	if (db->flags & SKM_OPEN_READONLY)
+		return store_fail(db, SKM_READONLY, "%s: store needs an "
+		    "upgrade (schema %d) but was opened read-only", db->path, v);
+	/* WAL is a property of the file: set once, when it is made. */
+	if (v == 0 && (rc = store_exec(db, "PRAGMA journal_mode = WAL"))
+	    != SKM_OK)
+		return rc;
+	return migrate(db);
+}
+
+int
+skm_open(const char *path, int flags, struct skm_db **out)
+{
+	struct skm_db *db;
+	char buf[PATH_MAX];
+	int rc;
+
+	if (out == NULL)
+		return SKM_MISUSE;
+	*out = NULL;
+	if ((db = calloc(1, sizeof(*db))) == NULL)
+		return SKM_NOMEM;
+	db->flags = flags;
+	db->busy_ms = DEFAULT_BUSY_MS;
+	*out = db;
+	if (path == NULL || *path == '\0') {
+		if (skm_default_path(buf, sizeof(buf)) != SKM_OK) {
+			db->path = strdup("");
+			return db->status = store_fail(db, SKM_CANTOPEN,
+			    "no store path: set SKM_DB or HOME");
+		}
+		path = buf;
+	}
+	if ((db->path = strdup(path)) == NULL)
+		return db->status = store_fail(db, SKM_NOMEM, "out of memory");
+	if ((rc = prepare_file(db, db->path)) != SKM_OK ||
+	    (rc = open_conn(db)) != SKM_OK) {
+		db->status = rc;
+		if (db->conn != NULL) {
+			sqlite3_close_v2(db->conn);
+			db->conn = NULL;
+		}
+		return rc;
+	}
+	return SKM_OK;
+}
+
+void
+skm_close(struct skm_db *db)
+{
+	int i;
+
+	if (db == NULL)
+		return;
+	for (i = 0; i < db->ncache; i++)
+		sqlite3_finalize(db->cache[i].st);
+	if (db->conn != NULL)
+		sqlite3_close_v2(db->conn);
+	free(db->path);
+	free(db);
+}
+
+const char *
+skm_errmsg(const struct skm_db *db)
+{
+	if (db == NULL)
+		return "no store handle";
+	return db->errmsg;
+}
+
+const char *
+skm_path(const struct skm_db *db)
+{
+	return db != NULL && db->path != NULL ? db->path : "";
+}
+
+int
+skm_schema_version(struct skm_db *db)
+{
+	int v = -1;
+
+	if (store_usable(db) != SKM_OK)
+		return -1;
+	read_int(db, "PRAGMA user_version", &v);
+	return v;
+}
+
+void
+skm_free(void *p)
+{
+	sqlite3_free(p);
+}

@@ -1,0 +1,163 @@
+/*
+ * util.c - small pieces libskm needs everywhere: UUIDv7 ids, UTC
+ * timestamps with milliseconds, the monotonic clock, this host's name and
+ * boot id, signal names and a checksum for migrations.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "skm-int.h"
+
+/*
+ * util_uuid7 - a time-ordered UUID (RFC 9562 version 7): 48 bits of Unix
+ * milliseconds, then version, 74 random bits and the variant.  Ids made
+ * later sort later, so the primary key index stays append-mostly.
+ */
+int
+util_uuid7(char out[SKM_ID_LEN + 1])
+{
+	struct timespec ts;
+	unsigned char b[16];
+	uint64_t ms;
+	int i;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	arc4random_buf(b + 6, sizeof(b) - 6);
+	for (i = 0; i < 6; i++)
+		b[i] = (unsigned char)(ms >> (8 * (5 - i)));
+	b[6] = (unsigned char)(0x70 | (b[6] & 0x0f));
+	b[8] = (unsigned char)(0x80 | (b[8] & 0x3f));
+	snprintf(out, SKM_ID_LEN + 1,
+	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+	    "%02x%02x%02x%02x%02x%02x",
+	    b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
+	    b[10], b[11], b[12], b[13], b[14], b[15]);
+	return SKM_OK;
+}
+
+void
+util_iso_from_ts(const struct timespec *ts, char out[32])
+{
+	struct tm tm;
+	time_t t = ts->tv_sec;
+
+	gmtime_r(&t, &tm);
+	/* strftime's %Y is bounded by the time_t range; the milliseconds
+	 * are appended (three digits and 'Z'). */
+	size_t n = strftime(out, 24, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, 32 - n, ".%03dZ", (int)(ts->tv_nsec / 1000000));
+}
+
+/* Now, as UTC ISO-8601 with milliseconds: 2026-12-01T05:32:24.123Z. */
+void
+util_now_iso(char out[32])
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	util_iso_from_ts(&ts, out);
+}
+
+double
+util_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * util_boot_id - the kernel's id of this boot, so that a monotonic start
+ * stored by one process can be trusted by another only within one boot.
+ * "" when unknown.
+ */
+const char *
+util_boot_id(void)
+{
+	static char id[40];
+	static int done;
+	FILE *f;
+
+	if (done)
+		return id;
+	done = 1;
+	if ((f = fopen("/proc/sys/kernel/random/boot_id", "re")) == NULL)
+		return id;
+	if (fgets(id, sizeof(id), f) == NULL)
+		id[0] = '\0';
+	id[strcspn(id, "\n")] = '\0';
+	fclose(f);
+	return id;
+}
+
+const char *
+util_hostname(void)
+{
+	static char host[256];
+
+	if (host[0] == '\0') {
+		if (gethostname(host, sizeof(host) - 1) != 0)
+			strlcpy(host, "unknown", sizeof(host));
+		host[sizeof(host) - 1] = '\0';
+	}
+	return host;
+}
+
+/* "SIGSEGV" for SIGSEGV; "SIG<n>" for a number without a name. */
+const char *
+util_signame(int sig)
+{
+	static const struct { int sig; const char *name; } names[] = {
+		{ SIGHUP, "SIGHUP" }, { SIGINT, "SIGINT" },
+		{ SIGQUIT, "SIGQUIT" }, { SIGILL, "SIGILL" },
+		{ SIGTRAP, "SIGTRAP" }, { SIGABRT, "SIGABRT" },
+		{ SIGBUS, "SIGBUS" }, { SIGFPE, "SIGFPE" },
+		{ SIGKILL, "SIGKILL" }, { SIGUSR1, "SIGUSR1" },
+		{ SIGSEGV, "SIGSEGV" }, { SIGUSR2, "SIGUSR2" },
+		{ SIGPIPE, "SIGPIPE" }, { SIGALRM, "SIGALRM" },
+		{ SIGTERM, "SIGTERM" }, { SIGCHLD, "SIGCHLD" },
+		{ SIGCONT, "SIGCONT" }, { SIGSTOP, "SIGSTOP" },
+		{ SIGTSTP, "SIGTSTP" }, { SIGTTIN, "SIGTTIN" },
+		{ SIGTTOU, "SIGTTOU" }, { SIGURG, "SIGURG" },
+		{ SIGXCPU, "SIGXCPU" }, { SIGXFSZ, "SIGXFSZ" },
+		{ SIGVTALRM, "SIGVTALRM" }, { SIGPROF, "SIGPROF" },
+		{ SIGWINCH, "SIGWINCH" }, { SIGIO, "SIGIO" },
+		{ SIGPWR, "SIGPWR" }, { SIGSYS, "SIGSYS" },
+	};
+	static __thread char buf[16];
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].sig == sig)
+			return names[i].name;
+	snprintf(buf, sizeof(buf), "SIG%d", sig);
+	return buf;
+}
+
+uint64_t
+util_fnv1a(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+void
+util_sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}

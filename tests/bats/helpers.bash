@@ -1,0 +1,11 @@
+# Shared set-up for the bats tests: the freshly built programs first on
+# PATH, and a store of each test's own.
+TOP="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
+export PATH="$TOP:$PATH"
+export SKM_DB="$BATS_TEST_TMPDIR/metrics.db"
+unset SKM_SKILL SKM_WORKFLOW SKM_SESSION SKM_PROJECT SKM_INVOCATION_ID SKM_DISABLE
+
+# sql QUERY: run a read-only query against the test's store.
+sql() {
+	sqlite3 -batch -noheader "$SKM_DB" "$1"
+}

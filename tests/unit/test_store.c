@@ -1,0 +1,200 @@
+/*
+ * test_store.c - opening the store: creation with safe modes, migrations
+ * on an empty and on an existing database, refusal of a newer schema and
+ * of files that are not skm stores (which are never written), the default
+ * path, and the library's version.
+ */
+#include <sys/stat.h>
+#include "unit.h"
+
+static void
+new_store_is_created_0600_in_0700_dirs(void)
+{
+	struct skm_db *db;
+	struct stat sb;
+	char p[512];
+
+	umask(022);
+	snprintf(p, sizeof(p), "%s/a/b/m.db", unit_dir);
+	CHECK_INT(skm_open(p, 0, &db), SKM_OK);
+	CHECK(stat(p, &sb) == 0 && (sb.st_mode & 0777) == 0600);
+	snprintf(p, sizeof(p), "%s/a/b", unit_dir);
+	CHECK(stat(p, &sb) == 0 && (sb.st_mode & 0777) == 0700);
+	snprintf(p, sizeof(p), "%s/a", unit_dir);
+	CHECK(stat(p, &sb) == 0 && (sb.st_mode & 0777) == 0700);
+	skm_close(db);
+}
+
+static void
+migrations_are_recorded_once(void)
+{
+	struct skm_db *db;
+	const char *p = unit_path("m.db");
+	char *s;
+
+	CHECK_INT(skm_open(p, 0, &db), SKM_OK);
+	CHECK_INT(skm_schema_version(db), skm_schema_latest());
+	skm_close(db);
+	/* reopening an existing store applies nothing again */
+	CHECK_INT(skm_open(p, 0, &db), SKM_OK);
+	skm_close(db);
+	CHECK_INT(unit_sql_int(p, "SELECT count(*) FROM schema_migrations"),
+	    skm_schema_latest());
+	CHECK_INT(unit_sql_int(p, "PRAGMA user_version"), skm_schema_latest());
+	s = unit_sql(p, "SELECT length(checksum) || ' ' || "
+	    "(migration_time_ms >= 0) || ' ' || (applied_at LIKE '____-__-__T"
+	    "__:__:__.___Z') FROM schema_migrations WHERE version = 1");
+	CHECK_STR(s, "16 1 1");
+	free(s);
+	s = unit_sql(p, "PRAGMA journal_mode");
+	CHECK_STR(s, "wal");
+	free(s);
+	CHECK_INT(unit_sql_int(p, "SELECT count(*) FROM sqlite_master WHERE "
+	    "name IN ('skill_invocation', 'skill_metrics', 'session_skill', "
+	    "'skill_invocation_fts', 'skill_metrics_summary', "
+	    "'schema_migrations')"), 6);
+}
+
+static void
+existing_unmigrated_skm_file_is_migrated(void)
+{
+	struct skm_db *db;
+	const char *p = unit_path("m.db");
+	sqlite3 *c;
+
+	/* an empty SQLite file, as another tool might have left it */
+	sqlite3_open(p, &c);
+	sqlite3_exec(c, "PRAGMA user_version = 0; VACUUM", 0, 0, 0);
+	sqlite3_close(c);
+	CHECK_INT(skm_open(p, 0, &db), SKM_OK);
+	CHECK_INT(skm_schema_version(db), skm_schema_latest());
+	skm_close(db);
+}
+
+static void
+newer_schema_is_refused_and_untouched(void)
+{
+	struct skm_db *db;
+	const char *p = unit_path("m.db");
+	struct skm_begin_info bi = { .skill = "x" };
+	struct skm_inv *inv;
+	char sql[64];
+
+	CHECK_INT(skm_open(p, 0, &db), SKM_OK);
+	skm_close(db);
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+	    skm_schema_latest() + 1);
+	free(unit_sql(p, sql));
+	CHECK_INT(skm_open(p, 0, &db), SKM_NEWER);
+	CHECK(strstr(skm_errmsg(db), "newer skm") != NULL);
+	/* a failed handle refuses every write with the same status */
+	CHECK_INT(skm_begin(db, &bi, &inv), SKM_NEWER);
+	skm_close(db);
+	CHECK_INT(unit_sql_int(p, "SELECT count(*) FROM skill_invocation"), 0);
+	CHECK_INT(unit_sql_int(p, "PRAGMA user_version"),
+	    skm_schema_latest() + 1);
+}
+
+static void
+garbage_file_is_refused_and_never_written(void)
+{
+	struct skm_db *db;
+	const char *p = unit_path("m.db");
+	char buf[5000], back[5000];
+	FILE *f;
+	size_t i;
+
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = (char)(i * 7 + 3);
+	f = fopen(p, "w");
+	fwrite(buf, 1, sizeof(buf), f);
+	fclose(f);
+	CHECK_INT(skm_open(p, 0, &db), SKM_CORRUPT);
+	CHECK(strstr(skm_errmsg(db), "not an skm database") != NULL);
+	skm_close(db);
+	f = fopen(p, "r");
+	CHECK(fread(back, 1, sizeof(back), f) == sizeof(buf));
+	fclose(f);
+	CHECK(memcmp(buf, back, sizeof(buf)) == 0);
+}
+
+static void
+foreign_sqlite_database_is_refused(void)
+{
+	struct skm_db *db;
+	const char *p = unit_path("other.db");
+	sqlite3 *c;
+
+	sqlite3_open(p, &c);
+	sqlite3_exec(c, "CREATE TABLE notes (x)", 0, 0, 0);
+	sqlite3_close(c);
+	CHECK_INT(skm_open(p, 0, &db), SKM_CORRUPT);
+	skm_close(db);
+	CHECK_INT(unit_sql_int(p, "SELECT count(*) FROM sqlite_master"), 1);
+}
+
+static void
+directory_path_is_refused(void)
+{
+	struct skm_db *db;
+
+	CHECK_INT(skm_open(unit_dir, 0, &db), SKM_CANTOPEN);
+	CHECK(strstr(skm_errmsg(db), "is a directory") != NULL);
+	skm_close(db);
+}
+
+static void
+readonly_open_of_missing_store_fails(void)
+{
+	struct skm_db *db;
+	struct stat sb;
+
+	CHECK_INT(skm_open(unit_path("none.db"), SKM_OPEN_READONLY, &db),
+	    SKM_CANTOPEN);
+	skm_close(db);
+	CHECK(stat(unit_path("none.db"), &sb) == -1);
+}
+
+static void
+default_path_follows_skm_db_then_xdg(void)
+{
+	char buf[512];
+
+	setenv("SKM_DB", "/x/y.db", 1);
+	CHECK_INT(skm_default_path(buf, sizeof(buf)), SKM_OK);
+	CHECK_STR(buf, "/x/y.db");
+	unsetenv("SKM_DB");
+	setenv("XDG_DATA_HOME", "/data", 1);
+	CHECK_INT(skm_default_path(buf, sizeof(buf)), SKM_OK);
+	CHECK_STR(buf, "/data/skm/metrics.db");
+	unsetenv("XDG_DATA_HOME");
+	setenv("HOME", "/home/u", 1);
+	CHECK_INT(skm_default_path(buf, sizeof(buf)), SKM_OK);
+	CHECK_STR(buf, "/home/u/.local/share/skm/metrics.db");
+	CHECK_INT(skm_default_path(buf, 5), SKM_CANTOPEN);
+}
+
+static void
+version_macros_match_the_library(void)
+{
+	CHECK_INT(skm_libversion_number(), SKM_VERSION_NUMBER);
+	CHECK_STR(skm_libversion(), SKM_VERSION);
+	CHECK_STR(skm_errstr(SKM_BUSY), "store is locked");
+	CHECK_STR(skm_errmsg(NULL), "no store handle");
+}
+
+int
+main(void)
+{
+	RUN(new_store_is_created_0600_in_0700_dirs);
+	RUN(migrations_are_recorded_once);
+	RUN(existing_unmigrated_skm_file_is_migrated);
+	RUN(newer_schema_is_refused_and_untouched);
+	RUN(garbage_file_is_refused_and_never_written);
+	RUN(foreign_sqlite_database_is_refused);
+	RUN(directory_path_is_refused);
+	RUN(readonly_open_of_missing_store_fails);
+	RUN(default_path_follows_skm_db_then_xdg);
+	RUN(version_macros_match_the_library);
+	return unit_done();
+}
