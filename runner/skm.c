@@ -1,0 +1,774 @@
+/*
+ * skm - query and administer the skm store.
+ *
+ *	skm [--db FILE] COMMAND [ARGS]
+ *
+ * main() reads the global options up to the command name, then hands the
+ * rest of argv to the command's function, which reads its own options with
+ * getopt_long (so --db and --json may come anywhere after the command).
+ * Every command goes through libskm: this program never writes SQL.  Query
+ * commands print either the library's JSON document as it is (--json) or a
+ * human table made by fmt.c from the same query's cursor.
+ *
+ * Exit status: 0 success, 1 the store or the data failed, 2 usage error.
+ * Anything that came from the store or from the user and is echoed on
+ * stderr goes through fmt_safe() so that it cannot carry escape sequences.
+ */
+#include <err.h>
+#include <getopt.h>
+#include <limits.h>
+#include <locale.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "skm.h"
+#include "fmt.h"
+
+#define EXIT_DATA  1	/* the store or the data failed */
+#define EXIT_USAGE 2
+
+struct cmd {
+	const char *name;
+	int (*fn)(int, char **, const struct cmd *);
+	const char *synopsis;	/* after "skm NAME " */
+};
+
+static const char *dbpath;	/* --db FILE; NULL: skm_default_path() */
+static int json;		/* --json */
+
+static void usage(FILE *);
+
+/*
+ * safe - a printable copy of s for a message.  The copies live in a small
+ * ring so that a message can hold several; each is freed when its slot is
+ * reused.
+ */
+static const char *
+safe(const char *s)
+{
+	static char *ring[4];
+	static int next;
+	char *p;
+
+	if ((p = fmt_safe(s, 0, NULL)) == NULL)
+		return "?";
+	free(ring[next]);
+	ring[next] = p;
+	next = (next + 1) % 4;
+	return p;
+}
+
+/* usage_error - print a message and the command's synopsis on stderr;
+ * returns EXIT_USAGE. */
+static int
+usage_error(const struct cmd *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarnx(fmt, ap);
+	va_end(ap);
+	if (cmd != NULL)
+		fprintf(stderr, "usage: skm %s%s%s\n", cmd->name,
+		    *cmd->synopsis ? " " : "", cmd->synopsis);
+	else
+		usage(stderr);
+	return EXIT_USAGE;
+}
+
+/*
+ * opt_error - report what getopt_long() rejected (it returned ch, '?' or
+ * ':', with opterr off) and return EXIT_USAGE.
+ */
+static int
+opt_error(const struct cmd *cmd, int ch, char **argv,
+    const struct option *opts)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "";
+	char name[64];
+	size_t n;
+	int islong = strncmp(arg, "--", 2) == 0, known = 0;
+
+	for (; opts != NULL && opts->name != NULL; opts++)
+		if (optopt != 0 && opts->val == optopt)
+			known = 1;
+	if (islong && (ch == ':' || optopt == 0 || known)) {
+		n = strcspn(arg, "=");
+		snprintf(name, sizeof(name), "%.*s", (int)n, arg);
+	} else
+		snprintf(name, sizeof(name), "-%c", optopt);
+	if (ch == ':')
+		return usage_error(cmd, "option %s needs an argument",
+		    safe(name));
+	if (islong && known && strchr(arg, '=') != NULL)
+		return usage_error(cmd, "option %s takes no argument",
+		    safe(name));
+	return usage_error(cmd, "unknown option: %s", safe(name));
+}
+
+/* A number option: strtonum() within [min, max], or a usage error. */
+static int
+number(const struct cmd *cmd, const char *opt, const char *s,
+    long long min, long long max, long long *out)
+{
+	const char *errstr;
+
+	*out = strtonum(s, min, max, &errstr);
+	if (errstr != NULL)
+		return usage_error(cmd, "%s %s: %s", opt, safe(s), errstr);
+	return 0;
+}
+
+/*
+ * opendb - open the store for a command, creating it if need be (so that
+ * queries on a fresh machine show an empty result).  Exits with 1 and
+ * "skm: PATH: message" when it cannot.
+ */
+static struct skm_db *
+opendb(void)
+{
+	char buf[PATH_MAX];
+	const char *path = dbpath, *msg;
+	struct skm_db *db = NULL;
+	size_t n;
+	int rc;
+
+	if (path == NULL) {
+		if (skm_default_path(buf, sizeof(buf)) != SKM_OK)
+			errx(EXIT_DATA, "no store path: set SKM_DB, "
+			    "XDG_DATA_HOME or HOME, or use --db FILE");
+		path = buf;
+	}
+	if ((rc = skm_open(path, 0, &db)) != SKM_OK) {
+		msg = db != NULL ? skm_errmsg(db) : skm_errstr(rc);
+		if (msg == NULL || *msg == '\0')
+			msg = skm_errstr(rc);
+		/* The library's message may already start with the path. */
+		n = strlen(path);
+		if (strncmp(msg, path, n) == 0 && msg[n] == ':')
+			warnx("%s", safe(msg));
+		else
+			warnx("%s: %s", safe(path), safe(msg));
+		skm_close(db);
+		exit(EXIT_DATA);
+	}
+	return db;
+}
+
+/* fail - report a failed library call on db; returns the exit status
+ * (2 for a bad argument, 1 otherwise). */
+static int
+fail(struct skm_db *db, int rc)
+{
+	const char *msg = skm_errmsg(db);
+
+	if (msg == NULL || *msg == '\0')
+		msg = skm_errstr(rc);
+	warnx("%s", safe(msg));
+	return rc == SKM_MISUSE ? EXIT_USAGE : EXIT_DATA;
+}
+
+/* --json: print the library's document as it is. */
+static int
+print_json(struct skm_db *db, enum skm_query q,
+    const struct skm_query_args *qa)
+{
+	char *out = NULL;
+	int rc;
+
+	if ((rc = skm_query_json(db, q, qa, &out)) != SKM_OK) {
+		if (rc == SKM_NOTFOUND && q == SKM_Q_SHOW) {
+			warnx("no such skill: %s", safe(qa->skill));
+			return EXIT_DATA;
+		}
+		return fail(db, rc);
+	}
+	printf("%s\n", out);
+	skm_free(out);
+	return 0;
+}
+
+/* Print query q as a table (empty: the text shown for no rows, or NULL
+ * for just the header). */
+static int
+print_table(struct skm_db *db, enum skm_query q,
+    const struct skm_query_args *qa, const char *empty)
+{
+	struct skm_cursor *c = NULL;
+	int rc;
+
+	if ((rc = skm_query_open(db, q, qa, &c)) != SKM_OK)
+		return fail(db, rc);
+	if (fmt_table(stdout, c, empty) < 0) {
+		skm_cursor_close(c);
+		return fail(db, SKM_ERROR);
+	}
+	skm_cursor_close(c);
+	return 0;
+}
+
+/*
+ * print_record - print the one row of query q as "key: value" lines,
+ * leaving out the columns in skip.  A query without a row (an unknown
+ * skill) is SKM_NOTFOUND.
+ */
+static int
+print_record(struct skm_db *db, enum skm_query q,
+    const struct skm_query_args *qa, const char *const *skip)
+{
+	struct skm_cursor *c = NULL;
+	int rc, r;
+
+	rc = skm_query_open(db, q, qa, &c);
+	if (rc == SKM_NOTFOUND)
+		return SKM_NOTFOUND;
+	if (rc != SKM_OK)
+		return fail(db, rc);
+	if ((r = skm_cursor_step(c)) <= 0) {
+		skm_cursor_close(c);
+		return r == 0 ? SKM_NOTFOUND : fail(db, SKM_ERROR);
+	}
+	if (fmt_record(stdout, c, skip) < 0) {
+		skm_cursor_close(c);
+		warnx("out of memory");
+		return EXIT_DATA;
+	}
+	skm_cursor_close(c);
+	return 0;
+}
+
+/* The options every command takes. */
+#define OPT_DB    { "db",   required_argument, NULL, 'D' }
+#define OPT_HELP  { "help", no_argument,       NULL, 'h' }
+#define OPT_JSON  { "json", no_argument,       NULL, 'j' }
+#define OPT_END   { NULL, 0, NULL, 0 }
+
+/* Options common to all commands; returns 1 if handled, -1 for --help
+ * (already printed). */
+static int
+common_opt(const struct cmd *cmd, int ch)
+{
+	switch (ch) {
+	case 'D':
+		dbpath = optarg;
+		return 1;
+	case 'h':
+		printf("usage: skm %s%s%s\n", cmd->name,
+		    *cmd->synopsis ? " " : "", cmd->synopsis);
+		return -1;
+	case 'j':
+		json = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * getopts - read the options of a command that takes only the common
+ * ones (those in opts).  Leaves optind at the first operand.  Returns -1
+ * to go on, or the exit status.
+ */
+static int
+getopts(const struct cmd *cmd, int argc, char **argv,
+    const struct option *opts)
+{
+	int ch, r;
+
+	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if ((r = common_opt(cmd, ch)) < 0)
+			return 0;
+		if (r == 0)
+			return opt_error(cmd, ch, argv, opts);
+	}
+	return -1;
+}
+
+/* Check the number of operands: between min and max; what names the
+ * first one for the message when it is missing. */
+static int
+operands(const struct cmd *cmd, int argc, char **argv, int min, int max,
+    const char *what)
+{
+	if (argc < min)
+		return usage_error(cmd, "%s: missing %s", cmd->name, what);
+	if (argc > max)
+		return usage_error(cmd, "%s: unexpected argument: %s",
+		    cmd->name, safe(argv[max]));
+	return -1;
+}
+
+static int
+cmd_stats(int argc, char **argv, const struct cmd *cmd)
+{
+	static const struct option opts[] = { OPT_DB, OPT_HELP, OPT_JSON,
+	    OPT_END };
+	struct skm_query_args qa = { 0 };
+	struct skm_db *db;
+	int r;
+
+	if ((r = getopts(cmd, argc, argv, opts)) >= 0)
+		return r;
+	argc -= optind;
+	argv += optind;
+	if ((r = operands(cmd, argc, argv, 0, 0, NULL)) >= 0)
+		return r;
+
+	db = opendb();
+	if (json)
+		r = print_json(db, SKM_Q_STATS, &qa);
+	else
+		r = print_table(db, SKM_Q_STATS, &qa,
+		    "no skills recorded yet");
+	skm_close(db);
+	return r;
+}
+
+static int
+cmd_show(int argc, char **argv, const struct cmd *cmd)
+{
+	static const struct option opts[] = { OPT_DB, OPT_HELP, OPT_JSON,
+	    OPT_END };
+	/* Shown below as rows of SKM_Q_SHOW_COUNTS instead of JSON text. */
+	static const char *const maps[] = { "workflow_paths",
+	    "common_errors", "follow_up_actions", NULL };
+	struct skm_query_args qa = { 0 };
+	struct skm_db *db;
+	int r;
+
+	if ((r = getopts(cmd, argc, argv, opts)) >= 0)
+		return r;
+	argc -= optind;
+	argv += optind;
+	if ((r = operands(cmd, argc, argv, 1, 1, "SKILL")) >= 0)
+		return r;
+	qa.skill = argv[0];
+
+	db = opendb();
+	if (json)
+		r = print_json(db, SKM_Q_SHOW, &qa);
+	else if ((r = print_record(db, SKM_Q_SHOW, &qa, maps)) == 0) {
+		putchar('\n');
+		r = print_table(db, SKM_Q_SHOW_COUNTS, &qa,
+		    "no workflow paths, errors or follow-up actions recorded");
+	}
+	if (r == SKM_NOTFOUND) {
+		warnx("no such skill: %s", safe(qa.skill));
+		r = EXIT_DATA;
+	}
+	skm_close(db);
+	return r;
+}
+
+static int
+cmd_summary(int argc, char **argv, const struct cmd *cmd)
+{
+	static const struct option opts[] = { OPT_DB, OPT_HELP, OPT_JSON,
+	    OPT_END };
+	struct skm_query_args qa = { 0 };
+	struct skm_db *db;
+	int r;
+
+	if ((r = getopts(cmd, argc, argv, opts)) >= 0)
+		return r;
+	argc -= optind;
+	argv += optind;
+	if ((r = operands(cmd, argc, argv, 0, 0, NULL)) >= 0)
+		return r;
+
+	db = opendb();
+	if (json)
+		r = print_json(db, SKM_Q_SUMMARY, &qa);
+	else if ((r = print_record(db, SKM_Q_SUMMARY, &qa, NULL)) ==
+	    SKM_NOTFOUND) {
+		/* The summary always has its one row; say so if not. */
+		warnx("summary query returned no row");
+		r = EXIT_DATA;
+	}
+	skm_close(db);
+	return r;
+}
+
+static int
+cmd_recent(int argc, char **argv, const struct cmd *cmd)
+{
+	static const struct option opts[] = { OPT_DB, OPT_HELP, OPT_JSON,
+	    { "skill",  required_argument, NULL, 's' },
+	    { "limit",  required_argument, NULL, 'l' },
+	    { "failed", no_argument,       NULL, 'f' },
+	    OPT_END };
+	struct skm_query_args qa = { 0 };
+	struct skm_db *db;
+	long long n;
+	int ch, r;
+
+	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if ((r = common_opt(cmd, ch)) < 0)
+			return 0;
+		if (r > 0)
+			continue;
+		switch (ch) {
+		case 'f':
+			qa.failed = 1;
+			break;
+		case 'l':
+			if ((r = number(cmd, "--limit", optarg, 1,
+			    1000000000, &n)) != 0)
+				return r;
+			qa.limit = (long)n;
+			break;
+		case 's':
+			qa.skill = optarg;
+			break;
+		default:
+			return opt_error(cmd, ch, argv, opts);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if ((r = operands(cmd, argc, argv, 0, 0, NULL)) >= 0)
+		return r;
+
+	db = opendb();
+	if (json)
+		r = print_json(db, SKM_Q_RECENT, &qa);
+	else
+		r = print_table(db, SKM_Q_RECENT, &qa, NULL);
+	skm_close(db);
+	return r;
+}
+
+static int
+cmd_begin(int argc, char **argv, const struct cmd *cmd)
+{
+	static const struct option opts[] = { OPT_DB, OPT_HELP,
+	    { "skill",    required_argument, NULL, 's' },
+	    { "workflow", required_argument, NULL, 'w' },
+	    { "session",  required_argument, NULL, 'S' },
+	    { "project",  required_argument, NULL, 'p' },
+	    OPT_END };
+	struct skm_begin_info bi = { .source = "lib" };
+	struct skm_inv *inv = NULL;
+	struct skm_db *db;
+	int ch, r, rc;
+
+	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if ((r = common_opt(cmd, ch)) < 0)
+			return 0;
+		if (r > 0)
+			continue;
+		switch (ch) {
+		case 'p':
+			bi.project = optarg;
+			break;
+		case 'S':
+			bi.session = optarg;
+			break;
+		case 's':
+			bi.skill = optarg;
+			break;
+		case 'w':
+			bi.workflow = optarg;
+			break;
+		default:
+			return opt_error(cmd, ch, argv, opts);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if ((r = operands(cmd, argc, argv, 0, 0, NULL)) >= 0)
+		return r;
+	if (bi.skill == NULL)
+		return usage_error(cmd, "begin: --skill is required");
+
+	db = opendb();
+	if ((rc = skm_begin(db, &bi, &inv)) != SKM_OK)
+		r = fail(db, rc);
+	else {
+		printf("%s\n", skm_inv_id(inv));
+		/* It stays running in the store until `skm end ID`. */
+		skm_inv_free(inv);
+		r = 0;
+	}
+	skm_close(db);
+	return r;
+}
+
+static int
+cmd_end(int argc, char **argv, const struct cmd *cmd)
+{
+	static const struct option opts[] = { OPT_DB, OPT_HELP,
+	    { "exit",       required_argument, NULL, 'x' },
+	    { "completed",  no_argument,       NULL, 'c' },
+	    { "failed",     no_argument,       NULL, 'f' },
+	    { "error-type", required_argument, NULL, 'e' },
+	    { "follow-up",  required_argument, NULL, 'a' },
+	    OPT_END };
+	struct skm_end_info ei = SKM_END_INFO_INIT;
+	const char **fu;
+	struct skm_db *db;
+	long long n;
+	int ch, r, rc, mode = 0;
+
+	/* No more follow-ups than arguments. */
+	if ((fu = calloc(argc + 1, sizeof(*fu))) == NULL)
+		err(EXIT_DATA, NULL);
+	ei.completed = 1;
+	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if ((r = common_opt(cmd, ch)) < 0)
+			goto out;
+		if (r > 0)
+			continue;
+		switch (ch) {
+		case 'a':
+			fu[ei.n_follow_ups++] = optarg;
+			break;
+		case 'c':
+		case 'f':
+		case 'x':
+			if (mode != 0 && mode != ch) {
+				r = usage_error(cmd, "--exit, --completed and "
+				    "--failed exclude each other");
+				goto out;
+			}
+			mode = ch;
+			ei.completed = ch != 'f';
+			if (ch == 'x') {
+				if ((r = number(cmd, "--exit", optarg, 0, 255,
+				    &n)) != 0)
+					goto out;
+				ei.exit_code = (int)n;
+				ei.completed = n == 0;
+			}
+			break;
+		case 'e':
+			ei.error_type = optarg;
+			break;
+		default:
+			r = opt_error(cmd, ch, argv, opts);
+			goto out;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if ((r = operands(cmd, argc, argv, 1, 1, "ID")) >= 0)
+		goto out;
+	ei.follow_ups = fu;
+
+	db = opendb();
+	rc = skm_end_id(db, argv[0], &ei);
+	if (rc == SKM_NOTFOUND) {
+		warnx("no such invocation: %s", safe(argv[0]));
+		r = EXIT_DATA;
+	} else if (rc == SKM_ENDED) {
+		warnx("invocation %s already ended", safe(argv[0]));
+		r = EXIT_DATA;
+	} else if (rc != SKM_OK)
+		r = fail(db, rc);
+	else
+		r = 0;
+	skm_close(db);
+out:
+	free(fu);
+	return r;
+}
+
+static int
+cmd_end_session(int argc, char **argv, const struct cmd *cmd)
+{
+	static const struct option opts[] = { OPT_DB, OPT_HELP, OPT_END };
+	struct skm_db *db;
+	int r, rc, n = 0;
+
+	if ((r = getopts(cmd, argc, argv, opts)) >= 0)
+		return r;
+	argc -= optind;
+	argv += optind;
+	if ((r = operands(cmd, argc, argv, 1, 1, "session ID")) >= 0)
+		return r;
+
+	db = opendb();
+	rc = skm_end_session(db, argv[0], &n);
+	if (rc == SKM_NOTFOUND) {
+		warnx("no such session: %s", safe(argv[0]));
+		r = EXIT_DATA;
+	} else if (rc != SKM_OK)
+		r = fail(db, rc);
+	else {
+		printf("%d skill%s updated\n", n, n == 1 ? "" : "s");
+		r = 0;
+	}
+	skm_close(db);
+	return r;
+}
+
+/* skm_check() callback: one problem per line on stdout. */
+static void
+problem(void *arg, const char *line)
+{
+	int *n = arg;
+
+	printf("%s\n", safe(line));
+	(*n)++;
+}
+
+static int
+cmd_check(int argc, char **argv, const struct cmd *cmd)
+{
+	static const struct option opts[] = { OPT_DB, OPT_HELP, OPT_END };
+	struct skm_db *db;
+	int r, rc, n = 0;
+
+	if ((r = getopts(cmd, argc, argv, opts)) >= 0)
+		return r;
+	argc -= optind;
+	argv += optind;
+	if ((r = operands(cmd, argc, argv, 0, 0, NULL)) >= 0)
+		return r;
+
+	db = opendb();
+	rc = skm_check(db, problem, &n);
+	if (rc == SKM_OK) {
+		printf("ok\n");
+		r = 0;
+	} else if (rc == SKM_CHECK) {
+		warnx("%d problem%s found", n, n == 1 ? "" : "s");
+		r = EXIT_DATA;
+	} else
+		r = fail(db, rc);
+	skm_close(db);
+	return r;
+}
+
+static int
+cmd_recompute(int argc, char **argv, const struct cmd *cmd)
+{
+	static const struct option opts[] = { OPT_DB, OPT_HELP, OPT_END };
+	struct skm_db *db;
+	int r, rc;
+
+	if ((r = getopts(cmd, argc, argv, opts)) >= 0)
+		return r;
+	argc -= optind;
+	argv += optind;
+	if ((r = operands(cmd, argc, argv, 0, 1, NULL)) >= 0)
+		return r;
+
+	db = opendb();
+	rc = skm_recompute(db, argc > 0 ? argv[0] : NULL);
+	if (rc == SKM_NOTFOUND) {
+		warnx("no such skill: %s", safe(argv[0]));
+		r = EXIT_DATA;
+	} else if (rc != SKM_OK)
+		r = fail(db, rc);
+	else
+		r = 0;
+	skm_close(db);
+	return r;
+}
+
+static int
+cmd_version(int argc, char **argv, const struct cmd *cmd)
+{
+	static const struct option opts[] = { OPT_HELP, OPT_END };
+	int r;
+
+	if ((r = getopts(cmd, argc, argv, opts)) >= 0)
+		return r;
+	argc -= optind;
+	argv += optind;
+	if ((r = operands(cmd, argc, argv, 0, 0, NULL)) >= 0)
+		return r;
+	printf("skm %s (libskm %s, schema %d)\n", SKM_VERSION,
+	    skm_libversion(), skm_schema_latest());
+	return 0;
+}
+
+static int
+cmd_help(int argc, char **argv, const struct cmd *cmd)
+{
+	(void)argc;
+	(void)argv;
+	(void)cmd;
+	usage(stdout);
+	return 0;
+}
+
+/* In the order `skm help` lists them. */
+static const struct cmd cmds[] = {
+	{ "stats",	 cmd_stats,	  "[--json]" },
+	{ "show",	 cmd_show,	  "SKILL [--json]" },
+	{ "summary",	 cmd_summary,	  "[--json]" },
+	{ "recent",	 cmd_recent,
+	    "[--skill S] [--limit N] [--failed] [--json]" },
+	{ "begin",	 cmd_begin,
+	    "--skill S [--workflow W] [--session ID] [--project P]" },
+	{ "end",	 cmd_end,
+	    "ID [--exit N | --completed | --failed] [--error-type T] "
+	    "[--follow-up A]..." },
+	{ "end-session", cmd_end_session, "ID" },
+	{ "check",	 cmd_check,	  "" },
+	{ "recompute",	 cmd_recompute,	  "[SKILL]" },
+	{ "version",	 cmd_version,	  "" },
+	{ "help",	 cmd_help,	  "" },
+};
+#define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
+
+static void
+usage(FILE *fp)
+{
+	size_t i;
+
+	fprintf(fp, "usage: skm [--db FILE] COMMAND [ARGS]\n");
+	for (i = 0; i < NCMDS; i++)
+		fprintf(fp, "       skm %s%s%s\n", cmds[i].name,
+		    *cmds[i].synopsis ? " " : "", cmds[i].synopsis);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option gopts[] = { OPT_DB, OPT_HELP, OPT_END };
+	const struct cmd *cmd = NULL;
+	size_t i;
+	int ch, r;
+
+	/* Character widths for aligning non-ASCII names. */
+	setlocale(LC_CTYPE, "");
+	opterr = 0;
+
+	/* "+": stop at the command name; its options are its own. */
+	while ((ch = getopt_long(argc, argv, "+:h", gopts, NULL)) != -1) {
+		switch (ch) {
+		case 'D':
+			dbpath = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			return opt_error(NULL, ch, argv, gopts);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	for (i = 0; i < NCMDS; i++)
+		if (strcmp(argv[0], cmds[i].name) == 0)
+			cmd = &cmds[i];
+	if (cmd == NULL)
+		return usage_error(NULL, "unknown command: %s", safe(argv[0]));
+
+	optind = 0;	/* glibc: start over, argv[0] being the command */
+	r = cmd->fn(argc, argv, cmd);
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		warn("stdout");
+		if (r == 0)
+			r = EXIT_DATA;
+	}
+	return r;
+}
