@@ -1,0 +1,439 @@
+/*
+ * skm-run - run a command and record it as one invocation of a skill.
+ *
+ *	skm-run --skill crackerjack-run -- python -m crackerjack
+ *
+ * The invocation is made in memory first (libskm's skm_inv_create), so its
+ * id can go into the child's environment as SKM_INVOCATION_ID before the
+ * fork.  The store is opened and the begin written while the command
+ * already runs, so recording adds almost nothing to the command's time.
+ * When the command ends, its exit status (or signal, or the errno of a
+ * failed exec), CPU time and peak RSS are written, and skm-run exits
+ * exactly as the command did.
+ *
+ * Recording is fail-open: whatever goes wrong with the store costs at most
+ * one warning line on stderr (none with -q) and never changes the exit
+ * status.  Process handling lives in spawn.c.
+ */
+#include <sys/types.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "skm.h"
+#include "spawn.h"
+
+/* The recording of one run: the invocation and the store it goes to. */
+struct rec {
+	struct skm_inv *inv;	/* NULL: not recording */
+	struct skm_db *db;	/* NULL until opened; a failed handle stays */
+	int opened;		/* skm_open() succeeded */
+	int started;		/* skm_inv_start() succeeded */
+	int warned;		/* the one warning was given */
+	int quiet;
+};
+
+enum {
+	OPT_DB = CHAR_MAX + 1,
+	OPT_HELP,
+	OPT_NOCOMMAND,
+	OPT_PROJECT,
+	OPT_SESSION
+};
+
+static const struct option longopts[] = {
+	{ "db",		required_argument,	NULL,	OPT_DB },
+	{ "follow-up",	required_argument,	NULL,	'f' },
+	{ "help",	no_argument,		NULL,	OPT_HELP },
+	{ "no-command",	no_argument,		NULL,	OPT_NOCOMMAND },
+	{ "project",	required_argument,	NULL,	OPT_PROJECT },
+	{ "quiet",	no_argument,		NULL,	'q' },
+	{ "session",	required_argument,	NULL,	OPT_SESSION },
+	{ "skill",	required_argument,	NULL,	's' },
+	{ "workflow",	required_argument,	NULL,	'w' },
+	{ NULL,		0,			NULL,	0 }
+};
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	fprintf(status ? stderr : stdout,
+	    "usage: skm-run [-s NAME | --skill NAME] [-w PATH | --workflow PATH] "
+	    "[--session ID]\n"
+	    "               [--project DIR] [--db FILE] "
+	    "[-f ACTION | --follow-up ACTION]...\n"
+	    "               [--no-command] [-q | --quiet] [--] COMMAND [ARG]...\n");
+	exit(status);
+}
+
+/* An environment variable, or NULL when it is unset or empty. */
+static const char *
+envopt(const char *name)
+{
+	const char *s = getenv(name);
+
+	return s != NULL && *s != '\0' ? s : NULL;
+}
+
+/* SKM_DISABLE set to anything but "" or "0" turns recording off. */
+static int
+disabled(void)
+{
+	const char *s = envopt("SKM_DISABLE");
+
+	return s != NULL && strcmp(s, "0") != 0;
+}
+
+/*
+ * errno_name - the symbolic name of errno e for error_type "exec:NAME",
+ * written into buf; the ones execve() gives are named, any other is
+ * "E<number>".
+ */
+static const char *
+errno_name(int e, char *buf, size_t size)
+{
+	static const struct {
+		int num;
+		const char *name;
+	} names[] = {
+		{ E2BIG, "E2BIG" },		{ EACCES, "EACCES" },
+		{ EAGAIN, "EAGAIN" },		{ EFAULT, "EFAULT" },
+		{ EINVAL, "EINVAL" },		{ EIO, "EIO" },
+		{ EISDIR, "EISDIR" },		{ ELIBBAD, "ELIBBAD" },
+		{ ELOOP, "ELOOP" },		{ EMFILE, "EMFILE" },
+		{ ENAMETOOLONG, "ENAMETOOLONG" }, { ENFILE, "ENFILE" },
+		{ ENOENT, "ENOENT" },		{ ENOEXEC, "ENOEXEC" },
+		{ ENOMEM, "ENOMEM" },		{ ENOTDIR, "ENOTDIR" },
+		{ EPERM, "EPERM" },		{ ETXTBSY, "ETXTBSY" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].num == e)
+			return names[i].name;
+	snprintf(buf, size, "E%d", e);
+	return buf;
+}
+
+/*
+ * find_project - the nearest directory from the working directory upward
+ * that holds a .git (a directory, or a file in worktrees and submodules),
+ * else the working directory.  stat() only: no git subprocess.  Returns a
+ * malloc'd path, or NULL when the working directory is unknown.
+ */
+static char *
+find_project(void)
+{
+	struct stat st;
+	char *cwd, *dir, *probe, *slash;
+	size_t len;
+
+	if ((cwd = getcwd(NULL, 0)) == NULL)
+		return NULL;
+	if ((dir = strdup(cwd)) == NULL || (probe = malloc(strlen(cwd) + 6)) == NULL) {
+		free(dir);
+		return cwd;
+	}
+	for (;;) {
+		len = strlen(dir);
+		/* "/" + ".git" must not become "//.git". */
+		snprintf(probe, strlen(cwd) + 6, "%s/.git",
+		    len == 1 ? "" : dir);
+		if (stat(probe, &st) == 0) {
+			free(probe);
+			free(cwd);
+			return dir;
+		}
+		if (len == 1 || (slash = strrchr(dir, '/')) == NULL)
+			break;
+		if (slash == dir)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+	free(probe);
+	free(dir);
+	return cwd;
+}
+
+/*
+ * put_word - write one argument to fp quoted for a POSIX shell: as it is
+ * when it consists of characters no shell treats specially, else in single
+ * quotes, each ' written as '\''.
+ */
+static void
+put_word(FILE *fp, const char *w)
+{
+	static const char plain[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789_@%+=:,./-";
+	const char *p;
+
+	if (*w != '\0' && w[strspn(w, plain)] == '\0') {
+		fputs(w, fp);
+		return;
+	}
+	fputc('\'', fp);
+	for (p = w; *p != '\0'; p++) {
+		if (*p == '\'')
+			fputs("'\\''", fp);
+		else
+			fputc(*p, fp);
+	}
+	fputc('\'', fp);
+}
+
+/*
+ * command_line - argv as one shell-quoted line, malloc'd; NULL when out of
+ * memory.  Each word passes through here on its own, which is where a
+ * redaction of secrets will go: between picking the word and quoting it.
+ */
+static char *
+command_line(char *const argv[])
+{
+	FILE *fp;
+	char *line = NULL;
+	size_t size = 0;
+	int i;
+
+	if ((fp = open_memstream(&line, &size)) == NULL)
+		return NULL;
+	for (i = 0; argv[i] != NULL; i++) {
+		if (i > 0)
+			fputc(' ', fp);
+		put_word(fp, argv[i]);
+	}
+	if (fclose(fp) != 0) {
+		free(line);
+		return NULL;
+	}
+	return line;
+}
+
+/*
+ * rec_warn - the one warning of a run about the store, unless quiet: one
+ * line, whatever the message holds.  SIGPIPE is ignored meanwhile, so a
+ * stderr whose reader has gone cannot turn a store problem into a change
+ * of skm-run's exit status.
+ */
+static void
+rec_warn(struct rec *r, const char *msg)
+{
+	struct sigaction ign, old;
+
+	if (!r->warned && !r->quiet) {
+		memset(&ign, 0, sizeof(ign));
+		ign.sa_handler = SIG_IGN;
+		sigemptyset(&ign.sa_mask);
+		sigaction(SIGPIPE, &ign, &old);
+		warnx("warning: not recorded: %.*s", (int)strcspn(msg, "\n"),
+		    msg);
+		sigaction(SIGPIPE, &old, NULL);
+	}
+	r->warned = 1;
+}
+
+/*
+ * rec_begin - open the store and write the begin of r->inv.  Runs while
+ * the command already runs.  A failure is warned about and remembered;
+ * rec_end() still tries to write begin and end together if the store
+ * opened.
+ */
+static void
+rec_begin(struct rec *r, const char *dbpath)
+{
+	int rc;
+
+	if (r->inv == NULL)
+		return;
+	rc = skm_open(dbpath, 0, &r->db);
+	if (rc != SKM_OK) {
+		rec_warn(r, r->db != NULL ? skm_errmsg(r->db) : skm_errstr(rc));
+		return;
+	}
+	r->opened = 1;
+	if (skm_inv_start(r->db, r->inv) == SKM_OK)
+		r->started = 1;
+	else
+		rec_warn(r, skm_errmsg(r->db));
+}
+
+/* rec_end - write the end of r->inv as ei says, and close the store. */
+static void
+rec_end(struct rec *r, const struct skm_end_info *ei)
+{
+	int rc;
+
+	if (r->inv == NULL)
+		return;
+	if (!r->opened) {
+		skm_inv_free(r->inv);
+	} else {
+		if (r->started)
+			rc = skm_end(r->inv, ei);
+		else
+			rc = skm_end_in(r->db, r->inv, ei);
+		if (rc != SKM_OK)
+			rec_warn(r, skm_errmsg(r->db));
+	}
+	r->inv = NULL;
+	skm_close(r->db);
+	r->db = NULL;
+}
+
+/*
+ * end_info - fill ei from the command's wait status, or from the errno of
+ * its failed exec (then error_type is "exec:NAME", in buf).
+ */
+static void
+end_info(struct skm_end_info *ei, int status, int exec_errno,
+    const struct rusage *ru, char *buf, size_t size)
+{
+	char num[16];
+
+	ei->rusage = ru;
+	if (exec_errno != 0) {
+		snprintf(buf, size, "exec:%s",
+		    errno_name(exec_errno, num, sizeof(num)));
+		ei->error_type = buf;
+		ei->exit_code = spawn_exec_status(exec_errno);
+		ei->completed = 0;
+	} else if (WIFEXITED(status)) {
+		/* error_type NULL: the library derives exit:N. */
+		ei->exit_code = WEXITSTATUS(status);
+		ei->completed = ei->exit_code == 0;
+	} else if (WIFSIGNALED(status)) {
+		/* error_type NULL: the library derives signal:SIGNAME. */
+		ei->signal = WTERMSIG(status);
+	}
+}
+
+/* run_unrecorded - SKM_DISABLE: become the command. */
+static void __attribute__((noreturn))
+run_unrecorded(char *const argv[])
+{
+	execvp(argv[0], argv);
+	err(spawn_exec_status(errno), "%s", argv[0]);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct skm_begin_info bi = { 0 };
+	struct skm_end_info ei = SKM_END_INFO_INIT;
+	struct rec r = { 0 };
+	struct spawn sp;
+	struct rusage ru;
+	const char **follow_ups = NULL;
+	const char *dbpath = NULL;
+	char *project = NULL, *command = NULL, *parent = NULL;
+	char errtype[64];
+	size_t nfollow = 0;
+	int ch, rc, no_command = 0, status, exec_errno;
+
+	bi.skill = envopt("SKM_SKILL");
+	bi.workflow = envopt("SKM_WORKFLOW");
+	bi.session = envopt("SKM_SESSION");
+	bi.project = envopt("SKM_PROJECT");
+
+	while ((ch = getopt_long(argc, argv, "+f:qs:w:", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			follow_ups = reallocarray(follow_ups, nfollow + 1,
+			    sizeof(*follow_ups));
+			if (follow_ups == NULL)
+				err(125, NULL);
+			follow_ups[nfollow++] = optarg;
+			break;
+		case 'q':
+			r.quiet = 1;
+			break;
+		case 's':
+			bi.skill = optarg;
+			break;
+		case 'w':
+			bi.workflow = optarg;
+			break;
+		case OPT_DB:
+			dbpath = optarg;
+			break;
+		case OPT_HELP:
+			usage(0);
+		case OPT_NOCOMMAND:
+			no_command = 1;
+			break;
+		case OPT_PROJECT:
+			bi.project = optarg;
+			break;
+		case OPT_SESSION:
+			bi.session = optarg;
+			break;
+		default:
+			usage(125);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+
+	if (argc == 0)
+		usage(125);
+	if (bi.skill == NULL || *bi.skill == '\0') {
+		warnx("no skill: use --skill NAME or set SKM_SKILL");
+		usage(125);
+	}
+	if (strlen(bi.skill) > SKM_NAME_MAX)
+		errx(125, "skill name longer than %d bytes", SKM_NAME_MAX);
+	if (disabled())
+		run_unrecorded(argv);
+
+	if (bi.project == NULL)
+		bi.project = project = find_project();
+	if (!no_command)
+		bi.command = command = command_line(argv);
+	/* Copied: setenv() below replaces the variable. */
+	if (envopt("SKM_INVOCATION_ID") != NULL &&
+	    (parent = strdup(getenv("SKM_INVOCATION_ID"))) == NULL)
+		err(125, NULL);
+	bi.parent_id = parent;
+	bi.source = "run";
+	bi.pid = getpid();	/* skm-run's: it is the one that ends the row */
+
+	if ((rc = skm_inv_create(&bi, &r.inv)) != SKM_OK) {
+		r.inv = NULL;
+		rec_warn(&r, skm_errstr(rc));
+	} else {
+		/* Only out of memory fails; then the command's own runs just
+		 * lose their link to this one. */
+		(void)setenv("SKM_INVOCATION_ID", skm_inv_id(r.inv), 1);
+	}
+
+	if (spawn_start(&sp, argv) == -1)
+		err(125, "cannot run %s", argv[0]);
+	rec_begin(&r, dbpath);
+	if ((exec_errno = spawn_exec_error(&sp)) != 0)
+		warnc(exec_errno, "%s", argv[0]);
+	memset(&ru, 0, sizeof(ru));
+	if (spawn_wait(&sp, &status, &ru) == -1)
+		err(125, "wait");
+
+	end_info(&ei, status, exec_errno, &ru, errtype, sizeof(errtype));
+	ei.follow_ups = follow_ups;
+	ei.n_follow_ups = nfollow;
+	rec_end(&r, &ei);
+
+	free(follow_ups);
+	free(project);
+	free(command);
+	free(parent);
+	spawn_exit_like(status);
+}

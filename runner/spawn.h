@@ -1,0 +1,51 @@
+/*
+ * spawn.h - run one child command the way a wrapper must: fork and exec
+ * with the caller's signal state, learn whether the exec worked, forward
+ * termination signals while waiting, and finally die as the child died.
+ * See runner/spawn.c.
+ */
+#ifndef SKM_SPAWN_H
+#define SKM_SPAWN_H
+
+#include <sys/types.h>
+#include <sys/resource.h>
+
+struct spawn {
+	pid_t pid;	/* the child; 0 before spawn_start() */
+	int errfd;	/* read end of the exec-error pipe; -1 once read */
+};
+
+/*
+ * spawn_start - fork and execvp(argv[0], argv) with the current environ.
+ * Returns 0 with sp filled in, or -1 with errno set when no child could be
+ * made (pipe or fork failed).  From then on until spawn_wait() returns,
+ * SIGINT and SIGQUIT are ignored and SIGTERM, SIGHUP, SIGUSR1 and SIGUSR2
+ * are forwarded to the child.
+ */
+int spawn_start(struct spawn *sp, char *const argv[]);
+
+/*
+ * spawn_exec_error - block until the child has exec'd or failed to.
+ * Returns 0 when the exec worked, else the errno of the failed exec (the
+ * child then exits 127 for ENOENT/ENOTDIR, 126 otherwise).
+ */
+int spawn_exec_error(struct spawn *sp);
+
+/*
+ * spawn_wait - wait for the child to terminate.  Stores its wait status in
+ * *status and its resource usage in *ru, restores the signal dispositions
+ * spawn_start() changed, and returns 0; -1 with errno if waiting failed.
+ */
+int spawn_wait(struct spawn *sp, int *status, struct rusage *ru);
+
+/*
+ * spawn_exit_like - exit as a child with wait status `status` did: the
+ * same exit code, or death by the same signal (default action, no core
+ * file), falling back to exit 128+N.  Never returns.
+ */
+void spawn_exit_like(int status) __attribute__((noreturn));
+
+/* The exit code a failed exec of the given errno gives: 127 or 126. */
+int spawn_exec_status(int errnum);
+
+#endif /* SKM_SPAWN_H */
