@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <time.h>
 
 #define SKM_CACHE_SLOTS 32
 

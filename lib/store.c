@@ -429,6 +429,32 @@ fail:
 }
 
 /*
+ * set_wal - WAL is a property of the file, set once when it is made.  Two
+ * processes creating the same store race here, and SQLite answers BUSY to
+ * this pragma without calling the busy handler, so back off and retry
+ * within the busy bound ourselves.
+ */
+static int
+set_wal(struct skm_db *db)
+{
+	double start = util_mono();
+	int src, attempt;
+
+	for (attempt = 0;; attempt++) {
+		src = sqlite3_exec(db->conn, "PRAGMA journal_mode = WAL", NULL,
+		    NULL, NULL);
+		if (src == SQLITE_OK)
+			return SKM_OK;
+		if ((src & 0xff) != SQLITE_BUSY && (src & 0xff) != SQLITE_LOCKED)
+			return store_sqlfail(db, src, db->path);
+		if ((util_mono() - start) * 1000.0 >= db->busy_ms)
+			return store_sqlfail(db, src, db->path);
+		util_sleep_ms(1 + (int)arc4random_uniform(
+		    (uint32_t)(2 << (attempt < 5 ? attempt : 5))));
+	}
+}
+
+/*
  * open_conn - open the connection, set the per-connection pragmas and
  * check or migrate the schema.  user_version is the first read: it is one
  * page, and a garbage file fails here without being written.
@@ -466,9 +492,7 @@ open_conn(struct skm_db *db)
 	if (db->flags & SKM_OPEN_READONLY)
 		return store_fail(db, SKM_READONLY, "%s: store needs an "
 		    "upgrade (schema %d) but was opened read-only", db->path, v);
-	/* WAL is a property of the file: set once, when it is made. */
-	if (v == 0 && (rc = store_exec(db, "PRAGMA journal_mode = WAL"))
-	    != SKM_OK)
+	if (v == 0 && (rc = set_wal(db)) != SKM_OK)
 		return rc;
 	return migrate(db);
 }
