@@ -234,7 +234,8 @@ store_rollback(struct skm_db *db)
 }
 
 /*
- * store_write - run fn(db, arg) inside BEGIN IMMEDIATE ... COMMIT.  A
+ * store_write - run fn(db, arg) inside BEGIN IMMEDIATE ... COMMIT, after
+ * applying whatever waits in the spool (spool.c) in the same transaction.  A
  * transaction that fails with SKM_BUSY is rolled back and tried again,
  * with backoff, while the busy bound lasts; any other failure rolls back
  * and is returned as it is.
@@ -246,11 +247,18 @@ store_write(struct skm_db *db, int (*fn)(struct skm_db *, void *), void *arg)
 	int rc, attempt;
 
 	for (attempt = 0;; attempt++) {
+		int drained = 0;
+
 		if ((rc = store_begin_write(db)) == SKM_OK &&
+		    (rc = spool_drain(db, &drained)) == SKM_OK &&
 		    (rc = fn(db, arg)) == SKM_OK &&
-		    (rc = store_commit(db)) == SKM_OK)
+		    (rc = store_commit(db)) == SKM_OK) {
+			spool_drained(db, 1);
+			db->last_drained = drained;
 			return SKM_OK;
+		}
 		store_rollback(db);
+		spool_drained(db, 0);
 		if (rc != SKM_BUSY)
 			return rc;
 		if ((util_mono() - start) * 1000.0 >= db->busy_ms)
@@ -545,6 +553,7 @@ skm_close(struct skm_db *db)
 		sqlite3_finalize(db->cache[i].st);
 	if (db->conn != NULL)
 		sqlite3_close_v2(db->conn);
+	spool_drained(db, 0);
 	free(db->path);
 	free(db);
 }
