@@ -100,7 +100,20 @@ map_sqlite(int src)
 int
 store_sqlfail(struct skm_db *db, int src, const char *what)
 {
-	int rc = map_sqlite(src);
+	int rc = map_sqlite(src), eno = 0;
+
+	/* Name the operating system's reason where SQLite only says "disk
+	 * I/O error": a full disk, a file size limit, a read-only mount. */
+	if (db->conn != NULL && (rc == SKM_IOERR || rc == SKM_FULL ||
+	    rc == SKM_CANTOPEN || rc == SKM_READONLY))
+		eno = sqlite3_system_errno(db->conn);
+	if (eno == ENOSPC || eno == EFBIG || eno == EDQUOT)
+		rc = SKM_FULL;
+	else if (eno == EROFS || eno == EACCES || eno == EPERM)
+		rc = SKM_READONLY;
+	if (eno != 0)
+		return store_fail(db, rc, "%s: %s (%s)", what,
+		    sqlite3_errmsg(db->conn), strerror(eno));
 
 	if (rc == SKM_BUSY)
 		return store_fail(db, rc, "%s: store is locked by another "

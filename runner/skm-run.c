@@ -426,6 +426,10 @@ main(int argc, char *argv[])
 
 	if (spawn_start(&sp, argv) == -1)
 		err(125, "cannot run %s", argv[0]);
+	/* Under `ulimit -f` a store write past the limit must fail with
+	 * EFBIG (and go to the spool), not kill us and lose the command's
+	 * status.  The child already has the disposition we started with. */
+	signal(SIGXFSZ, SIG_IGN);
 	rec_begin(&r, dbpath);
 	if ((exec_errno = spawn_exec_error(&sp)) != 0)
 		warnc(exec_errno, "%s", argv[0]);
