@@ -14,10 +14,11 @@ DESTDIR ?=
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 CFLAGS ?= -O2 -g
-CFLAGS += -std=c11 -Wall -Wextra -D_GNU_SOURCE -fPIC -fvisibility=hidden
+# What the code needs whatever CFLAGS a user gives on the command line.
+BASE_CFLAGS = -std=c11 -Wall -Wextra -D_GNU_SOURCE -fPIC -fvisibility=hidden
 DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags sqlite3 libbsd-overlay 2>/dev/null)
 DEPS_LIBS := $(shell $(PKG_CONFIG) --libs sqlite3 libbsd-overlay 2>/dev/null)
-ALL_CFLAGS = $(CFLAGS) $(DEPS_CFLAGS) -Ilib
+ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS) $(DEPS_CFLAGS) -Ilib
 LDLIBS += $(DEPS_LIBS) -lm
 
 SONAME = libskm.so.$(VERSION_MAJOR)
@@ -78,6 +79,22 @@ check: deps
 check-run: all $(UNIT_BIN) $(TEST_HELPERS)
 	@sh tests/run.sh $(UNIT_BIN)
 
+# The unit and bats suites again, built with AddressSanitizer and
+# UndefinedBehaviorSanitizer, in a copy of the tree under build/asan.
+SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+check-asan: deps
+	rm -rf build/asan && mkdir -p build/asan
+	tar --exclude=./build --exclude=./.git -cf - . | tar -C build/asan -xf -
+	$(MAKE) -C build/asan clean >/dev/null
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 SKM_SANITIZED=1 \
+	    $(MAKE) -C build/asan --no-print-directory check-run \
+	    CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)"
+
+# skm-run and skm under valgrind memcheck: no errors, no definite leaks.
+check-valgrind: deps
+	@$(MAKE) --no-print-directory all
+	@sh tests/valgrind.sh
+
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@sh examples/demo.sh
@@ -101,5 +118,6 @@ uninstall:
 clean:
 	rm -f lib/*.o runner/*.o examples/*.o examples/inprocess $(UNIT_BIN) $(TEST_HELPERS)
 	rm -f libskm.a libskm.so libskm.so.* skm.pc $(PROGS)
+	rm -rf build
 
-.PHONY: all check check-run demo deps install uninstall clean
+.PHONY: all check check-run check-asan check-valgrind demo deps install uninstall clean

@@ -267,11 +267,11 @@ percentiles_match_hand_computed_values(void)
 	ei.duration_seconds = 0.25;
 	skm_end(inv, &ei);
 	CHECK_INT(skm_recompute(db, NULL), SKM_OK);
-	CHECK_NEAR(atof(unit_sql(unit_path("m.db"), "SELECT "
-	    "p99_duration_seconds FROM skill_metrics WHERE skill_name='one'")),
+	CHECK_NEAR(unit_sql_real(unit_path("m.db"), "SELECT "
+	    "p99_duration_seconds FROM skill_metrics WHERE skill_name='one'"),
 	    0.25);
-	CHECK_NEAR(atof(unit_sql(unit_path("m.db"), "SELECT "
-	    "p95_duration_seconds FROM skill_metrics WHERE skill_name='p'")),
+	CHECK_NEAR(unit_sql_real(unit_path("m.db"), "SELECT "
+	    "p95_duration_seconds FROM skill_metrics WHERE skill_name='p'"),
 	    9.55);
 	skm_close(db);
 }
@@ -395,8 +395,8 @@ end_session_persists_percentiles(void)
 		ei.duration_seconds = i;
 		skm_end(inv, &ei);
 	}
-	CHECK(unit_sql(unit_path("m.db"), "SELECT p50_duration_seconds FROM "
-	    "skill_metrics") == NULL);
+	CHECK_INT(unit_sql_int(unit_path("m.db"), "SELECT "
+	    "p50_duration_seconds IS NULL FROM skill_metrics"), 1);
 	CHECK_INT(skm_end_session(db, "sess-1", &n), SKM_OK);
 	CHECK_INT(n, 1);
 	CHECK_INT(unit_sql_int(unit_path("m.db"), "SELECT "

@@ -99,6 +99,16 @@ unit_sql_int(const char *db, const char *sql)
 	return v;
 }
 
+static double
+unit_sql_real(const char *db, const char *sql)
+{
+	char *s = unit_sql(db, sql);
+	double v = s ? atof(s) : -1;
+
+	free(s);
+	return v;
+}
+
 static int
 unit_done(void)
 {
