@@ -671,8 +671,8 @@ env_build(char **out, char *const envp[], size_t n, int handoff, char *hbuf,
 
 /* Run call with envp replaced by the environment a recorded exec needs. */
 #define WITH_ENV(envp, handoff, call) do {				\
-	size_t n_ = env_count(envp);					\
-	if (!wants_env() || n_ > MAX_ENV) {				\
+	size_t n_ = wants_env() ? env_count(envp) : MAX_ENV + 1;	\
+	if (n_ > MAX_ENV) {						\
 		char *const *env_ = (envp);				\
 		return call;						\
 	} else {							\
