@@ -101,6 +101,11 @@ bench-shim: all bench/shim-startup tests/shim/t_host
 
 bench: bench-shim
 
+tests/helpers/%: tests/helpers/%.c libskm.a
+	$(CC) $(ALL_CFLAGS) -o $@ $< libskm.a $(LDFLAGS) $(LDLIBS) -lpthread
+
+TEST_HELPERS = tests/helpers/skm-load
+
 deps:
 	@sh tests/deps.sh
 
@@ -109,7 +114,7 @@ deps:
 check: deps
 	@$(MAKE) --no-print-directory check-run
 
-check-run: all $(UNIT_BIN) $(SHIM_TESTS)
+check-run: all $(UNIT_BIN) $(TEST_HELPERS) $(SHIM_TESTS)
 	@sh tests/run.sh $(UNIT_BIN)
 
 demo: deps
@@ -137,7 +142,7 @@ uninstall:
 	-rmdir $(DESTDIR)$(LIBDIR)/skm 2>/dev/null
 
 clean:
-	rm -f lib/*.o runner/*.o examples/*.o examples/inprocess $(UNIT_BIN)
+	rm -f lib/*.o runner/*.o examples/*.o examples/inprocess $(UNIT_BIN) $(TEST_HELPERS)
 	rm -f libskm.a libskm.so libskm.so.* skm.pc $(PROGS)
 	rm -f shim/*.o $(SHIM) $(SHIM_TESTS) bench/shim-startup
 
