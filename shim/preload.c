@@ -81,13 +81,13 @@ static struct {
 	__typeof__(skm_inv_free) *inv_free;
 	__typeof__(skm_end_in) *end_in;
 	__typeof__(skm_end_id) *end_id;
+	__typeof__(skm_spooled) *spooled;  /* optional: debug output only */
 } core;
 
 /* The invocation this process is recording, if any. */
 static struct {
 	int active;            /* recording (began or adopted) */
 	int adopted;           /* handed over by exec: end by id */
-	int started;           /* the begin row is in the store */
 	int ended;             /* set once, atomically */
 	pid_t pid;             /* the process that ends it */
 	struct skm_inv *inv;   /* not adopted: the in-memory invocation */
@@ -226,11 +226,12 @@ load_core(void)
 	    !SYM(inv_free, "skm_inv_free") || !SYM(end_in, "skm_end_in") ||
 	    !SYM(end_id, "skm_end_id") ||
 	    core.version() / 1000000 != SKM_VERSION_MAJOR) {
-#undef SYM
 		dbg("%s: not a usable libskm", soname);
 		core.end_id = NULL;
 		return -1;
 	}
+	(void)SYM(spooled, "skm_spooled");
+#undef SYM
 	return 0;
 }
 
@@ -443,10 +444,12 @@ begin(const char *skill, int argc, char **argv)
 	memcpy(rec.id, core.inv_id(rec.inv), SKM_ID_LEN + 1);
 	rec.pid = getpid();
 	rec.active = 1;
-	if ((rc = core.db_open(NULL, 0, &db)) == SKM_OK &&
-	    (rc = core.inv_start(db, rec.inv)) == SKM_OK)
-		rec.started = 1;
-	else
+	/* A handle whose open failed still takes the begin to the spool
+	 * when lib thinks the store will come back. */
+	rc = core.db_open(NULL, 0, &db);
+	if (db != NULL)
+		rc = core.inv_start(db, rec.inv);
+	if (rc != SKM_OK)
 		dbg("skill %s: begin not recorded: %s", skill,
 		    db != NULL ? core.errmsg(db) : "out of memory");
 	core.db_close(db);
@@ -482,21 +485,26 @@ finish(int status)
 	}
 	if (load_core() != 0)
 		goto out;
-	if ((rc = core.db_open(NULL, 0, &db)) != SKM_OK) {
-		if (rec.inv != NULL)
-			core.inv_free(rec.inv);
-	} else if (rec.adopted || rec.started) {
-		rc = core.end_id(db, rec.id, &ei);
-		core.inv_free(rec.inv);
-	} else {
+	/*
+	 * The invocation began here: end it from memory into a new handle on
+	 * the same store (what skm_end() does into the handle it began on,
+	 * closed since).  If its begin was spooled or never written, the end
+	 * carries the begin; if the store cannot take it now, lib spools it.
+	 * Adopted from an exec'd predecessor: only the id is known.
+	 */
+	rc = core.db_open(NULL, 0, &db);
+	if (rec.inv != NULL)
 		rc = core.end_in(db, rec.inv, &ei);
-	}
+	else if (rc == SKM_OK)
+		rc = core.end_id(db, rec.id, &ei);
 	rec.inv = NULL;
 	if (rc != SKM_OK)
 		dbg("end of %s not recorded: %s", rec.id,
 		    db != NULL ? core.errmsg(db) : "out of memory");
 	else
-		dbg("ended %s with status %d", rec.id, ei.exit_code);
+		dbg("ended %s with status %d%s", rec.id, ei.exit_code,
+		    core.spooled != NULL && core.spooled(db, NULL) > 0 ?
+		    " (spooled: the store could not take it now)" : "");
 	core.db_close(db);
 out:
 	busy--;

@@ -276,10 +276,14 @@ ends_as() {
 	[ "$status" -eq 7 ]
 	[ "$output" = "holding" ]
 	# One SQLite in the process: the shim's end saw the host's lock and
-	# gave up; the host's open transaction was never committed.
+	# went to the spool instead of writing under it; the host's open
+	# transaction was never committed.
 	[ "$(recorded)" = "holder|0|-|-|shim|0" ]
 	[ "$(sql "SELECT count(*) FROM schema_migrations WHERE version = 999")" = 0 ]
 	[ "$(sql "PRAGMA integrity_check")" = ok ]
+	run skm drain
+	[ "$status" -eq 0 ]
+	[ "$(recorded)" = "holder|0|7|exit:7|shim|1" ]
 	run skm check
 	[ "$status" -eq 0 ]
 }
@@ -310,6 +314,11 @@ ends_as() {
 	[ "$status" -eq 4 ]
 	[ "$output" = "exit 4" ]
 	[ "$(sql "SELECT count(*) FROM skill_invocation")" = 0 ]
+	# Its begin and end went to lib's spool; once the store is free
+	# they count, once.
+	run skm drain
+	[ "$status" -eq 0 ]
+	[ "$(recorded)" = "host|0|4|exit:4|shim|1" ]
 }
 
 @test "an unusable store leaves the host running with its own status, silently" {
