@@ -36,9 +36,8 @@ recorded() {
 	sql "SELECT skill_name, completed, ifnull(exit_code, '-'), ifnull(error_type, '-'), source, ended_at IS NOT NULL FROM skill_invocation ORDER BY invoked_at, rowid"
 }
 
-# new_store: create the store before processes that start at once use it.
-# (Two processes creating a missing store at the same moment can lose a
-# recording in lib today; that is not what these tests are about.)
+# new_store: create the store first, so that what a test times or locks is
+# the shim's work, not the creation of the store.
 new_store() {
 	skm stats >/dev/null
 }
