@@ -32,7 +32,7 @@ UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:.c=)
 
 PROGS = skm-run skm
-all: $(SOLIB) libskm.a skm.pc $(PROGS) examples/inprocess
+all: $(SOLIB) libskm.a skm.pc $(PROGS) examples/inprocess shim
 
 %.o: %.c $(wildcard lib/*.h runner/*.h)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -63,6 +63,45 @@ examples/inprocess: examples/inprocess.o libskm.a
 tests/unit/%: tests/unit/%.c tests/unit/unit.h libskm.a
 	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< libskm.a $(LDFLAGS) $(LDLIBS) -lpthread
 
+# The LD_PRELOAD shim.  It links nothing of lib: it dlopen()s libskm.so
+# (and with it the system's libsqlite3) only in a process it records; see
+# "The shim" in docs/ARCHITECTURE.md.  Only the names in shim/preload.map
+# are exported.  glibc before 2.34 keeps dlopen in libdl.
+SHIM = shim/libskm-preload.so
+SHIM_OBJ = shim/preload.o shim/rules.o
+SHIM_LDLIBS = $(shell printf '\043include <dlfcn.h>\nint main(void){return !dlopen;}\n' | \
+    $(CC) -x c -o /dev/null - >/dev/null 2>&1 || echo -ldl)
+SHIM_TESTS = tests/shim/t_host tests/shim/t_sqlite tests/shim/t_host_static
+
+shim: $(SHIM) $(SOLIB)
+
+$(SHIM_OBJ): shim/rules.h lib/skm.h
+$(SHIM_OBJ): ALL_CFLAGS += -DSKM_LIBDIR='"$(LIBDIR)"'
+
+$(SHIM): $(SHIM_OBJ) shim/preload.map
+	$(CC) $(CFLAGS) -shared -Wl,--version-script=shim/preload.map \
+	    -o $@ $(SHIM_OBJ) $(LDFLAGS) $(SHIM_LDLIBS)
+
+tests/shim/t_host: tests/shim/t_host.c
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS) -lpthread
+
+tests/shim/t_sqlite: tests/shim/t_sqlite.c
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS) $(DEPS_LIBS)
+
+# A static binary ignores LD_PRELOAD; the test needs a static libc and is
+# skipped (saying so) without one.
+tests/shim/t_host_static: tests/shim/t_host.c
+	@$(CC) $(CFLAGS) -fno-PIC -static -o $@ $< $(LDFLAGS) -lpthread 2>/dev/null || \
+	    { rm -f $@; echo "note: no static libc: the static-binary shim test will be skipped"; }
+
+bench/shim-startup: bench/shim-startup.c
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS)
+
+bench-shim: all bench/shim-startup tests/shim/t_host
+	@sh bench/shim-startup.sh
+
+bench: bench-shim
+
 tests/helpers/%: tests/helpers/%.c libskm.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< libskm.a $(LDFLAGS) $(LDLIBS) -lpthread
 
@@ -76,7 +115,7 @@ deps:
 check: deps
 	@$(MAKE) --no-print-directory check-run
 
-check-run: all $(UNIT_BIN) $(TEST_HELPERS)
+check-run: all $(UNIT_BIN) $(TEST_HELPERS) $(SHIM_TESTS)
 	@sh tests/run.sh $(UNIT_BIN)
 
 # The unit and bats suites again, built with AddressSanitizer and
@@ -108,16 +147,21 @@ install: all
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libskm.so
 	install -m 644 lib/skm.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 644 skm.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	install -d $(DESTDIR)$(LIBDIR)/skm
+	install -m 755 $(SHIM) $(DESTDIR)$(LIBDIR)/skm/
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(PROGS))
 	rm -f $(DESTDIR)$(LIBDIR)/libskm.a $(DESTDIR)$(LIBDIR)/$(SOLIB) \
 	    $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libskm.so
 	rm -f $(DESTDIR)$(INCLUDEDIR)/skm.h $(DESTDIR)$(PKGCONFIGDIR)/skm.pc
+	rm -f $(DESTDIR)$(LIBDIR)/skm/libskm-preload.so
+	-rmdir $(DESTDIR)$(LIBDIR)/skm 2>/dev/null
 
 clean:
 	rm -f lib/*.o runner/*.o examples/*.o examples/inprocess $(UNIT_BIN) $(TEST_HELPERS)
 	rm -f libskm.a libskm.so libskm.so.* skm.pc $(PROGS)
+	rm -f shim/*.o $(SHIM) $(SHIM_TESTS) bench/shim-startup
 	rm -rf build
 
-.PHONY: all check check-run check-asan check-valgrind demo deps install uninstall clean
+.PHONY: all check check-run check-asan check-valgrind demo deps install uninstall clean shim bench bench-shim
