@@ -115,7 +115,7 @@ deps:
 check: deps
 	@$(MAKE) --no-print-directory check-run
 
-check-run: all $(UNIT_BIN) $(TEST_HELPERS) $(SHIM_TESTS)
+check-run: all $(UNIT_BIN) $(TEST_HELPERS) $(SHIM_TESTS) $(REPLAYS)
 	@sh tests/run.sh $(UNIT_BIN)
 
 # The unit and bats suites again, built with AddressSanitizer and
@@ -128,6 +128,42 @@ check-asan: deps
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 SKM_SANITIZED=1 \
 	    $(MAKE) -C build/asan --no-print-directory check-run \
 	    CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)"
+
+# Fuzzing (clang's libFuzzer).  Each target fuzz_NAME.c in tests/fuzz/ is
+# built with ASan and UBSan and run for FUZZ_SECONDS, starting from the
+# seeds in tests/fuzz/corpus/NAME; what it finds new goes to
+# build/fuzz/NAME, crashes to build/fuzz/crash-NAME-*.  Inputs worth
+# keeping (every crash, once fixed) go into tests/fuzz/regress/NAME, which
+# `make check` replays with the ordinary compiler.
+FUZZ_SECONDS ?= 20
+FUZZ_CC ?= clang
+FUZZERS = rules spool redact
+FUZZ_SRC_rules = shim/rules.c
+FUZZ_SRC_spool = $(LIB_SRC)
+FUZZ_SRC_redact = runner/redact.c
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=undefined $(BASE_CFLAGS) $(DEPS_CFLAGS) -Ilib
+REPLAYS = $(addprefix tests/fuzz/replay-,$(FUZZERS))
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(wildcard lib/*.h shim/*.h runner/*.h)
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRC_$*) $(DEPS_LIBS) -lm
+
+tests/fuzz/replay-%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB_SRC) $(wildcard lib/*.h shim/*.h runner/*.h)
+	$(CC) $(ALL_CFLAGS) -DSKM_REPLAY -o $@ tests/fuzz/replay.c $< $(FUZZ_SRC_$*) $(LDFLAGS) $(LDLIBS)
+
+fuzz: deps
+	@$(MAKE) --no-print-directory $(addprefix build/fuzz/fuzz_,$(FUZZERS))
+	@for f in $(FUZZERS); do \
+		mkdir -p build/fuzz/$$f tests/fuzz/regress/$$f; \
+		echo "== fuzz_$$f for $(FUZZ_SECONDS) s"; \
+		build/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+		    -rss_limit_mb=2048 -print_final_stats=0 \
+		    -artifact_prefix=build/fuzz/crash-$$f- \
+		    build/fuzz/$$f tests/fuzz/corpus/$$f tests/fuzz/regress/$$f \
+		    2>build/fuzz/$$f.log || { tail -40 build/fuzz/$$f.log; exit 1; }; \
+		tail -1 build/fuzz/$$f.log; \
+	done
 
 # skm-run and skm under valgrind memcheck: no errors, no definite leaks.
 check-valgrind: deps
@@ -161,7 +197,7 @@ uninstall:
 clean:
 	rm -f lib/*.o runner/*.o examples/*.o examples/inprocess $(UNIT_BIN) $(TEST_HELPERS)
 	rm -f libskm.a libskm.so libskm.so.* skm.pc $(PROGS)
-	rm -f shim/*.o $(SHIM) $(SHIM_TESTS) bench/shim-startup
+	rm -f shim/*.o $(SHIM) $(SHIM_TESTS) bench/shim-startup $(REPLAYS)
 	rm -rf build
 
-.PHONY: all check check-run check-asan check-valgrind demo deps install uninstall clean shim bench bench-shim
+.PHONY: all check check-run check-asan check-valgrind fuzz demo deps install uninstall clean shim bench bench-shim
