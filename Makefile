@@ -115,7 +115,7 @@ deps:
 check: deps
 	@$(MAKE) --no-print-directory check-run
 
-check-run: all $(UNIT_BIN) $(TEST_HELPERS) $(SHIM_TESTS) $(REPLAYS)
+check-run: all $(UNIT_BIN) $(TEST_HELPERS) $(SHIM_TESTS)
 	@sh tests/run.sh $(UNIT_BIN)
 
 # The unit and bats suites again, built with AddressSanitizer and
@@ -144,6 +144,7 @@ FUZZ_SRC_redact = runner/redact.c
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined $(BASE_CFLAGS) $(DEPS_CFLAGS) -Ilib
 REPLAYS = $(addprefix tests/fuzz/replay-,$(FUZZERS))
+check-run: $(REPLAYS)
 
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(wildcard lib/*.h shim/*.h runner/*.h)
 	@mkdir -p build/fuzz
