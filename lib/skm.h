@@ -200,7 +200,8 @@ struct skm_end_info {
  */
 int skm_end(struct skm_inv *inv, const struct skm_end_info *ei);
 
-/* skm_end_in - like skm_end() but into db, for an inv never started. */
+/* skm_end_in - like skm_end() but into db: for an inv never started (or
+ * started on another handle, e.g. one since closed). */
 int skm_end_in(struct skm_db *db, struct skm_inv *inv,
     const struct skm_end_info *ei);
 
@@ -303,7 +304,8 @@ int skm_check(struct skm_db *db, void (*cb)(void *arg, const char *problem),
 
 /* skm_recompute - rebuild skill_metrics (of one skill, or all when skill is
  * NULL) and session_skill from the invocations, exact percentiles
- * included, in one transaction. */
+ * included, in one transaction.  SKM_NOTFOUND for a skill with neither
+ * invocations nor metrics. */
 int skm_recompute(struct skm_db *db, const char *skill);
 
 /* skm_end_session - persist exact min/max/p50/p95/p99 for every skill the
