@@ -47,9 +47,10 @@ $(SOLIB): $(LIB_OBJ) lib/libskm.map
 	ln -sf $(SOLIB) $(SONAME)
 	ln -sf $(SONAME) libskm.so
 
+PC_SUBST = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|'
 skm.pc: skm.pc.in Makefile
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+	$(PC_SUBST) skm.pc.in > $@
 
 skm-run: $(RUN_OBJ) libskm.a
 	$(CC) $(CFLAGS) -o $@ $(RUN_OBJ) libskm.a $(LDFLAGS) $(LDLIBS)
@@ -183,7 +184,8 @@ install: all
 	ln -sf $(SOLIB) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libskm.so
 	install -m 644 lib/skm.h $(DESTDIR)$(INCLUDEDIR)/
-	install -m 644 skm.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	$(PC_SUBST) skm.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/skm.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/skm.pc
 	install -d $(DESTDIR)$(LIBDIR)/skm
 	install -m 755 $(SHIM) $(DESTDIR)$(LIBDIR)/skm/
 
