@@ -65,6 +65,22 @@ tests/unit/%: tests/unit/%.c tests/unit/unit.h libskm.a
 deps:
 	@sh tests/deps.sh
 
+# The benchmark suite (bench/): `make bench` at full sizes (a few minutes),
+# `make bench-quick` the same code at small sizes (seconds, run by CI).
+# Both build with optimisation and print one table; numbers never fail the
+# build, only a harness that cannot run does.
+BENCH_CFLAGS = -O2 -g -DNDEBUG
+bench/bench: bench/bench.c lib/skm.h libskm.a
+	$(CC) $(ALL_CFLAGS) -o $@ bench/bench.c libskm.a $(LDFLAGS) $(LDLIBS) -lpthread
+
+bench: deps
+	@$(MAKE) --no-print-directory CFLAGS="$(BENCH_CFLAGS)" all bench/bench
+	@sh bench/run.sh
+
+bench-quick: deps
+	@$(MAKE) --no-print-directory CFLAGS="$(BENCH_CFLAGS)" all bench/bench
+	@sh bench/run.sh -q
+
 # check and demo first install what a fresh machine lacks, then re-enter make
 # so that pkg-config sees the newly installed packages.
 check: deps
@@ -95,6 +111,7 @@ uninstall:
 
 clean:
 	rm -f lib/*.o runner/*.o examples/*.o examples/inprocess $(UNIT_BIN)
+	rm -f bench/bench
 	rm -f libskm.a libskm.so libskm.so.* skm.pc $(PROGS)
 
-.PHONY: all check check-run demo deps install uninstall clean
+.PHONY: all bench bench-quick check check-run demo deps install uninstall clean
