@@ -754,8 +754,10 @@ gen_one(struct gen *g, long i, long n, double t_end)
 	g->has_wf = rnd() % 10 < 8;
 	snprintf(g->wf, sizeof(g->wf), "%s/%s", stages[rnd() % 4], words[w]);
 	g->has_session = i % 2 == 0;
+	/* A session (a day's agent session, a CI pipeline) runs about a
+	 * thousand invocations of many skills. */
 	snprintf(g->session, sizeof(g->session),
-	    "5e55%04lx-0000-4000-8000-%012lx", (i / 40) & 0xffff, i / 40);
+	    "5e55%04lx-0000-4000-8000-%012lx", (i / 1000) & 0xffff, i / 1000);
 	snprintf(g->project, sizeof(g->project), "/home/dev/src/project-%02d",
 	    (int)(i % 17));
 	snprintf(g->command, sizeof(g->command), "make -C tools %s WORDS=%s",
