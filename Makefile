@@ -62,6 +62,11 @@ examples/inprocess: examples/inprocess.o libskm.a
 tests/unit/%: tests/unit/%.c tests/unit/unit.h libskm.a
 	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< libskm.a $(LDFLAGS) $(LDLIBS) -lpthread
 
+tests/helpers/%: tests/helpers/%.c libskm.a
+	$(CC) $(ALL_CFLAGS) -o $@ $< libskm.a $(LDFLAGS) $(LDLIBS) -lpthread
+
+TEST_HELPERS = tests/helpers/skm-load
+
 deps:
 	@sh tests/deps.sh
 
@@ -86,7 +91,7 @@ bench-quick: deps
 check: deps
 	@$(MAKE) --no-print-directory check-run
 
-check-run: all $(UNIT_BIN)
+check-run: all $(UNIT_BIN) $(TEST_HELPERS)
 	@sh tests/run.sh $(UNIT_BIN)
 
 demo: deps
@@ -110,7 +115,7 @@ uninstall:
 	rm -f $(DESTDIR)$(INCLUDEDIR)/skm.h $(DESTDIR)$(PKGCONFIGDIR)/skm.pc
 
 clean:
-	rm -f lib/*.o runner/*.o examples/*.o examples/inprocess $(UNIT_BIN)
+	rm -f lib/*.o runner/*.o examples/*.o examples/inprocess $(UNIT_BIN) $(TEST_HELPERS)
 	rm -f bench/bench
 	rm -f libskm.a libskm.so libskm.so.* skm.pc $(PROGS)
 

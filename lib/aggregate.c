@@ -381,6 +381,7 @@ skm_check(struct skm_db *db, void (*cb)(void *, const char *), void *arg)
 	sqlite3_stmt *st;
 	char msg[1024];
 	const char *name;
+	long pending;
 	int rc, src, bad = 0, i;
 
 	if ((rc = store_usable(db)) != SKM_OK)
@@ -435,6 +436,13 @@ skm_check(struct skm_db *db, void (*cb)(void *, const char *), void *arg)
 	sqlite3_finalize(st);
 	if (src != SQLITE_DONE)
 		return store_sqlfail(db, src, "check");
+	if ((pending = spool_pending(db)) > 0) {
+		snprintf(msg, sizeof(msg), "spool: %ld event%s wait in "
+		    "%s.spool (the store could not take them; the next write "
+		    "or `skm drain` applies them)", pending,
+		    pending == 1 ? "" : "s", db->path);
+		bad |= report(cb, arg, msg);
+	}
 	return bad ? store_fail(db, SKM_CHECK, "check found problems") :
 	    SKM_OK;
 }

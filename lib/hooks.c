@@ -136,6 +136,13 @@ insert_begin(struct skm_db *db, void *arg)
 	return SKM_OK;
 }
 
+/*
+ * skm_inv_start - write the begin row; when the store cannot take it (see
+ * spool_wanted), the begin event goes to the spool instead and this still
+ * succeeds.  After a busy timeout the handle is "degraded": its later
+ * events go straight to the spool instead of waiting for the lock again,
+ * so a wrapped command is delayed by one busy bound at most.
+ */
 int
 skm_inv_start(struct skm_db *db, struct skm_inv *inv)
 {
@@ -144,10 +151,22 @@ skm_inv_start(struct skm_db *db, struct skm_inv *inv)
 	if (inv == NULL)
 		return SKM_MISUSE;
 	inv->db = db;
-	if ((rc = store_usable(db)) != SKM_OK)
-		return rc;
-	if ((rc = store_write(db, insert_begin, inv)) == SKM_OK)
-		inv->started = 1;
+	if (db == NULL)
+		return SKM_MISUSE;
+	if ((rc = store_usable(db)) == SKM_OK && !db->degraded) {
+		if ((rc = store_write(db, insert_begin, inv)) == SKM_OK) {
+			inv->started = 1;
+			return SKM_OK;
+		}
+		if (rc == SKM_BUSY)
+			db->degraded = 1;
+	} else if (rc == SKM_OK) {
+		rc = SKM_BUSY;
+	}
+	if (spool_wanted(rc) && spool_begin(db, inv) == SKM_OK) {
+		inv->spooled = 1;
+		return SKM_OK;
+	}
 	return rc;
 }
 
@@ -180,43 +199,76 @@ struct end_job {
 	struct skm_inv *inv;         /* NULL for skm_end_id */
 	const char *id;
 	const struct skm_end_info *ei;
+	struct end_rec rec;
 };
 
 /*
- * follow_ups_json - the actions as a JSON array, built by SQLite's
- * json_insert so that no string is escaped by hand.  Returns a
- * sqlite3_malloc'd string or NULL.
+ * end_rec_make - the fields of an end that do not depend on the store:
+ * when it ended, the error type (given, or exit:N / signal:NAME), the
+ * duration when inv is known (else < 0: taken from the row), and the
+ * follow-up actions as a JSON array built by SQLite's json_insert on
+ * connection c, so that no string is escaped by hand.
  */
-static char *
-follow_ups_json(struct skm_db *db, const struct skm_end_info *ei)
+int
+end_rec_make(sqlite3 *c, const struct skm_inv *inv,
+    const struct skm_end_info *ei, struct end_rec *r)
 {
 	static const char sql[] = "SELECT json_insert(?1, '$[#]', ?2)";
-	char *acc = sqlite3_mprintf("[]");
+	sqlite3 *mem = NULL;
 	sqlite3_stmt *st;
 	size_t i;
 
-	/* Most ends have no follow-ups: "[]" needs no statement (preparing
-	 * one is a measurable part of a short skm-run's time). */
-	if (acc == NULL || ei->n_follow_ups == 0)
-		return acc;
-	if (store_prepare(db, sql, &st) != SKM_OK) {
-		sqlite3_free(acc);
-		return NULL;
+	memset(r, 0, sizeof(*r));
+	util_now_iso(r->ended);
+	r->et = ei->error_type;
+	if (r->et == NULL && ei->signal > 0) {
+		snprintf(r->etbuf, sizeof(r->etbuf), "signal:%s",
+		    util_signame(ei->signal));
+		r->et = r->etbuf;
+	} else if (r->et == NULL && ei->exit_code > 0) {
+		snprintf(r->etbuf, sizeof(r->etbuf), "exit:%d", ei->exit_code);
+		r->et = r->etbuf;
 	}
+	if (ei->duration_seconds >= 0)
+		r->d = ei->duration_seconds;
+	else if (inv != NULL)
+		r->d = util_mono() - inv->mono_start;
+	else
+		r->d = -1;
+	if ((r->fu = sqlite3_mprintf("[]")) == NULL)
+		return SKM_NOMEM;
+	if (ei->n_follow_ups == 0)
+		return SKM_OK;
+	/* The store may be unusable (the end goes to the spool): then the
+	 * JSON is made on a private in-memory connection. */
+	if (c == NULL && sqlite3_open_v2(":memory:", &mem, SQLITE_OPEN_READWRITE
+	    | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+		goto fail;
+	if (sqlite3_prepare_v2(c != NULL ? c : mem, sql, -1, &st, NULL) !=
+	    SQLITE_OK)
+		goto fail;
 	for (i = 0; i < ei->n_follow_ups; i++) {
 		if (ei->follow_ups[i] == NULL)
 			continue;
-		sqlite3_bind_text(st, 1, acc, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 1, r->fu, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(st, 2, ei->follow_ups[i], -1, SQLITE_STATIC);
-		sqlite3_free(acc);
-		acc = NULL;
+		sqlite3_free(r->fu);
+		r->fu = NULL;
 		if (sqlite3_step(st) == SQLITE_ROW)
-			acc = sqlite3_mprintf("%s", sqlite3_column_text(st, 0));
+			r->fu = sqlite3_mprintf("%s", sqlite3_column_text(st, 0));
 		sqlite3_reset(st);
-		if (acc == NULL)
-			return NULL;
+		if (r->fu == NULL)
+			break;
 	}
-	return acc;
+	sqlite3_finalize(st);
+	sqlite3_close(mem);
+	if (r->fu != NULL)
+		return SKM_OK;
+fail:
+	sqlite3_close(mem);
+	sqlite3_free(r->fu);
+	r->fu = NULL;
+	return SKM_NOMEM;
 }
 
 /*
@@ -230,10 +282,8 @@ resolve_duration(const struct end_job *job, sqlite3_stmt *row)
 	const char *boot;
 	double d;
 
-	if (job->ei->duration_seconds >= 0)
-		return job->ei->duration_seconds;
-	if (job->inv != NULL)
-		return util_mono() - job->inv->mono_start;
+	if (job->rec.d >= 0)
+		return job->rec.d;
 	boot = (const char *)sqlite3_column_text(row, 3);
 	if (sqlite3_column_type(row, 2) != SQLITE_NULL && boot != NULL &&
 	    strcmp(boot, util_boot_id()) == 0 && boot[0] != '\0')
@@ -259,8 +309,6 @@ end_tx(struct skm_db *db, void *arg)
 	struct end_job *job = arg;
 	const struct skm_end_info *ei = job->ei;
 	sqlite3_stmt *st;
-	char ended[32], etbuf[64], *fu;
-	const char *et;
 	double d;
 	int rc, src, ended_already;
 
@@ -284,31 +332,17 @@ end_tx(struct skm_db *db, void *arg)
 		return store_fail(db, SKM_ENDED, "invocation %s already ended",
 		    job->id);
 
-	et = ei->error_type;
-	if (et == NULL && ei->signal > 0) {
-		snprintf(etbuf, sizeof(etbuf), "signal:%s",
-		    util_signame(ei->signal));
-		et = etbuf;
-	} else if (et == NULL && ei->exit_code > 0) {
-		snprintf(etbuf, sizeof(etbuf), "exit:%d", ei->exit_code);
-		et = etbuf;
-	}
-	if ((fu = follow_ups_json(db, ei)) == NULL)
-		return store_fail(db, SKM_NOMEM, "end: follow-up actions");
-	util_now_iso(ended);
-	if ((rc = store_prepare(db, upd, &st)) != SKM_OK) {
-		sqlite3_free(fu);
+	if ((rc = store_prepare(db, upd, &st)) != SKM_OK)
 		return rc;
-	}
-	bind_text(st, ":ended", ended);
+	bind_text(st, ":ended", job->rec.ended);
 	sqlite3_bind_int(st, 2, ei->completed ? 1 : 0);
 	sqlite3_bind_double(st, 3, d);
-	bind_text(st, ":et", et);
+	bind_text(st, ":et", job->rec.et);
 	if (ei->exit_code >= 0)
 		sqlite3_bind_int(st, 5, ei->exit_code);
 	if (ei->signal > 0)
 		sqlite3_bind_int(st, 6, ei->signal);
-	bind_text(st, ":fu", fu);
+	bind_text(st, ":fu", job->rec.fu);
 	if (ei->rusage != NULL) {
 		const struct rusage *ru = ei->rusage;
 		sqlite3_bind_double(st, 8, (double)ru->ru_utime.tv_sec +
@@ -320,7 +354,6 @@ end_tx(struct skm_db *db, void *arg)
 	bind_text(st, ":id", job->id);
 	src = sqlite3_step(st);
 	sqlite3_reset(st);
-	sqlite3_free(fu);
 	if (src != SQLITE_DONE)
 		return store_sqlfail(db, src, "end");
 	if (sqlite3_changes(db->conn) != 1)
@@ -343,12 +376,26 @@ skm_end_in(struct skm_db *db, struct skm_inv *inv,
 		skm_inv_free(inv);
 		return SKM_MISUSE;
 	}
-	if ((rc = store_usable(db)) == SKM_OK) {
-		job.inv = inv;
-		job.id = inv->id;
-		job.ei = ei != NULL ? ei : &def;
-		rc = store_write(db, end_tx, &job);
+	job.inv = inv;
+	job.id = inv->id;
+	job.ei = ei != NULL ? ei : &def;
+	rc = store_usable(db);
+	if ((rc = end_rec_make(rc == SKM_OK ? db->conn : NULL, inv, job.ei,
+	    &job.rec)) != SKM_OK) {
+		skm_inv_free(inv);
+		return store_fail(db, rc, "end: out of memory");
 	}
+	if ((rc = store_usable(db)) == SKM_OK && !db->degraded) {
+		rc = store_write(db, end_tx, &job);
+		if (rc == SKM_BUSY)
+			db->degraded = 1;
+	} else if (rc == SKM_OK) {
+		rc = SKM_BUSY;
+	}
+	/* The end event carries the begin too: it stands alone. */
+	if (spool_wanted(rc) && spool_end(db, inv, job.ei, &job.rec) == SKM_OK)
+		rc = SKM_OK;
+	sqlite3_free(job.rec.fu);
 	skm_inv_free(inv);
 	return rc;
 }
@@ -379,5 +426,9 @@ skm_end_id(struct skm_db *db, const char *id, const struct skm_end_info *ei)
 	job.inv = NULL;
 	job.id = id;
 	job.ei = ei != NULL ? ei : &def;
-	return store_write(db, end_tx, &job);
+	if (end_rec_make(db->conn, NULL, job.ei, &job.rec) != SKM_OK)
+		return store_fail(db, SKM_NOMEM, "end: out of memory");
+	rc = store_write(db, end_tx, &job);
+	sqlite3_free(job.rec.fu);
+	return rc;
 }

@@ -191,6 +191,24 @@ int skm_end_in(struct skm_db *db, struct skm_inv *inv,
     const struct skm_end_info *ei);
 
 /*
+ * The spool.  When the store cannot take a write (locked beyond the busy
+ * bound SKM_BUSY_TIMEOUT_MS, default 2000 ms; read-only, full, damaged,
+ * from a newer skm), skm_inv_start() and skm_end() write the event to
+ * DB.spool/ beside the database instead and return SKM_OK: nothing is
+ * lost.  The next write that gets the store applies the spool in its own
+ * transaction, exactly once.
+ *
+ * skm_spooled - how many events this handle sent to the spool, and (in
+ * *why, if not NULL; owned by the library) the store failure that first
+ * made it do so.
+ */
+int skm_spooled(const struct skm_db *db, const char **why);
+
+/* skm_drain - apply the spool now, in one transaction.  *n (if not NULL)
+ * gets the number of events that changed the store. */
+int skm_drain(struct skm_db *db, int *n);
+
+/*
  * skm_end_id - end the running invocation with this id (as `skm end ID`
  * does).  Its duration is measured on the monotonic clock when it began on
  * this host since the last boot, else from the wall clock.  SKM_NOTFOUND

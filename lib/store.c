@@ -100,7 +100,20 @@ map_sqlite(int src)
 int
 store_sqlfail(struct skm_db *db, int src, const char *what)
 {
-	int rc = map_sqlite(src);
+	int rc = map_sqlite(src), eno = 0;
+
+	/* Name the operating system's reason where SQLite only says "disk
+	 * I/O error": a full disk, a file size limit, a read-only mount. */
+	if (db->conn != NULL && (rc == SKM_IOERR || rc == SKM_FULL ||
+	    rc == SKM_CANTOPEN || rc == SKM_READONLY))
+		eno = sqlite3_system_errno(db->conn);
+	if (eno == ENOSPC || eno == EFBIG || eno == EDQUOT)
+		rc = SKM_FULL;
+	else if (eno == EROFS || eno == EACCES || eno == EPERM)
+		rc = SKM_READONLY;
+	if (eno != 0)
+		return store_fail(db, rc, "%s: %s (%s)", what,
+		    sqlite3_errmsg(db->conn), strerror(eno));
 
 	if (rc == SKM_BUSY)
 		return store_fail(db, rc, "%s: store is locked by another "
@@ -234,7 +247,8 @@ store_rollback(struct skm_db *db)
 }
 
 /*
- * store_write - run fn(db, arg) inside BEGIN IMMEDIATE ... COMMIT.  A
+ * store_write - run fn(db, arg) inside BEGIN IMMEDIATE ... COMMIT, after
+ * applying whatever waits in the spool (spool.c) in the same transaction.  A
  * transaction that fails with SKM_BUSY is rolled back and tried again,
  * with backoff, while the busy bound lasts; any other failure rolls back
  * and is returned as it is.
@@ -246,11 +260,18 @@ store_write(struct skm_db *db, int (*fn)(struct skm_db *, void *), void *arg)
 	int rc, attempt;
 
 	for (attempt = 0;; attempt++) {
+		int drained = 0;
+
 		if ((rc = store_begin_write(db)) == SKM_OK &&
+		    (rc = spool_drain(db, &drained)) == SKM_OK &&
 		    (rc = fn(db, arg)) == SKM_OK &&
-		    (rc = store_commit(db)) == SKM_OK)
+		    (rc = store_commit(db)) == SKM_OK) {
+			spool_drained(db, 1);
+			db->last_drained = drained;
 			return SKM_OK;
+		}
 		store_rollback(db);
+		spool_drained(db, 0);
 		if (rc != SKM_BUSY)
 			return rc;
 		if ((util_mono() - start) * 1000.0 >= db->busy_ms)
@@ -451,6 +472,32 @@ keep_wal(struct skm_db *db)
 }
 
 /*
+ * set_wal - WAL is a property of the file, set once when it is made.  Two
+ * processes creating the same store race here, and SQLite answers BUSY to
+ * this pragma without calling the busy handler, so back off and retry
+ * within the busy bound ourselves.
+ */
+static int
+set_wal(struct skm_db *db)
+{
+	double start = util_mono();
+	int src, attempt;
+
+	for (attempt = 0;; attempt++) {
+		src = sqlite3_exec(db->conn, "PRAGMA journal_mode = WAL", NULL,
+		    NULL, NULL);
+		if (src == SQLITE_OK)
+			return SKM_OK;
+		if ((src & 0xff) != SQLITE_BUSY && (src & 0xff) != SQLITE_LOCKED)
+			return store_sqlfail(db, src, db->path);
+		if ((util_mono() - start) * 1000.0 >= db->busy_ms)
+			return store_sqlfail(db, src, db->path);
+		util_sleep_ms(1 + (int)arc4random_uniform(
+		    (uint32_t)(2 << (attempt < 5 ? attempt : 5))));
+	}
+}
+
+/*
  * open_conn - open the connection, set the per-connection pragmas and
  * check or migrate the schema.  user_version is the first read: it is one
  * page, and a garbage file fails here without being written.
@@ -489,9 +536,7 @@ open_conn(struct skm_db *db)
 	if (db->flags & SKM_OPEN_READONLY)
 		return store_fail(db, SKM_READONLY, "%s: store needs an "
 		    "upgrade (schema %d) but was opened read-only", db->path, v);
-	/* WAL is a property of the file: set once, when it is made. */
-	if (v == 0 && (rc = store_exec(db, "PRAGMA journal_mode = WAL"))
-	    != SKM_OK)
+	if (v == 0 && (rc = set_wal(db)) != SKM_OK)
 		return rc;
 	return migrate(db);
 }
@@ -544,6 +589,7 @@ skm_close(struct skm_db *db)
 		sqlite3_finalize(db->cache[i].st);
 	if (db->conn != NULL)
 		sqlite3_close_v2(db->conn);
+	spool_drained(db, 0);
 	free(db->path);
 	free(db);
 }
