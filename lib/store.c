@@ -609,16 +609,10 @@ skm_close(struct skm_db *db)
 	/* Leave a small WAL behind, not a large one (see keep_wal).  It
 	 * must be truncated, not only checkpointed: the WAL index the next
 	 * process rebuilds counts nothing as checkpointed, so a WAL that is
-	 * only checkpointed is never restarted and grows to SKM_WAL_PAGES.
-	 * Without the busy handler: when other processes use the store it
-	 * gives up at once (one of them truncates later) instead of making
-	 * this close wait for them, which cost 8 parallel skm-runs a p99 of
-	 * 250 ms. */
-	if (db->conn != NULL && db->wal_pages > SKM_WAL_CLOSE_PAGES) {
-		sqlite3_busy_handler(db->conn, NULL, NULL);
+	 * only checkpointed is never restarted and grows to SKM_WAL_PAGES. */
+	if (db->conn != NULL && db->wal_pages > SKM_WAL_CLOSE_PAGES)
 		sqlite3_wal_checkpoint_v2(db->conn, NULL,
 		    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-	}
 	if (db->conn != NULL)
 		sqlite3_close_v2(db->conn);
 	spool_drained(db, 0);
