@@ -32,7 +32,6 @@ struct skm_db {
 	char **drained;      /* spool files applied in the open transaction */
 	int ndrained;
 	int last_drained;    /* events the last write applied from it */
-	int wal_pages;       /* frames in the WAL after our last commit */
 	int ncache;
 	struct { const char *sql; sqlite3_stmt *st; } cache[SKM_CACHE_SLOTS];
 };

@@ -454,40 +454,21 @@ fail:
  * default the last connection to close checkpoints the WAL into the
  * database (two fdatasync()s) and deletes the -wal and -shm files, and the
  * next process recreates them: skm-run, one short process per command,
- * paid all of that at every run.  With SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE
- * the WAL stays.  But the first process to open the store after all
- * others closed rebuilds the WAL index by reading the whole WAL (about
- * 4 KiB a page, 0.2 ms at 128 pages in callgrind), so a WAL left behind
- * must stay small: skm_close() checkpoints when it holds more than
- * SKM_WAL_CLOSE_PAGES pages, i.e. every few skm-runs, not at every one.
- * While a connection lives, the checkpoint after a commit keeps SQLite's
- * default bound (SKM_WAL_PAGES): a bound as small as the close one made a
- * long-lived writer checkpoint every few transactions (3x slower).
- * wal_hook() below is that checkpoint, plus a note of the WAL's size.  A
- * crash loses nothing: the WAL is part of the database and is replayed.
+ * paid all of that at every run.  Without the checkpoint at close, the
+ * WAL stays, and its size is bounded by the checkpoint SQLite runs after
+ * a commit once the WAL holds SKM_WAL_PAGES pages.  The bound is kept
+ * small because the first process to open the store after all others
+ * closed rebuilds the WAL index by reading the whole WAL (about 4 KiB a
+ * page): 64 pages cost it about 0.1 ms, and a checkpoint then comes
+ * every few runs, not at every one.  A crash loses nothing: the WAL is
+ * part of the database, and the next open replays it.
  */
-#define SKM_WAL_PAGES 1000
-#define SKM_WAL_CLOSE_PAGES 64
-
-static int
-wal_hook(void *arg, sqlite3 *conn, const char *name, int pages)
-{
-	struct skm_db *db = arg;
-
-	db->wal_pages = pages;
-	if (pages >= SKM_WAL_PAGES) {
-		sqlite3_wal_checkpoint_v2(conn, name, SQLITE_CHECKPOINT_PASSIVE,
-		    NULL, NULL);
-		db->wal_pages = 0;
-	}
-	return SQLITE_OK;
-}
-
+#define SKM_WAL_PAGES 64
 static void
 keep_wal(struct skm_db *db)
 {
 	sqlite3_db_config(db->conn, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
-	sqlite3_wal_hook(db->conn, wal_hook, db);
+	sqlite3_wal_autocheckpoint(db->conn, SKM_WAL_PAGES);
 }
 
 /*
@@ -606,13 +587,6 @@ skm_close(struct skm_db *db)
 		return;
 	for (i = 0; i < db->ncache; i++)
 		sqlite3_finalize(db->cache[i].st);
-	/* Leave a small WAL behind, not a large one (see keep_wal).  It
-	 * must be truncated, not only checkpointed: the WAL index the next
-	 * process rebuilds counts nothing as checkpointed, so a WAL that is
-	 * only checkpointed is never restarted and grows to SKM_WAL_PAGES. */
-	if (db->conn != NULL && db->wal_pages > SKM_WAL_CLOSE_PAGES)
-		sqlite3_wal_checkpoint_v2(db->conn, NULL,
-		    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 	if (db->conn != NULL)
 		sqlite3_close_v2(db->conn);
 	spool_drained(db, 0);
