@@ -271,6 +271,23 @@ agg_recompute(struct skm_db *db, const char *skill, int percentiles)
 static int
 recompute_tx(struct skm_db *db, void *arg)
 {
+	static const char known[] =
+	    "SELECT EXISTS (SELECT 1 FROM skill_invocation WHERE skill_name = ?1)"
+	    " OR EXISTS (SELECT 1 FROM skill_metrics WHERE skill_name = ?1)";
+	sqlite3_stmt *st;
+	int rc, found;
+
+	if (arg != NULL) {
+		if ((rc = store_prepare(db, known, &st)) != SKM_OK)
+			return rc;
+		sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+		found = sqlite3_step(st) == SQLITE_ROW &&
+		    sqlite3_column_int(st, 0);
+		sqlite3_reset(st);
+		if (!found)
+			return store_fail(db, SKM_NOTFOUND, "no such skill: %s",
+			    (const char *)arg);
+	}
 	return agg_recompute(db, arg, 1);
 }
 

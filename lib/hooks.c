@@ -28,6 +28,46 @@ dup_or_null(const char *s, int *bad)
 	return d;
 }
 
+const char *
+skm_begin_info_error(const struct skm_begin_info *bi)
+{
+	if (bi == NULL || bi->skill == NULL || bi->skill[0] == '\0')
+		return "no skill name";
+	if (strlen(bi->skill) > SKM_NAME_MAX)
+		return "skill name longer than 256 bytes";
+	if (!util_clean_utf8(bi->skill))
+		return "skill name is not UTF-8 text without control characters";
+	if (bi->workflow != NULL && strlen(bi->workflow) > SKM_FIELD_MAX)
+		return "workflow longer than 4096 bytes";
+	if (bi->session != NULL && strlen(bi->session) > SKM_FIELD_MAX)
+		return "session longer than 4096 bytes";
+	if (bi->project != NULL && strlen(bi->project) > SKM_FIELD_MAX)
+		return "project longer than 4096 bytes";
+	return NULL;
+}
+
+/* A copy of a command line of at most SKM_COMMAND_MAX bytes, cut on a
+ * UTF-8 character boundary and marked when cut. */
+static char *
+dup_command(const char *s, int *bad)
+{
+	size_t n;
+	char *d;
+
+	if (s == NULL || strlen(s) <= SKM_COMMAND_MAX)
+		return dup_or_null(s, bad);
+	n = SKM_COMMAND_MAX - 3;
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	if ((d = malloc(n + 4)) == NULL) {
+		*bad = 1;
+		return NULL;
+	}
+	memcpy(d, s, n);
+	memcpy(d + n, "...", 4);
+	return d;
+}
+
 int
 skm_inv_create(const struct skm_begin_info *bi, struct skm_inv **out)
 {
@@ -39,8 +79,7 @@ skm_inv_create(const struct skm_begin_info *bi, struct skm_inv **out)
 	if (out == NULL)
 		return SKM_MISUSE;
 	*out = NULL;
-	if (bi == NULL || bi->skill == NULL || bi->skill[0] == '\0' ||
-	    strlen(bi->skill) > SKM_NAME_MAX)
+	if (skm_begin_info_error(bi) != NULL)
 		return SKM_MISUSE;
 	if ((inv = calloc(1, sizeof(*inv))) == NULL)
 		return SKM_NOMEM;
@@ -58,7 +97,7 @@ skm_inv_create(const struct skm_begin_info *bi, struct skm_inv **out)
 	inv->session = dup_or_null(bi->session, &bad);
 	inv->project = dup_or_null(bi->project, &bad);
 	inv->parent_id = dup_or_null(parent, &bad);
-	inv->command = dup_or_null(bi->command, &bad);
+	inv->command = dup_command(bi->command, &bad);
 	inv->source = dup_or_null(bi->source ? bi->source : "lib", &bad);
 	if (bad) {
 		skm_inv_free(inv);
@@ -182,8 +221,7 @@ skm_begin(struct skm_db *db, const struct skm_begin_info *bi,
 	*out = NULL;
 	if ((rc = skm_inv_create(bi, &inv)) != SKM_OK) {
 		if (db != NULL && rc == SKM_MISUSE)
-			store_fail(db, rc, "invalid skill name (1 to %d bytes)",
-			    SKM_NAME_MAX);
+			store_fail(db, rc, "%s", skm_begin_info_error(bi));
 		return rc;
 	}
 	if ((rc = skm_inv_start(db, inv)) != SKM_OK) {
@@ -192,6 +230,21 @@ skm_begin(struct skm_db *db, const struct skm_begin_info *bi,
 	}
 	*out = inv;
 	return SKM_OK;
+}
+
+/* NULL when ei's strings are within their limits, else why not. */
+static const char *
+end_info_error(const struct skm_end_info *ei)
+{
+	size_t i;
+
+	if (ei->error_type != NULL && strlen(ei->error_type) > SKM_FIELD_MAX)
+		return "error type longer than 4096 bytes";
+	for (i = 0; i < ei->n_follow_ups; i++)
+		if (ei->follow_ups[i] != NULL &&
+		    strlen(ei->follow_ups[i]) > SKM_FIELD_MAX)
+			return "follow-up action longer than 4096 bytes";
+	return NULL;
 }
 
 /* What one end transaction needs. */
@@ -379,6 +432,10 @@ skm_end_in(struct skm_db *db, struct skm_inv *inv,
 	job.inv = inv;
 	job.id = inv->id;
 	job.ei = ei != NULL ? ei : &def;
+	if (end_info_error(job.ei) != NULL) {
+		skm_inv_free(inv);
+		return store_fail(db, SKM_MISUSE, "%s", end_info_error(job.ei));
+	}
 	rc = store_usable(db);
 	if ((rc = end_rec_make(rc == SKM_OK ? db->conn : NULL, inv, job.ei,
 	    &job.rec)) != SKM_OK) {
@@ -426,6 +483,8 @@ skm_end_id(struct skm_db *db, const char *id, const struct skm_end_info *ei)
 	job.inv = NULL;
 	job.id = id;
 	job.ei = ei != NULL ? ei : &def;
+	if (end_info_error(job.ei) != NULL)
+		return store_fail(db, SKM_MISUSE, "%s", end_info_error(job.ei));
 	if (end_rec_make(db->conn, NULL, job.ei, &job.rec) != SKM_OK)
 		return store_fail(db, SKM_NOMEM, "end: out of memory");
 	rc = store_write(db, end_tx, &job);

@@ -77,6 +77,7 @@ const char *util_boot_id(void);
 const char *util_hostname(void);
 const char *util_signame(int sig);
 uint64_t util_fnv1a(const char *s);
+int util_clean_utf8(const char *s);
 void util_sleep_ms(int ms);
 
 /* store.c */

@@ -262,8 +262,26 @@ line_error(struct skm_db *db, int src)
  * transaction.  Returns 1 if it changed the store, 0 if it was already
  * there (or is not a valid event), -1 on a store error.
  */
+static int apply_one(struct skm_db *db, const char *line, size_t len);
+
+/* Each line in a savepoint of its own: a line that fails half-way (its
+ * row ended, its aggregates not) is undone whole and skipped. */
 static int
 apply_line(struct skm_db *db, const char *line, size_t len)
+{
+	int r;
+
+	if (sqlite3_exec(db->conn, "SAVEPOINT spool_line", 0, 0, 0) != SQLITE_OK)
+		return -1;
+	r = apply_one(db, line, len);
+	if (r <= 0)
+		sqlite3_exec(db->conn, "ROLLBACK TO spool_line", 0, 0, 0);
+	sqlite3_exec(db->conn, "RELEASE spool_line", 0, 0, 0);
+	return r;
+}
+
+static int
+apply_one(struct skm_db *db, const char *line, size_t len)
 {
 	static const char ins[] =
 	    "INSERT INTO skill_invocation (id, skill_name, invoked_at, "
@@ -275,31 +293,51 @@ apply_line(struct skm_db *db, const char *line, size_t len)
 	    "json_extract(j, '$.session_id'), "
 	    "json_extract(j, '$.project_path'), "
 	    "json_extract(j, '$.parent_id'), json_extract(j, '$.command'), "
-	    "json_extract(j, '$.host'), json_extract(j, '$.pid'), "
-	    "coalesce(json_extract(j, '$.source'), 'lib'), "
+	    "json_extract(j, '$.host'), "
+	    "CASE json_type(j, '$.pid') WHEN 'integer' THEN "
+	    "json_extract(j, '$.pid') END, "
+	    "CASE json_type(j, '$.source') WHEN 'text' THEN "
+	    "json_extract(j, '$.source') ELSE 'lib' END, "
 	    "json_extract(j, '$.mono_start'), json_extract(j, '$.boot_id') "
 	    "FROM (SELECT ?1 AS j) WHERE CASE WHEN json_valid(j) THEN "
 	    "json_type(j, '$.id') = 'text' "
 	    "AND json_type(j, '$.skill_name') = 'text' "
-	    "AND json_type(j, '$.invoked_at') = 'text' ELSE 0 END "
+	    "AND json_type(j, '$.invoked_at') = 'text' "
+	    "AND julianday(json_extract(j, '$.invoked_at')) IS NOT NULL "
+	    "ELSE 0 END "
 	    "ON CONFLICT (id) DO NOTHING";
+	/* Only well-typed values reach the row, so that the incremental
+	 * aggregates and a recompute read them alike. */
 	static const char upd[] =
 	    "UPDATE skill_invocation SET "
 	    "ended_at = json_extract(?1, '$.ended_at'), "
-	    "completed = CASE WHEN json_extract(?1, '$.completed') THEN 1 "
-	    "  ELSE 0 END, "
-	    "duration_seconds = json_extract(?1, '$.duration_seconds'), "
-	    "error_type = json_extract(?1, '$.error_type'), "
-	    "exit_code = json_extract(?1, '$.exit_code'), "
-	    "signal = json_extract(?1, '$.signal'), "
-	    "follow_up_actions = coalesce(json_extract(?1, "
-	    "  '$.follow_up_actions'), '[]'), "
-	    "user_cpu_seconds = json_extract(?1, '$.user_cpu_seconds'), "
-	    "sys_cpu_seconds = json_extract(?1, '$.sys_cpu_seconds'), "
-	    "max_rss_kb = json_extract(?1, '$.max_rss_kb') "
+	    "completed = CASE WHEN json_extract(?1, '$.completed') IN (1, 1.0) "
+	    "  THEN 1 ELSE 0 END, "
+	    "duration_seconds = CASE WHEN json_type(?1, '$.duration_seconds') "
+	    "  IN ('integer', 'real') AND json_extract(?1, "
+	    "  '$.duration_seconds') >= 0 THEN json_extract(?1, "
+	    "  '$.duration_seconds') END, "
+	    "error_type = CASE json_type(?1, '$.error_type') WHEN 'text' "
+	    "  THEN json_extract(?1, '$.error_type') END, "
+	    "exit_code = CASE json_type(?1, '$.exit_code') WHEN 'integer' "
+	    "  THEN json_extract(?1, '$.exit_code') END, "
+	    "signal = CASE json_type(?1, '$.signal') WHEN 'integer' "
+	    "  THEN json_extract(?1, '$.signal') END, "
+	    "follow_up_actions = coalesce((SELECT json_group_array(value) "
+	    "  FROM json_each(?1, '$.follow_up_actions') WHERE type = 'text' "
+	    "  AND json_type(?1, '$.follow_up_actions') = 'array'), '[]'), "
+	    "user_cpu_seconds = CASE WHEN json_type(?1, '$.user_cpu_seconds') "
+	    "  IN ('integer', 'real') THEN json_extract(?1, "
+	    "  '$.user_cpu_seconds') END, "
+	    "sys_cpu_seconds = CASE WHEN json_type(?1, '$.sys_cpu_seconds') "
+	    "  IN ('integer', 'real') THEN json_extract(?1, "
+	    "  '$.sys_cpu_seconds') END, "
+	    "max_rss_kb = CASE json_type(?1, '$.max_rss_kb') WHEN 'integer' "
+	    "  THEN json_extract(?1, '$.max_rss_kb') END "
 	    "WHERE id = json_extract(?1, '$.id') AND ended_at IS NULL "
 	    "AND json_extract(?1, '$.ev') = 'end' "
 	    "AND json_type(?1, '$.ended_at') = 'text' "
+	    "AND julianday(json_extract(?1, '$.ended_at')) IS NOT NULL "
 	    "RETURNING id";
 	sqlite3_stmt *st;
 	char *id = NULL;
@@ -329,7 +367,10 @@ apply_line(struct skm_db *db, const char *line, size_t len)
 	if (id != NULL) {
 		src = agg_add(db, id);
 		sqlite3_free(id);
-		return src == SKM_OK ? 1 : -1;
+		if (src == SKM_BUSY || src == SKM_IOERR || src == SKM_FULL ||
+		    src == SKM_NOMEM || src == SKM_READONLY || src == SKM_CORRUPT)
+			return -1;
+		return src == SKM_OK ? 1 : 0;
 	}
 	return changed;
 }

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "skm.h"
+#include "redact.h"
 #include "spawn.h"
 
 /* The recording of one run: the invocation and the store it goes to. */
@@ -193,26 +194,32 @@ put_word(FILE *fp, const char *w)
 }
 
 /*
- * command_line - argv as one shell-quoted line, malloc'd; NULL when out of
- * memory.  Each word passes through here on its own, which is where a
- * redaction of secrets will go: between picking the word and quoting it.
+ * command_line - argv as one shell-quoted line with secrets redacted
+ * (redact.c; $SKM_REDACT adds option-name patterns), malloc'd; NULL when
+ * out of memory.
  */
 static char *
 command_line(char *const argv[])
 {
+	const char *extra = getenv("SKM_REDACT");
 	FILE *fp;
-	char *line = NULL;
+	char *line = NULL, *word;
 	size_t size = 0;
-	int i;
+	int i, hide_next = 0, bad = 0;
 
 	if ((fp = open_memstream(&line, &size)) == NULL)
 		return NULL;
-	for (i = 0; argv[i] != NULL; i++) {
+	for (i = 0; argv[i] != NULL && !bad; i++) {
+		if ((word = redact_word(argv[i], &hide_next, extra)) == NULL) {
+			bad = 1;
+			break;
+		}
 		if (i > 0)
 			fputc(' ', fp);
-		put_word(fp, argv[i]);
+		put_word(fp, word);
+		free(word);
 	}
-	if (fclose(fp) != 0) {
+	if (fclose(fp) != 0 || bad) {
 		free(line);
 		return NULL;
 	}
@@ -398,8 +405,8 @@ main(int argc, char *argv[])
 		warnx("no skill: use --skill NAME or set SKM_SKILL");
 		usage(125);
 	}
-	if (strlen(bi.skill) > SKM_NAME_MAX)
-		errx(125, "skill name longer than %d bytes", SKM_NAME_MAX);
+	if (skm_begin_info_error(&bi) != NULL)
+		errx(125, "%s", skm_begin_info_error(&bi));
 	if (disabled())
 		run_unrecorded(argv);
 

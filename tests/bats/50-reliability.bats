@@ -87,7 +87,7 @@ in_ns() {
 	skm-run -s before -- true
 	dd if=/dev/zero of="$BATS_TEST_TMPDIR/fs/fill" bs=4k 2>/dev/null || true
 	set +e
-	skm-run -s full -w "$(head -c 100000 /dev/zero | tr "\0" x)" -- sh -c "echo ran; exit 4" \
+	skm-run -s full -- sh -c "echo ran; exit 4" "$(head -c 60000 /dev/zero | tr "\0" x)" \
 	    >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err"
 	echo $? >"$BATS_TEST_TMPDIR/status"
 	set -e
@@ -104,7 +104,7 @@ in_ns() {
 
 @test "a file size limit (ulimit -f) does not kill skm-run or change the status" {
 	skm-run -s before -- true
-	run bash -c 'ulimit -f 1; skm-run -s limited -w "$(head -c 100000 /dev/zero | tr "\0" x)" -- sh -c "exit 6"'
+	run bash -c 'ulimit -f 1; skm-run -s limited -- sh -c "exit 6" "$(head -c 60000 /dev/zero | tr "\0" x)"'
 	[ "$status" -eq 6 ]
 	[[ "$output" == *"warning"*"File too large"* ]]
 	[ "$(sql "PRAGMA integrity_check")" = ok ]
