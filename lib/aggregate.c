@@ -29,6 +29,18 @@ step_done(struct skm_db *db, sqlite3_stmt *st, const char *what)
 	return SKM_OK;
 }
 
+/* Does the invocation row of agg_add (workflow_path, error_type,
+ * follow_up_actions in columns 3-5) add to any count map? */
+static int
+has_counts(sqlite3_stmt *row)
+{
+	const unsigned char *fu = sqlite3_column_text(row, 5);
+
+	return sqlite3_column_type(row, 3) != SQLITE_NULL ||
+	    sqlite3_column_type(row, 4) != SQLITE_NULL ||
+	    (fu != NULL && strcmp((const char *)fu, "[]") != 0);
+}
+
 /*
  * agg_add - count the ended invocation id into its skill's aggregates and
  * its session's row.  Runs inside the caller's write transaction.
@@ -119,14 +131,20 @@ agg_add(struct skm_db *db, const char *id)
 	if ((rc = step_done(db, st, "aggregate")) != SKM_OK)
 		goto out;
 
-	if ((rc = store_prepare(db, maps, &st)) != SKM_OK)
-		goto out;
-	sqlite3_bind_value(st, 1, sqlite3_column_value(row, 0));
-	sqlite3_bind_value(st, 2, sqlite3_column_value(row, 3));
-	sqlite3_bind_value(st, 3, sqlite3_column_value(row, 4));
-	sqlite3_bind_value(st, 4, sqlite3_column_value(row, 5));
-	if ((rc = step_done(db, st, "aggregate maps")) != SKM_OK)
-		goto out;
+	/* The count maps change only when there is something to count; a
+	 * run without workflow, error or follow-ups (a plain successful
+	 * skm-run) skips the statement, whose preparation alone costs a
+	 * short-lived process about as much as the rest of the end. */
+	if (has_counts(row)) {
+		if ((rc = store_prepare(db, maps, &st)) != SKM_OK)
+			goto out;
+		sqlite3_bind_value(st, 1, sqlite3_column_value(row, 0));
+		sqlite3_bind_value(st, 2, sqlite3_column_value(row, 3));
+		sqlite3_bind_value(st, 3, sqlite3_column_value(row, 4));
+		sqlite3_bind_value(st, 4, sqlite3_column_value(row, 5));
+		if ((rc = step_done(db, st, "aggregate maps")) != SKM_OK)
+			goto out;
+	}
 
 	if (sqlite3_column_type(row, 7) != SQLITE_NULL) {
 		if ((rc = store_prepare(db, session, &st)) != SKM_OK)
