@@ -32,6 +32,7 @@ struct skm_db {
 	char **drained;      /* spool files applied in the open transaction */
 	int ndrained;
 	int last_drained;    /* events the last write applied from it */
+	int nwrites;         /* write transactions committed */
 	int ncache;
 	struct { const char *sql; sqlite3_stmt *st; } cache[SKM_CACHE_SLOTS];
 };

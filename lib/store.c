@@ -140,8 +140,12 @@ store_usable(struct skm_db *db)
 
 /*
  * busy_wait - SQLite's busy handler: sleep with exponential backoff and
- * jitter (1, 2, 4 ... 64 ms, plus up to half again) until the handle's
- * bound has passed since the first retry.  Returns 0 to give up.
+ * jitter until the handle's bound has passed since the first retry, then
+ * give up (return 0).  skm's write transactions hold the lock for well
+ * under a millisecond, so the waits start short (100 us) and stop growing
+ * at 2 ms: a waiter notices a released lock within about a millisecond
+ * instead of sleeping through dozens of other writers' turns, and the
+ * jitter keeps waiters from waking in lock step.
  */
 static int
 busy_wait(void *arg, int n)
@@ -149,16 +153,23 @@ busy_wait(void *arg, int n)
 	static __thread double first;
 	struct skm_db *db = arg;
 	double now = util_mono();
-	int left, ms;
+	long left, us;
+	struct timespec ts;
 
 	if (n == 0)
 		first = now;
-	left = db->busy_ms - (int)((now - first) * 1000.0);
+	left = db->busy_ms * 1000L - (long)((now - first) * 1e6);
 	if (left <= 0)
 		return 0;
-	ms = 1 << (n < 6 ? n : 6);
-	ms += (int)arc4random_uniform((uint32_t)ms / 2 + 1);
-	util_sleep_ms(ms < left ? ms : left);
+	us = 100L << (n < 5 ? n : 5);
+	if (us > 2000)
+		us = 2000;
+	us += (long)arc4random_uniform((uint32_t)us + 1);
+	if (us > left)
+		us = left;
+	ts.tv_sec = 0;
+	ts.tv_nsec = us * 1000;
+	nanosleep(&ts, NULL);
 	return 1;
 }
 
@@ -247,6 +258,22 @@ store_rollback(struct skm_db *db)
 }
 
 /*
+ * wrote - count a committed write.  A handle that keeps writing (a
+ * long-lived in-process user, an import) is not the one-shot process the
+ * small WAL bound of keep_wal() is for: after WAL_BUSY_WRITES writes it
+ * lets the WAL grow to SQLite's usual 1000 pages between checkpoints, and
+ * checkpoints it when it closes (skm_close) so the next process does not
+ * have a long WAL to read.
+ */
+#define WAL_BUSY_WRITES 32
+static void
+wrote(struct skm_db *db)
+{
+	if (++db->nwrites == WAL_BUSY_WRITES)
+		sqlite3_wal_autocheckpoint(db->conn, 1000);
+}
+
+/*
  * store_write - run fn(db, arg) inside BEGIN IMMEDIATE ... COMMIT, after
  * applying whatever waits in the spool (spool.c) in the same transaction.  A
  * transaction that fails with SKM_BUSY is rolled back and tried again,
@@ -268,6 +295,7 @@ store_write(struct skm_db *db, int (*fn)(struct skm_db *, void *), void *arg)
 		    (rc = store_commit(db)) == SKM_OK) {
 			spool_drained(db, 1);
 			db->last_drained = drained;
+			wrote(db);
 			return SKM_OK;
 		}
 		store_rollback(db);
@@ -594,6 +622,11 @@ skm_close(struct skm_db *db)
 		return;
 	for (i = 0; i < db->ncache; i++)
 		sqlite3_finalize(db->cache[i].st);
+	/* A busy writer leaves the WAL folded in (without waiting for
+	 * anyone: PASSIVE never blocks readers or writers). */
+	if (db->conn != NULL && db->nwrites >= WAL_BUSY_WRITES)
+		sqlite3_wal_checkpoint_v2(db->conn, NULL,
+		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	if (db->conn != NULL)
 		sqlite3_close_v2(db->conn);
 	spool_drained(db, 0);
