@@ -14,10 +14,11 @@ DESTDIR ?=
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 CFLAGS ?= -O2 -g
-CFLAGS += -std=c11 -Wall -Wextra -D_GNU_SOURCE -fPIC -fvisibility=hidden
+# What the code needs whatever CFLAGS a user gives on the command line.
+BASE_CFLAGS = -std=c11 -Wall -Wextra -D_GNU_SOURCE -fPIC -fvisibility=hidden
 DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags sqlite3 libbsd-overlay 2>/dev/null)
 DEPS_LIBS := $(shell $(PKG_CONFIG) --libs sqlite3 libbsd-overlay 2>/dev/null)
-ALL_CFLAGS = $(CFLAGS) $(DEPS_CFLAGS) -Ilib
+ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS) $(DEPS_CFLAGS) -Ilib
 LDLIBS += $(DEPS_LIBS) -lm
 
 SONAME = libskm.so.$(VERSION_MAJOR)
@@ -25,13 +26,13 @@ SOLIB = libskm.so.$(VERSION)
 
 LIB_SRC = $(wildcard lib/*.c)
 LIB_OBJ = $(LIB_SRC:.c=.o)
-RUN_OBJ = runner/skm-run.o runner/spawn.o
+RUN_OBJ = runner/skm-run.o runner/spawn.o runner/redact.o
 CLI_OBJ = runner/skm.o runner/fmt.o
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:.c=)
 
 PROGS = skm-run skm
-all: $(SOLIB) libskm.a skm.pc $(PROGS) examples/inprocess
+all: $(SOLIB) libskm.a skm.pc $(PROGS) examples/inprocess shim
 
 %.o: %.c $(wildcard lib/*.h runner/*.h)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -62,6 +63,50 @@ examples/inprocess: examples/inprocess.o libskm.a
 tests/unit/%: tests/unit/%.c tests/unit/unit.h libskm.a
 	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< libskm.a $(LDFLAGS) $(LDLIBS) -lpthread
 
+# The LD_PRELOAD shim.  It links nothing of lib: it dlopen()s libskm.so
+# (and with it the system's libsqlite3) only in a process it records; see
+# "The shim" in docs/ARCHITECTURE.md.  Only the names in shim/preload.map
+# are exported.  glibc before 2.34 keeps dlopen in libdl.
+SHIM = shim/libskm-preload.so
+SHIM_OBJ = shim/preload.o shim/rules.o
+SHIM_LDLIBS = $(shell printf '\043include <dlfcn.h>\nint main(void){return !dlopen;}\n' | \
+    $(CC) -x c -o /dev/null - >/dev/null 2>&1 || echo -ldl)
+SHIM_TESTS = tests/shim/t_host tests/shim/t_sqlite tests/shim/t_host_static
+
+shim: $(SHIM) $(SOLIB)
+
+$(SHIM_OBJ): shim/rules.h lib/skm.h
+$(SHIM_OBJ): ALL_CFLAGS += -DSKM_LIBDIR='"$(LIBDIR)"'
+
+$(SHIM): $(SHIM_OBJ) shim/preload.map
+	$(CC) $(CFLAGS) -shared -Wl,--version-script=shim/preload.map \
+	    -o $@ $(SHIM_OBJ) $(LDFLAGS) $(SHIM_LDLIBS)
+
+tests/shim/t_host: tests/shim/t_host.c
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS) -lpthread
+
+tests/shim/t_sqlite: tests/shim/t_sqlite.c
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS) $(DEPS_LIBS)
+
+# A static binary ignores LD_PRELOAD; the test needs a static libc and is
+# skipped (saying so) without one.
+tests/shim/t_host_static: tests/shim/t_host.c
+	@$(CC) $(CFLAGS) -fno-PIC -static -o $@ $< $(LDFLAGS) -lpthread 2>/dev/null || \
+	    { rm -f $@; echo "note: no static libc: the static-binary shim test will be skipped"; }
+
+bench/shim-startup: bench/shim-startup.c
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS)
+
+bench-shim: all bench/shim-startup tests/shim/t_host
+	@sh bench/shim-startup.sh
+
+bench: bench-shim
+
+tests/helpers/%: tests/helpers/%.c libskm.a
+	$(CC) $(ALL_CFLAGS) -o $@ $< libskm.a $(LDFLAGS) $(LDLIBS) -lpthread
+
+TEST_HELPERS = tests/helpers/skm-load
+
 deps:
 	@sh tests/deps.sh
 
@@ -70,8 +115,61 @@ deps:
 check: deps
 	@$(MAKE) --no-print-directory check-run
 
-check-run: all $(UNIT_BIN)
+check-run: all $(UNIT_BIN) $(TEST_HELPERS) $(SHIM_TESTS)
 	@sh tests/run.sh $(UNIT_BIN)
+
+# The unit and bats suites again, built with AddressSanitizer and
+# UndefinedBehaviorSanitizer, in a copy of the tree under build/asan.
+SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+check-asan: deps
+	rm -rf build/asan && mkdir -p build/asan
+	tar --exclude=./build --exclude=./.git -cf - . | tar -C build/asan -xf -
+	$(MAKE) -C build/asan clean >/dev/null
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 SKM_SANITIZED=1 \
+	    $(MAKE) -C build/asan --no-print-directory check-run \
+	    CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)"
+
+# Fuzzing (clang's libFuzzer).  Each target fuzz_NAME.c in tests/fuzz/ is
+# built with ASan and UBSan and run for FUZZ_SECONDS, starting from the
+# seeds in tests/fuzz/corpus/NAME; what it finds new goes to
+# build/fuzz/NAME, crashes to build/fuzz/crash-NAME-*.  Inputs worth
+# keeping (every crash, once fixed) go into tests/fuzz/regress/NAME, which
+# `make check` replays with the ordinary compiler.
+FUZZ_SECONDS ?= 20
+FUZZ_CC ?= clang
+FUZZERS = rules spool redact
+FUZZ_SRC_rules = shim/rules.c
+FUZZ_SRC_spool = $(LIB_SRC)
+FUZZ_SRC_redact = runner/redact.c
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=undefined $(BASE_CFLAGS) $(DEPS_CFLAGS) -Ilib
+REPLAYS = $(addprefix tests/fuzz/replay-,$(FUZZERS))
+check-run: $(REPLAYS)
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(wildcard lib/*.h shim/*.h runner/*.h)
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRC_$*) $(DEPS_LIBS) -lm
+
+tests/fuzz/replay-%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB_SRC) $(wildcard lib/*.h shim/*.h runner/*.h)
+	$(CC) $(ALL_CFLAGS) -DSKM_REPLAY -o $@ tests/fuzz/replay.c $< $(FUZZ_SRC_$*) $(LDFLAGS) $(LDLIBS)
+
+fuzz: deps
+	@$(MAKE) --no-print-directory $(addprefix build/fuzz/fuzz_,$(FUZZERS))
+	@for f in $(FUZZERS); do \
+		mkdir -p build/fuzz/$$f tests/fuzz/regress/$$f; \
+		echo "== fuzz_$$f for $(FUZZ_SECONDS) s"; \
+		build/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+		    -rss_limit_mb=2048 -print_final_stats=0 \
+		    -artifact_prefix=build/fuzz/crash-$$f- \
+		    build/fuzz/$$f tests/fuzz/corpus/$$f tests/fuzz/regress/$$f \
+		    2>build/fuzz/$$f.log || { tail -40 build/fuzz/$$f.log; exit 1; }; \
+		tail -1 build/fuzz/$$f.log; \
+	done
+
+# skm-run and skm under valgrind memcheck: no errors, no definite leaks.
+check-valgrind: deps
+	@$(MAKE) --no-print-directory all
+	@sh tests/valgrind.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -86,15 +184,21 @@ install: all
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libskm.so
 	install -m 644 lib/skm.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 644 skm.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	install -d $(DESTDIR)$(LIBDIR)/skm
+	install -m 755 $(SHIM) $(DESTDIR)$(LIBDIR)/skm/
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(PROGS))
 	rm -f $(DESTDIR)$(LIBDIR)/libskm.a $(DESTDIR)$(LIBDIR)/$(SOLIB) \
 	    $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libskm.so
 	rm -f $(DESTDIR)$(INCLUDEDIR)/skm.h $(DESTDIR)$(PKGCONFIGDIR)/skm.pc
+	rm -f $(DESTDIR)$(LIBDIR)/skm/libskm-preload.so
+	-rmdir $(DESTDIR)$(LIBDIR)/skm 2>/dev/null
 
 clean:
-	rm -f lib/*.o runner/*.o examples/*.o examples/inprocess $(UNIT_BIN)
+	rm -f lib/*.o runner/*.o examples/*.o examples/inprocess $(UNIT_BIN) $(TEST_HELPERS)
 	rm -f libskm.a libskm.so libskm.so.* skm.pc $(PROGS)
+	rm -f shim/*.o $(SHIM) $(SHIM_TESTS) bench/shim-startup $(REPLAYS)
+	rm -rf build
 
-.PHONY: all check check-run demo deps install uninstall clean
+.PHONY: all check check-run check-asan check-valgrind fuzz demo deps install uninstall clean shim bench bench-shim

@@ -253,6 +253,23 @@ agg_recompute(struct skm_db *db, const char *skill, int percentiles)
 static int
 recompute_tx(struct skm_db *db, void *arg)
 {
+	static const char known[] =
+	    "SELECT EXISTS (SELECT 1 FROM skill_invocation WHERE skill_name = ?1)"
+	    " OR EXISTS (SELECT 1 FROM skill_metrics WHERE skill_name = ?1)";
+	sqlite3_stmt *st;
+	int rc, found;
+
+	if (arg != NULL) {
+		if ((rc = store_prepare(db, known, &st)) != SKM_OK)
+			return rc;
+		sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+		found = sqlite3_step(st) == SQLITE_ROW &&
+		    sqlite3_column_int(st, 0);
+		sqlite3_reset(st);
+		if (!found)
+			return store_fail(db, SKM_NOTFOUND, "no such skill: %s",
+			    (const char *)arg);
+	}
 	return agg_recompute(db, arg, 1);
 }
 
@@ -363,6 +380,7 @@ skm_check(struct skm_db *db, void (*cb)(void *, const char *), void *arg)
 	sqlite3_stmt *st;
 	char msg[1024];
 	const char *name;
+	long pending;
 	int rc, src, bad = 0, i;
 
 	if ((rc = store_usable(db)) != SKM_OK)
@@ -417,6 +435,13 @@ skm_check(struct skm_db *db, void (*cb)(void *, const char *), void *arg)
 	sqlite3_finalize(st);
 	if (src != SQLITE_DONE)
 		return store_sqlfail(db, src, "check");
+	if ((pending = spool_pending(db)) > 0) {
+		snprintf(msg, sizeof(msg), "spool: %ld event%s wait in "
+		    "%s.spool (the store could not take them; the next write "
+		    "or `skm drain` applies them)", pending,
+		    pending == 1 ? "" : "s", db->path);
+		bad |= report(cb, arg, msg);
+	}
 	return bad ? store_fail(db, SKM_CHECK, "check found problems") :
 	    SKM_OK;
 }

@@ -28,6 +28,46 @@ dup_or_null(const char *s, int *bad)
 	return d;
 }
 
+const char *
+skm_begin_info_error(const struct skm_begin_info *bi)
+{
+	if (bi == NULL || bi->skill == NULL || bi->skill[0] == '\0')
+		return "no skill name";
+	if (strlen(bi->skill) > SKM_NAME_MAX)
+		return "skill name longer than 256 bytes";
+	if (!util_clean_utf8(bi->skill))
+		return "skill name is not UTF-8 text without control characters";
+	if (bi->workflow != NULL && strlen(bi->workflow) > SKM_FIELD_MAX)
+		return "workflow longer than 4096 bytes";
+	if (bi->session != NULL && strlen(bi->session) > SKM_FIELD_MAX)
+		return "session longer than 4096 bytes";
+	if (bi->project != NULL && strlen(bi->project) > SKM_FIELD_MAX)
+		return "project longer than 4096 bytes";
+	return NULL;
+}
+
+/* A copy of a command line of at most SKM_COMMAND_MAX bytes, cut on a
+ * UTF-8 character boundary and marked when cut. */
+static char *
+dup_command(const char *s, int *bad)
+{
+	size_t n;
+	char *d;
+
+	if (s == NULL || strlen(s) <= SKM_COMMAND_MAX)
+		return dup_or_null(s, bad);
+	n = SKM_COMMAND_MAX - 3;
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	if ((d = malloc(n + 4)) == NULL) {
+		*bad = 1;
+		return NULL;
+	}
+	memcpy(d, s, n);
+	memcpy(d + n, "...", 4);
+	return d;
+}
+
 int
 skm_inv_create(const struct skm_begin_info *bi, struct skm_inv **out)
 {
@@ -39,8 +79,7 @@ skm_inv_create(const struct skm_begin_info *bi, struct skm_inv **out)
 	if (out == NULL)
 		return SKM_MISUSE;
 	*out = NULL;
-	if (bi == NULL || bi->skill == NULL || bi->skill[0] == '\0' ||
-	    strlen(bi->skill) > SKM_NAME_MAX)
+	if (skm_begin_info_error(bi) != NULL)
 		return SKM_MISUSE;
 	if ((inv = calloc(1, sizeof(*inv))) == NULL)
 		return SKM_NOMEM;
@@ -58,7 +97,7 @@ skm_inv_create(const struct skm_begin_info *bi, struct skm_inv **out)
 	inv->session = dup_or_null(bi->session, &bad);
 	inv->project = dup_or_null(bi->project, &bad);
 	inv->parent_id = dup_or_null(parent, &bad);
-	inv->command = dup_or_null(bi->command, &bad);
+	inv->command = dup_command(bi->command, &bad);
 	inv->source = dup_or_null(bi->source ? bi->source : "lib", &bad);
 	if (bad) {
 		skm_inv_free(inv);
@@ -141,6 +180,13 @@ insert_begin(struct skm_db *db, void *arg)
 	return SKM_OK;
 }
 
+/*
+ * skm_inv_start - write the begin row; when the store cannot take it (see
+ * spool_wanted), the begin event goes to the spool instead and this still
+ * succeeds.  After a busy timeout the handle is "degraded": its later
+ * events go straight to the spool instead of waiting for the lock again,
+ * so a wrapped command is delayed by one busy bound at most.
+ */
 int
 skm_inv_start(struct skm_db *db, struct skm_inv *inv)
 {
@@ -149,10 +195,22 @@ skm_inv_start(struct skm_db *db, struct skm_inv *inv)
 	if (inv == NULL)
 		return SKM_MISUSE;
 	inv->db = db;
-	if ((rc = store_usable(db)) != SKM_OK)
-		return rc;
-	if ((rc = store_write(db, insert_begin, inv)) == SKM_OK)
-		inv->started = 1;
+	if (db == NULL)
+		return SKM_MISUSE;
+	if ((rc = store_usable(db)) == SKM_OK && !db->degraded) {
+		if ((rc = store_write(db, insert_begin, inv)) == SKM_OK) {
+			inv->started = 1;
+			return SKM_OK;
+		}
+		if (rc == SKM_BUSY)
+			db->degraded = 1;
+	} else if (rc == SKM_OK) {
+		rc = SKM_BUSY;
+	}
+	if (spool_wanted(rc) && spool_begin(db, inv) == SKM_OK) {
+		inv->spooled = 1;
+		return SKM_OK;
+	}
 	return rc;
 }
 
@@ -168,8 +226,7 @@ skm_begin(struct skm_db *db, const struct skm_begin_info *bi,
 	*out = NULL;
 	if ((rc = skm_inv_create(bi, &inv)) != SKM_OK) {
 		if (db != NULL && rc == SKM_MISUSE)
-			store_fail(db, rc, "invalid skill name (1 to %d bytes)",
-			    SKM_NAME_MAX);
+			store_fail(db, rc, "%s", skm_begin_info_error(bi));
 		return rc;
 	}
 	if ((rc = skm_inv_start(db, inv)) != SKM_OK) {
@@ -180,44 +237,96 @@ skm_begin(struct skm_db *db, const struct skm_begin_info *bi,
 	return SKM_OK;
 }
 
+/* NULL when ei's strings are within their limits, else why not. */
+static const char *
+end_info_error(const struct skm_end_info *ei)
+{
+	size_t i;
+
+	if (ei->error_type != NULL && strlen(ei->error_type) > SKM_FIELD_MAX)
+		return "error type longer than 4096 bytes";
+	for (i = 0; i < ei->n_follow_ups; i++)
+		if (ei->follow_ups[i] != NULL &&
+		    strlen(ei->follow_ups[i]) > SKM_FIELD_MAX)
+			return "follow-up action longer than 4096 bytes";
+	return NULL;
+}
+
 /* What one end transaction needs. */
 struct end_job {
 	struct skm_inv *inv;         /* NULL for skm_end_id */
 	const char *id;
 	const struct skm_end_info *ei;
+	struct end_rec rec;
 };
 
 /*
- * follow_ups_json - the actions as a JSON array, built by SQLite's
- * json_insert so that no string is escaped by hand.  Returns a
- * sqlite3_malloc'd string or NULL.
+ * end_rec_make - the fields of an end that do not depend on the store:
+ * when it ended, the error type (given, or exit:N / signal:NAME), the
+ * duration when inv is known (else < 0: taken from the row), and the
+ * follow-up actions as a JSON array built by SQLite's json_insert on
+ * connection c, so that no string is escaped by hand.
  */
-static char *
-follow_ups_json(struct skm_db *db, const struct skm_end_info *ei)
+int
+end_rec_make(sqlite3 *c, const struct skm_inv *inv,
+    const struct skm_end_info *ei, struct end_rec *r)
 {
 	static const char sql[] = "SELECT json_insert(?1, '$[#]', ?2)";
-	char *acc = sqlite3_mprintf("[]");
+	sqlite3 *mem = NULL;
 	sqlite3_stmt *st;
 	size_t i;
 
-	if (acc == NULL || store_prepare(db, sql, &st) != SKM_OK) {
-		sqlite3_free(acc);
-		return NULL;
+	memset(r, 0, sizeof(*r));
+	util_now_iso(r->ended);
+	r->et = ei->error_type;
+	if (r->et == NULL && ei->signal > 0) {
+		snprintf(r->etbuf, sizeof(r->etbuf), "signal:%s",
+		    util_signame(ei->signal));
+		r->et = r->etbuf;
+	} else if (r->et == NULL && ei->exit_code > 0) {
+		snprintf(r->etbuf, sizeof(r->etbuf), "exit:%d", ei->exit_code);
+		r->et = r->etbuf;
 	}
+	if (ei->duration_seconds >= 0)
+		r->d = ei->duration_seconds;
+	else if (inv != NULL)
+		r->d = util_mono() - inv->mono_start;
+	else
+		r->d = -1;
+	if ((r->fu = sqlite3_mprintf("[]")) == NULL)
+		return SKM_NOMEM;
+	if (ei->n_follow_ups == 0)
+		return SKM_OK;
+	/* The store may be unusable (the end goes to the spool): then the
+	 * JSON is made on a private in-memory connection. */
+	if (c == NULL && sqlite3_open_v2(":memory:", &mem, SQLITE_OPEN_READWRITE
+	    | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+		goto fail;
+	if (sqlite3_prepare_v2(c != NULL ? c : mem, sql, -1, &st, NULL) !=
+	    SQLITE_OK)
+		goto fail;
 	for (i = 0; i < ei->n_follow_ups; i++) {
 		if (ei->follow_ups[i] == NULL)
 			continue;
-		sqlite3_bind_text(st, 1, acc, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 1, r->fu, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(st, 2, ei->follow_ups[i], -1, SQLITE_STATIC);
-		sqlite3_free(acc);
-		acc = NULL;
+		sqlite3_free(r->fu);
+		r->fu = NULL;
 		if (sqlite3_step(st) == SQLITE_ROW)
-			acc = sqlite3_mprintf("%s", sqlite3_column_text(st, 0));
+			r->fu = sqlite3_mprintf("%s", sqlite3_column_text(st, 0));
 		sqlite3_reset(st);
-		if (acc == NULL)
-			return NULL;
+		if (r->fu == NULL)
+			break;
 	}
-	return acc;
+	sqlite3_finalize(st);
+	sqlite3_close(mem);
+	if (r->fu != NULL)
+		return SKM_OK;
+fail:
+	sqlite3_close(mem);
+	sqlite3_free(r->fu);
+	r->fu = NULL;
+	return SKM_NOMEM;
 }
 
 /*
@@ -231,10 +340,8 @@ resolve_duration(const struct end_job *job, sqlite3_stmt *row)
 	const char *boot;
 	double d;
 
-	if (job->ei->duration_seconds >= 0)
-		return job->ei->duration_seconds;
-	if (job->inv != NULL)
-		return util_mono() - job->inv->mono_start;
+	if (job->rec.d >= 0)
+		return job->rec.d;
 	boot = (const char *)sqlite3_column_text(row, 3);
 	if (sqlite3_column_type(row, 2) != SQLITE_NULL && boot != NULL &&
 	    strcmp(boot, util_boot_id()) == 0 && boot[0] != '\0')
@@ -260,8 +367,6 @@ end_tx(struct skm_db *db, void *arg)
 	struct end_job *job = arg;
 	const struct skm_end_info *ei = job->ei;
 	sqlite3_stmt *st;
-	char ended[32], etbuf[64], *fu;
-	const char *et;
 	double d;
 	int rc, src, ended_already;
 
@@ -285,31 +390,17 @@ end_tx(struct skm_db *db, void *arg)
 		return store_fail(db, SKM_ENDED, "invocation %s already ended",
 		    job->id);
 
-	et = ei->error_type;
-	if (et == NULL && ei->signal > 0) {
-		snprintf(etbuf, sizeof(etbuf), "signal:%s",
-		    util_signame(ei->signal));
-		et = etbuf;
-	} else if (et == NULL && ei->exit_code > 0) {
-		snprintf(etbuf, sizeof(etbuf), "exit:%d", ei->exit_code);
-		et = etbuf;
-	}
-	if ((fu = follow_ups_json(db, ei)) == NULL)
-		return store_fail(db, SKM_NOMEM, "end: follow-up actions");
-	util_now_iso(ended);
-	if ((rc = store_prepare(db, upd, &st)) != SKM_OK) {
-		sqlite3_free(fu);
+	if ((rc = store_prepare(db, upd, &st)) != SKM_OK)
 		return rc;
-	}
-	bind_text(st, ":ended", ended);
+	bind_text(st, ":ended", job->rec.ended);
 	sqlite3_bind_int(st, 2, ei->completed ? 1 : 0);
 	sqlite3_bind_double(st, 3, d);
-	bind_text(st, ":et", et);
+	bind_text(st, ":et", job->rec.et);
 	if (ei->exit_code >= 0)
 		sqlite3_bind_int(st, 5, ei->exit_code);
 	if (ei->signal > 0)
 		sqlite3_bind_int(st, 6, ei->signal);
-	bind_text(st, ":fu", fu);
+	bind_text(st, ":fu", job->rec.fu);
 	if (ei->rusage != NULL) {
 		const struct rusage *ru = ei->rusage;
 		sqlite3_bind_double(st, 8, (double)ru->ru_utime.tv_sec +
@@ -321,7 +412,6 @@ end_tx(struct skm_db *db, void *arg)
 	bind_text(st, ":id", job->id);
 	src = sqlite3_step(st);
 	sqlite3_reset(st);
-	sqlite3_free(fu);
 	if (src != SQLITE_DONE)
 		return store_sqlfail(db, src, "end");
 	if (sqlite3_changes(db->conn) != 1)
@@ -344,12 +434,30 @@ skm_end_in(struct skm_db *db, struct skm_inv *inv,
 		skm_inv_free(inv);
 		return SKM_MISUSE;
 	}
-	if ((rc = store_usable(db)) == SKM_OK) {
-		job.inv = inv;
-		job.id = inv->id;
-		job.ei = ei != NULL ? ei : &def;
-		rc = store_write(db, end_tx, &job);
+	job.inv = inv;
+	job.id = inv->id;
+	job.ei = ei != NULL ? ei : &def;
+	if (end_info_error(job.ei) != NULL) {
+		skm_inv_free(inv);
+		return store_fail(db, SKM_MISUSE, "%s", end_info_error(job.ei));
 	}
+	rc = store_usable(db);
+	if ((rc = end_rec_make(rc == SKM_OK ? db->conn : NULL, inv, job.ei,
+	    &job.rec)) != SKM_OK) {
+		skm_inv_free(inv);
+		return store_fail(db, rc, "end: out of memory");
+	}
+	if ((rc = store_usable(db)) == SKM_OK && !db->degraded) {
+		rc = store_write(db, end_tx, &job);
+		if (rc == SKM_BUSY)
+			db->degraded = 1;
+	} else if (rc == SKM_OK) {
+		rc = SKM_BUSY;
+	}
+	/* The end event carries the begin too: it stands alone. */
+	if (spool_wanted(rc) && spool_end(db, inv, job.ei, &job.rec) == SKM_OK)
+		rc = SKM_OK;
+	sqlite3_free(job.rec.fu);
 	skm_inv_free(inv);
 	return rc;
 }
@@ -380,5 +488,11 @@ skm_end_id(struct skm_db *db, const char *id, const struct skm_end_info *ei)
 	job.inv = NULL;
 	job.id = id;
 	job.ei = ei != NULL ? ei : &def;
-	return store_write(db, end_tx, &job);
+	if (end_info_error(job.ei) != NULL)
+		return store_fail(db, SKM_MISUSE, "%s", end_info_error(job.ei));
+	if (end_rec_make(db->conn, NULL, job.ei, &job.rec) != SKM_OK)
+		return store_fail(db, SKM_NOMEM, "end: out of memory");
+	rc = store_write(db, end_tx, &job);
+	sqlite3_free(job.rec.fu);
+	return rc;
 }

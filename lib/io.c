@@ -64,7 +64,8 @@ static const struct field {
 };
 #define NFIELDS ((int)(sizeof(fields) / sizeof(fields[0])))
 enum { FI_ID, FI_SKILL, FI_INVOKED, FI_ENDED, FI_COMPLETED = 8,
-    FI_DURATION = 9, FI_FOLLOWUP = 13, FI_SOURCE = 20, FI_MONO = 21 };
+    FI_DURATION = 9, FI_FOLLOWUP = 13, FI_COMMAND = 14, FI_SOURCE = 20,
+    FI_MONO = 21 };
 
 /*
  * Records are checked and staged in a temporary table of this connection
@@ -165,7 +166,8 @@ check_array(struct skm_db *db, struct import_job *job, const struct val *v)
 {
 	static const char sql[] =
 	    "SELECT CASE WHEN json_valid(?1) AND json_type(?1) = 'array' "
-	    "THEN (SELECT count(*) FROM json_each(?1) WHERE type <> 'text') "
+	    "THEN (SELECT count(*) FROM json_each(?1) WHERE type <> 'text' "
+	    "OR length(CAST(atom AS BLOB)) > ?2) "
 	    "ELSE -1 END, CASE WHEN json_valid(?1) THEN json(?1) END";
 	const char *name = fields[FI_FOLLOWUP].name;
 	sqlite3_stmt *st;
@@ -179,6 +181,7 @@ check_array(struct skm_db *db, struct import_job *job, const struct val *v)
 	if ((rc = store_prepare(db, sql, &st)) != SKM_OK)
 		return rc;
 	sqlite3_bind_text(st, 1, v->text, v->len, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, SKM_FIELD_MAX);
 	if ((src = sqlite3_step(st)) != SQLITE_ROW) {
 		sqlite3_reset(st);
 		return store_sqlfail(db, src, "import");
@@ -191,8 +194,32 @@ check_array(struct skm_db *db, struct import_job *job, const struct val *v)
 	if (n < 0)
 		return bad(db, job, name, "not a JSON array");
 	if (n > 0)
-		return bad(db, job, name, "not an array of strings");
+		return bad(db, job, name, "not an array of strings of at "
+		    "most 4096 bytes");
 	return SKM_OK;
+}
+
+/*
+ * text_error - the limits hooks.c holds begin and end to hold for
+ * imported text too: a skill name as skm_begin_info_error() wants it,
+ * the other fields at most SKM_FIELD_MAX bytes (a command line
+ * SKM_COMMAND_MAX).  NULL when v is fine.
+ */
+static const char *
+text_error(int fi, const struct val *v)
+{
+	struct skm_begin_info bi = { 0 };
+
+	switch (fi) {
+	case FI_SKILL:
+		if (memchr(v->text, '\0', v->len) != NULL)
+			return "holds a NUL character";
+		bi.skill = v->text;
+		return skm_begin_info_error(&bi);
+	case FI_COMMAND:
+		return v->len > SKM_COMMAND_MAX ? "too long" : NULL;
+	}
+	return v->len > SKM_FIELD_MAX ? "too long" : NULL;
 }
 
 /*
@@ -206,6 +233,7 @@ set_field(struct skm_db *db, struct import_job *job, int fi,
 	const struct field *f = &fields[fi];
 	sqlite3_stmt *ins = job->ins;
 	char iso[TP_ISO_LEN], err[160];
+	const char *why;
 	long long i, ms;
 	double r;
 
@@ -227,10 +255,8 @@ set_field(struct skm_db *db, struct import_job *job, int fi,
 			return bad(db, job, f->name, "not a string");
 		if (v->len == 0 && f->required)
 			return bad(db, job, f->name, "is empty");
-		if (fi == FI_SKILL && v->len > SKM_NAME_MAX)
-			return bad(db, job, f->name, "longer than 256 bytes");
-		if (fi == FI_ID && v->len > 256)
-			return bad(db, job, f->name, "longer than 256 bytes");
+		if ((why = text_error(fi, v)) != NULL)
+			return bad(db, job, f->name, why);
 		sqlite3_bind_text(ins, fi + 1, v->text, v->len,
 		    SQLITE_TRANSIENT);
 		return SKM_OK;

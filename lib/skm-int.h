@@ -26,6 +26,12 @@ struct skm_db {
 	int status;          /* non-OK when skm_open failed: sticks */
 	int busy_ms;         /* bound on waiting for the write lock */
 	char errmsg[512];
+	int degraded;        /* the store timed out once: spool the rest */
+	int nspooled;        /* events this handle wrote to the spool */
+	char spool_why[512];
+	char **drained;      /* spool files applied in the open transaction */
+	int ndrained;
+	int last_drained;    /* events the last write applied from it */
 	int ncache;
 	struct { const char *sql; sqlite3_stmt *st; } cache[SKM_CACHE_SLOTS];
 };
@@ -33,6 +39,7 @@ struct skm_db {
 struct skm_inv {
 	struct skm_db *db;   /* set by skm_inv_start */
 	int started;         /* the begin row is in the store */
+	int spooled;         /* the begin event is in the spool */
 	char id[SKM_ID_LEN + 1];
 	char invoked_at[32];
 	double mono_start;   /* CLOCK_MONOTONIC seconds at create */
@@ -40,6 +47,26 @@ struct skm_inv {
 	char *skill, *workflow, *session, *project, *parent_id, *command;
 	char *source;
 };
+
+/* The parts of an end that do not depend on the store (hooks.c). */
+struct end_rec {
+	char ended[32];
+	char etbuf[64];
+	const char *et;      /* error type, or NULL */
+	double d;            /* duration; < 0: from the row */
+	char *fu;            /* follow-up actions, a JSON array (sqlite3 heap) */
+};
+int end_rec_make(sqlite3 *c, const struct skm_inv *inv,
+    const struct skm_end_info *ei, struct end_rec *r);
+
+/* spool.c */
+int spool_wanted(int rc);
+int spool_begin(struct skm_db *db, const struct skm_inv *inv);
+int spool_end(struct skm_db *db, const struct skm_inv *inv,
+    const struct skm_end_info *ei, const struct end_rec *r);
+int spool_drain(struct skm_db *db, int *napplied);
+void spool_drained(struct skm_db *db, int committed);
+long spool_pending(const struct skm_db *db);
 
 /* util.c */
 int util_uuid7(char out[SKM_ID_LEN + 1]);
@@ -50,6 +77,7 @@ const char *util_boot_id(void);
 const char *util_hostname(void);
 const char *util_signame(int sig);
 uint64_t util_fnv1a(const char *s);
+int util_clean_utf8(const char *s);
 void util_sleep_ms(int ms);
 
 /* store.c */

@@ -132,14 +132,26 @@ struct skm_begin_info {
 };
 
 #define SKM_NAME_MAX 256      /* bytes in a skill name */
+#define SKM_FIELD_MAX 4096    /* bytes in a workflow, session, project,
+                                 error type or follow-up action */
+#define SKM_COMMAND_MAX 65536 /* bytes of a command line kept; longer ones
+                                 are cut and end in "..." */
 #define SKM_ID_LEN 36         /* bytes in an invocation id, without NUL */
+
+/*
+ * skm_begin_info_error - NULL when bi is acceptable, else a static message
+ * naming what is wrong: a skill name must be 1..SKM_NAME_MAX bytes of
+ * valid UTF-8 without control characters; workflow, session and project
+ * at most SKM_FIELD_MAX bytes each (any bytes: stored verbatim).
+ */
+const char *skm_begin_info_error(const struct skm_begin_info *bi);
 
 /*
  * skm_inv_create - make an invocation in memory: a new UUIDv7 id, the wall
  * clock start time and the CLOCK_MONOTONIC start.  Nothing is written;
  * no store is needed, so a wrapper can create it before fork() and pass
- * its id to the child.  Returns SKM_OK, SKM_MISUSE (no skill, or one longer
- * than SKM_NAME_MAX) or SKM_NOMEM.  On success *out must eventually go to
+ * its id to the child.  Returns SKM_OK, SKM_MISUSE (see
+ * skm_begin_info_error) or SKM_NOMEM.  On success *out must eventually go to
  * skm_end() or skm_inv_free().
  */
 int skm_inv_create(const struct skm_begin_info *bi, struct skm_inv **out);
@@ -171,6 +183,8 @@ struct skm_end_info {
 	int signal;               /* 0: none; else the signal that killed it */
 	const char *error_type;   /* NULL: derived: exit:N, signal:SIGNAME */
 	const char *const *follow_ups; /* n_follow_ups action strings */
+	                          /* (each, and error_type, up to
+	                             SKM_FIELD_MAX bytes; else SKM_MISUSE) */
 	size_t n_follow_ups;
 	const struct rusage *rusage;   /* NULL: no CPU/RSS figures */
 	double duration_seconds;  /* < 0: measured by CLOCK_MONOTONIC */
@@ -188,9 +202,28 @@ struct skm_end_info {
  */
 int skm_end(struct skm_inv *inv, const struct skm_end_info *ei);
 
-/* skm_end_in - like skm_end() but into db, for an inv never started. */
+/* skm_end_in - like skm_end() but into db: for an inv never started (or
+ * started on another handle, e.g. one since closed). */
 int skm_end_in(struct skm_db *db, struct skm_inv *inv,
     const struct skm_end_info *ei);
+
+/*
+ * The spool.  When the store cannot take a write (locked beyond the busy
+ * bound SKM_BUSY_TIMEOUT_MS, default 2000 ms; read-only, full, damaged,
+ * from a newer skm), skm_inv_start() and skm_end() write the event to
+ * DB.spool/ beside the database instead and return SKM_OK: nothing is
+ * lost.  The next write that gets the store applies the spool in its own
+ * transaction, exactly once.
+ *
+ * skm_spooled - how many events this handle sent to the spool, and (in
+ * *why, if not NULL; owned by the library) the store failure that first
+ * made it do so.
+ */
+int skm_spooled(const struct skm_db *db, const char **why);
+
+/* skm_drain - apply the spool now, in one transaction.  *n (if not NULL)
+ * gets the number of events that changed the store. */
+int skm_drain(struct skm_db *db, int *n);
 
 /*
  * skm_end_id - end the running invocation with this id (as `skm end ID`
@@ -299,7 +332,8 @@ int skm_check(struct skm_db *db, void (*cb)(void *arg, const char *problem),
 
 /* skm_recompute - rebuild skill_metrics (of one skill, or all when skill is
  * NULL) and session_skill from the invocations, exact percentiles
- * included, in one transaction. */
+ * included, in one transaction.  SKM_NOTFOUND for a skill with neither
+ * invocations nor metrics. */
 int skm_recompute(struct skm_db *db, const char *skill);
 
 /* skm_end_session - persist exact min/max/p50/p95/p99 for every skill the

@@ -101,7 +101,20 @@ map_sqlite(int src)
 int
 store_sqlfail(struct skm_db *db, int src, const char *what)
 {
-	int rc = map_sqlite(src);
+	int rc = map_sqlite(src), eno = 0;
+
+	/* Name the operating system's reason where SQLite only says "disk
+	 * I/O error": a full disk, a file size limit, a read-only mount. */
+	if (db->conn != NULL && (rc == SKM_IOERR || rc == SKM_FULL ||
+	    rc == SKM_CANTOPEN || rc == SKM_READONLY))
+		eno = sqlite3_system_errno(db->conn);
+	if (eno == ENOSPC || eno == EFBIG || eno == EDQUOT)
+		rc = SKM_FULL;
+	else if (eno == EROFS || eno == EACCES || eno == EPERM)
+		rc = SKM_READONLY;
+	if (eno != 0)
+		return store_fail(db, rc, "%s: %s (%s)", what,
+		    sqlite3_errmsg(db->conn), strerror(eno));
 
 	if (rc == SKM_BUSY)
 		return store_fail(db, rc, "%s: store is locked by another "
@@ -235,7 +248,8 @@ store_rollback(struct skm_db *db)
 }
 
 /*
- * store_write - run fn(db, arg) inside BEGIN IMMEDIATE ... COMMIT.  A
+ * store_write - run fn(db, arg) inside BEGIN IMMEDIATE ... COMMIT, after
+ * applying whatever waits in the spool (spool.c) in the same transaction.  A
  * transaction that fails with SKM_BUSY is rolled back and tried again,
  * with backoff, while the busy bound lasts; any other failure rolls back
  * and is returned as it is.
@@ -247,11 +261,18 @@ store_write(struct skm_db *db, int (*fn)(struct skm_db *, void *), void *arg)
 	int rc, attempt;
 
 	for (attempt = 0;; attempt++) {
+		int drained = 0;
+
 		if ((rc = store_begin_write(db)) == SKM_OK &&
+		    (rc = spool_drain(db, &drained)) == SKM_OK &&
 		    (rc = fn(db, arg)) == SKM_OK &&
-		    (rc = store_commit(db)) == SKM_OK)
+		    (rc = store_commit(db)) == SKM_OK) {
+			spool_drained(db, 1);
+			db->last_drained = drained;
 			return SKM_OK;
+		}
 		store_rollback(db);
+		spool_drained(db, 0);
 		if (rc != SKM_BUSY)
 			return rc;
 		if ((util_mono() - start) * 1000.0 >= db->busy_ms)
@@ -546,6 +567,7 @@ skm_close(struct skm_db *db)
 		sqlite3_finalize(db->cache[i].st);
 	if (db->conn != NULL)
 		sqlite3_close_v2(db->conn);
+	spool_drained(db, 0);
 	free(db->path);
 	free(db);
 }

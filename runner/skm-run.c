@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "skm.h"
+#include "redact.h"
 #include "spawn.h"
 
 /* The recording of one run: the invocation and the store it goes to. */
@@ -193,26 +194,32 @@ put_word(FILE *fp, const char *w)
 }
 
 /*
- * command_line - argv as one shell-quoted line, malloc'd; NULL when out of
- * memory.  Each word passes through here on its own, which is where a
- * redaction of secrets will go: between picking the word and quoting it.
+ * command_line - argv as one shell-quoted line with secrets redacted
+ * (redact.c; $SKM_REDACT adds option-name patterns), malloc'd; NULL when
+ * out of memory.
  */
 static char *
 command_line(char *const argv[])
 {
+	const char *extra = getenv("SKM_REDACT");
 	FILE *fp;
-	char *line = NULL;
+	char *line = NULL, *word;
 	size_t size = 0;
-	int i;
+	int i, hide_next = 0, bad = 0;
 
 	if ((fp = open_memstream(&line, &size)) == NULL)
 		return NULL;
-	for (i = 0; argv[i] != NULL; i++) {
+	for (i = 0; argv[i] != NULL && !bad; i++) {
+		if ((word = redact_word(argv[i], &hide_next, extra)) == NULL) {
+			bad = 1;
+			break;
+		}
 		if (i > 0)
 			fputc(' ', fp);
-		put_word(fp, argv[i]);
+		put_word(fp, word);
+		free(word);
 	}
-	if (fclose(fp) != 0) {
+	if (fclose(fp) != 0 || bad) {
 		free(line);
 		return NULL;
 	}
@@ -226,7 +233,7 @@ command_line(char *const argv[])
  * of skm-run's exit status.
  */
 static void
-rec_warn(struct rec *r, const char *msg)
+rec_warn(struct rec *r, const char *what, const char *msg)
 {
 	struct sigaction ign, old;
 
@@ -235,7 +242,7 @@ rec_warn(struct rec *r, const char *msg)
 		ign.sa_handler = SIG_IGN;
 		sigemptyset(&ign.sa_mask);
 		sigaction(SIGPIPE, &ign, &old);
-		warnx("warning: not recorded: %.*s", (int)strcspn(msg, "\n"),
+		warnx("warning: %s: %.*s", what, (int)strcspn(msg, "\n"),
 		    msg);
 		sigaction(SIGPIPE, &old, NULL);
 	}
@@ -244,9 +251,10 @@ rec_warn(struct rec *r, const char *msg)
 
 /*
  * rec_begin - open the store and write the begin of r->inv.  Runs while
- * the command already runs.  A failure is warned about and remembered;
- * rec_end() still tries to write begin and end together if the store
- * opened.
+ * the command already runs.  A store that cannot be opened or written
+ * still gets the event: libskm keeps it in the spool beside the database
+ * (see skm_spooled), so only a failure of the spool too is warned about
+ * here.
  */
 static void
 rec_begin(struct rec *r, const char *dbpath)
@@ -256,21 +264,24 @@ rec_begin(struct rec *r, const char *dbpath)
 	if (r->inv == NULL)
 		return;
 	rc = skm_open(dbpath, 0, &r->db);
-	if (rc != SKM_OK) {
-		rec_warn(r, r->db != NULL ? skm_errmsg(r->db) : skm_errstr(rc));
+	if (r->db == NULL) {
+		rec_warn(r, "not recorded", skm_errstr(rc));
 		return;
 	}
 	r->opened = 1;
 	if (skm_inv_start(r->db, r->inv) == SKM_OK)
 		r->started = 1;
-	else
-		rec_warn(r, skm_errmsg(r->db));
 }
 
-/* rec_end - write the end of r->inv as ei says, and close the store. */
+/*
+ * rec_end - write the end of r->inv as ei says, and close the store.
+ * The one warning of a run is given here: either the run was lost, or
+ * it waits in the spool because the store could not take it.
+ */
 static void
 rec_end(struct rec *r, const struct skm_end_info *ei)
 {
+	const char *why;
 	int rc;
 
 	if (r->inv == NULL)
@@ -283,7 +294,10 @@ rec_end(struct rec *r, const struct skm_end_info *ei)
 		else
 			rc = skm_end_in(r->db, r->inv, ei);
 		if (rc != SKM_OK)
-			rec_warn(r, skm_errmsg(r->db));
+			rec_warn(r, "not recorded", skm_errmsg(r->db));
+		else if (skm_spooled(r->db, &why) > 0)
+			rec_warn(r, "store unavailable, run kept in the spool",
+			    why);
 	}
 	r->inv = NULL;
 	skm_close(r->db);
@@ -391,8 +405,8 @@ main(int argc, char *argv[])
 		warnx("no skill: use --skill NAME or set SKM_SKILL");
 		usage(125);
 	}
-	if (strlen(bi.skill) > SKM_NAME_MAX)
-		errx(125, "skill name longer than %d bytes", SKM_NAME_MAX);
+	if (skm_begin_info_error(&bi) != NULL)
+		errx(125, "%s", skm_begin_info_error(&bi));
 	if (disabled())
 		run_unrecorded(argv);
 
@@ -410,7 +424,7 @@ main(int argc, char *argv[])
 
 	if ((rc = skm_inv_create(&bi, &r.inv)) != SKM_OK) {
 		r.inv = NULL;
-		rec_warn(&r, skm_errstr(rc));
+		rec_warn(&r, "not recorded", skm_errstr(rc));
 	} else {
 		/* Only out of memory fails; then the command's own runs just
 		 * lose their link to this one. */
@@ -419,6 +433,10 @@ main(int argc, char *argv[])
 
 	if (spawn_start(&sp, argv) == -1)
 		err(125, "cannot run %s", argv[0]);
+	/* Under `ulimit -f` a store write past the limit must fail with
+	 * EFBIG (and go to the spool), not kill us and lose the command's
+	 * status.  The child already has the disposition we started with. */
+	signal(SIGXFSZ, SIG_IGN);
 	rec_begin(&r, dbpath);
 	if ((exec_errno = spawn_exec_error(&sp)) != 0)
 		warnc(exec_errno, "%s", argv[0]);

@@ -1089,6 +1089,32 @@ cmd_recompute(int argc, char **argv, const struct cmd *cmd)
 	return r;
 }
 
+/* skm drain: apply what waits in the spool now. */
+static int
+cmd_drain(int argc, char **argv, const struct cmd *cmd)
+{
+	static const struct option opts[] = { OPT_DB, OPT_HELP, OPT_END };
+	struct skm_db *db;
+	int r, rc, n = 0;
+
+	if ((r = getopts(cmd, argc, argv, opts)) >= 0)
+		return r;
+	argc -= optind;
+	argv += optind;
+	if ((r = operands(cmd, argc, argv, 0, 0, NULL)) >= 0)
+		return r;
+	db = opendb();
+	if ((rc = skm_drain(db, &n)) != SKM_OK)
+		r = fail(db, rc);
+	else {
+		printf("%d event%s applied from the spool\n", n,
+		    n == 1 ? "" : "s");
+		r = 0;
+	}
+	skm_close(db);
+	return r;
+}
+
 static int
 cmd_version(int argc, char **argv, const struct cmd *cmd)
 {
@@ -1140,6 +1166,7 @@ static const struct cmd cmds[] = {
 	    "[--since T] [--skill S] [--format jsonl|csv]" },
 	{ "check",	 cmd_check,	  "" },
 	{ "recompute",	 cmd_recompute,	  "[SKILL]" },
+	{ "drain",	 cmd_drain,	  "" },
 	{ "reap",	 cmd_reap,	  "[--older-than DUR]" },
 	{ "backup",	 cmd_backup,	  "FILE [--force]" },
 	{ "version",	 cmd_version,	  "" },

@@ -362,8 +362,11 @@ inv() {
 	[ "$status" -eq 5 ]
 	[ "$output" = out ]
 	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ]
-	[[ "$stderr" == "skm-run: warning: not recorded: "?* ]]
+	[[ "$stderr" == "skm-run: warning: store unavailable, run kept in the spool: "*"not an skm database"* ]]
 	cmp "$SKM_DB" "$BATS_TEST_TMPDIR/copy"
+	# the run waits, whole, in the spool beside the database
+	[ "$(grep -c '"ev":"begin"' "$SKM_DB.spool/events.jsonl")" -eq 1 ]
+	[ "$(grep -c '"ev":"end".*"exit_code":5' "$SKM_DB.spool/events.jsonl")" -eq 1 ]
 }
 
 @test "a store from a newer skm is not written and the command still runs" {
@@ -373,8 +376,10 @@ inv() {
 	run --separate-stderr skm-run -s t -- true
 	[ "$status" -eq 0 ]
 	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ]
-	[[ "$stderr" == "skm-run: warning: not recorded: "?* ]]
+	[[ "$stderr" == "skm-run: warning: store unavailable, run kept in the spool: "*"newer skm"* ]]
 	[ "$(inv "count(*)")" = 1 ]
+	cmp "$SKM_DB" "$BATS_TEST_TMPDIR/copy"
+	[ "$(grep -c '"ev":"end"' "$SKM_DB.spool/events.jsonl")" -eq 1 ]
 }
 
 @test "a failed store does not change a signal death" {

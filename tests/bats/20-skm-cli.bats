@@ -445,13 +445,20 @@ jkeys() {
 	[ "$(jget "$BATS_TEST_TMPDIR/s.json" '$[0].skill_name')" = "$name" ]
 }
 
-@test "a skill name with an ESC character never reaches the terminal raw" {
+@test "a skill name with an ESC or invalid UTF-8 is refused with exit 2" {
+	run -2 --separate-stderr skm begin --skill "evil${ESC}[2J"
+	[[ "$stderr" == *"skill name is not UTF-8 text without control characters"* ]]
+	[[ "$stderr" != *"$ESC"* ]]
+	run -2 --separate-stderr skm begin --skill "$(printf 'bad\377name')"
+	[[ "$stderr" == *"not UTF-8"* ]]
+	[ "$(sql "SELECT count(*) FROM skill_invocation")" -eq 0 ]
+}
+
+@test "an ESC in a workflow path or error type never reaches the terminal raw" {
 	name="evil${ESC}[2J${ESC}]0;pwned${ESC}\\x"
-	record "$name"
-	run -0 skm stats
-	[[ "$output" != *"$ESC"* ]]
-	[[ "$output" == *'evil?[2J?]0;pwned?\x'* ]]
-	run -0 skm show "$name"
+	id=$(skm begin --skill esc --workflow "$name")
+	skm end "$id" --failed --error-type "$name"
+	run -0 skm show esc
 	[[ "$output" != *"$ESC"* ]]
 	[[ "$output" == *'evil?[2J?]0;pwned?\x'* ]]
 	run -0 skm summary
@@ -462,8 +469,9 @@ jkeys() {
 }
 
 @test "an ESC character in --json output is escaped by SQLite" {
-	record "a${ESC}b"
-	run -0 skm stats --json
+	id=$(skm begin --skill esc --workflow "a${ESC}b")
+	skm end "$id"
+	run -0 skm show esc --json
 	[[ "$output" != *"$ESC"* ]]
 	[[ "$output" == *'a\u001bb'* ]]
 }

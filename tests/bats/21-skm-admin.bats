@@ -168,3 +168,8 @@ gamma|0|0" ]
 	run -1 --separate-stderr skm stats
 	[[ "$stderr" == "skm: $SKM_DB: "?* ]]
 }
+
+@test "recompute of a skill that was never recorded exits 1 and names it" {
+	run -1 --separate-stderr skm recompute never-seen
+	[ "$stderr" = "skm: no such skill: never-seen" ]
+}

@@ -267,11 +267,11 @@ percentiles_match_hand_computed_values(void)
 	ei.duration_seconds = 0.25;
 	skm_end(inv, &ei);
 	CHECK_INT(skm_recompute(db, NULL), SKM_OK);
-	CHECK_NEAR(atof(unit_sql(unit_path("m.db"), "SELECT "
-	    "p99_duration_seconds FROM skill_metrics WHERE skill_name='one'")),
+	CHECK_NEAR(unit_sql_real(unit_path("m.db"), "SELECT "
+	    "p99_duration_seconds FROM skill_metrics WHERE skill_name='one'"),
 	    0.25);
-	CHECK_NEAR(atof(unit_sql(unit_path("m.db"), "SELECT "
-	    "p95_duration_seconds FROM skill_metrics WHERE skill_name='p'")),
+	CHECK_NEAR(unit_sql_real(unit_path("m.db"), "SELECT "
+	    "p95_duration_seconds FROM skill_metrics WHERE skill_name='p'"),
 	    9.55);
 	skm_close(db);
 }
@@ -395,8 +395,8 @@ end_session_persists_percentiles(void)
 		ei.duration_seconds = i;
 		skm_end(inv, &ei);
 	}
-	CHECK(unit_sql(unit_path("m.db"), "SELECT p50_duration_seconds FROM "
-	    "skill_metrics") == NULL);
+	CHECK_INT(unit_sql_int(unit_path("m.db"), "SELECT "
+	    "p50_duration_seconds IS NULL FROM skill_metrics"), 1);
 	CHECK_INT(skm_end_session(db, "sess-1", &n), SKM_OK);
 	CHECK_INT(n, 1);
 	CHECK_INT(unit_sql_int(unit_path("m.db"), "SELECT "
@@ -423,6 +423,58 @@ bad_skill_names_are_refused(void)
 	CHECK_INT(skm_begin(db, &bi, &inv), SKM_MISUSE);
 	bi.skill = NULL;
 	CHECK_INT(skm_begin(db, &bi, &inv), SKM_MISUSE);
+	bi.skill = "a\x1b[2Jb";
+	CHECK_INT(skm_begin(db, &bi, &inv), SKM_MISUSE);
+	bi.skill = "a\xff";
+	CHECK_INT(skm_begin(db, &bi, &inv), SKM_MISUSE);
+	bi.skill = "\xc0\xaf";      /* overlong '/' */
+	CHECK_INT(skm_begin(db, &bi, &inv), SKM_MISUSE);
+	bi.skill = "\xed\xa0\x80"; /* a surrogate */
+	CHECK_INT(skm_begin(db, &bi, &inv), SKM_MISUSE);
+	bi.skill = "ünï ☃ 😀";
+	CHECK_INT(skm_begin(db, &bi, &inv), SKM_OK);
+	skm_inv_free(inv);
+	skm_close(db);
+}
+
+static void
+one_mib_fields_are_refused_and_store_unchanged(void)
+{
+	struct skm_db *db = open_db("m.db");
+	struct skm_begin_info bi = { .skill = "big" };
+	struct skm_end_info ei = SKM_END_INFO_INIT;
+	struct skm_inv *inv;
+	const char *fu[1];
+	char *big = malloc(1 << 20);
+
+	memset(big, 'x', (1 << 20) - 1);
+	big[(1 << 20) - 1] = '\0';
+	bi.workflow = big;
+	CHECK_INT(skm_begin(db, &bi, &inv), SKM_MISUSE);
+	CHECK(strstr(skm_errmsg(db), "workflow longer than 4096") != NULL);
+	bi.workflow = NULL;
+	bi.session = big;
+	CHECK_INT(skm_begin(db, &bi, &inv), SKM_MISUSE);
+	bi.session = NULL;
+	CHECK_INT(skm_begin(db, &bi, &inv), SKM_OK);
+	ei.error_type = big;
+	CHECK_INT(skm_end(inv, &ei), SKM_MISUSE);
+	CHECK(strstr(skm_errmsg(db), "error type longer") != NULL);
+	CHECK_INT(skm_begin(db, &bi, &inv), SKM_OK);
+	ei.error_type = NULL;
+	fu[0] = big;
+	ei.follow_ups = fu;
+	ei.n_follow_ups = 1;
+	CHECK_INT(skm_end(inv, &ei), SKM_MISUSE);
+	CHECK_INT(unit_sql_int(unit_path("m.db"), "SELECT count(*) FROM "
+	    "skill_metrics"), 0);
+	/* a 1 MiB command line is kept cut to SKM_COMMAND_MAX */
+	bi.command = big;
+	CHECK_INT(skm_begin(db, &bi, &inv), SKM_OK);
+	CHECK_INT(skm_end(inv, NULL), SKM_OK);
+	CHECK_INT(unit_sql_int(unit_path("m.db"), "SELECT max(length(command)) "
+	    "FROM skill_invocation"), SKM_COMMAND_MAX);
+	free(big);
 	skm_close(db);
 }
 
@@ -441,5 +493,6 @@ main(void)
 	RUN(check_finds_a_tampered_aggregate);
 	RUN(end_session_persists_percentiles);
 	RUN(bad_skill_names_are_refused);
+	RUN(one_mib_fields_are_refused_and_store_unchanged);
 	return unit_done();
 }

@@ -33,6 +33,7 @@ static char unit_dir[256];
 	#a, _a, _b); unit_cur = 1; } } while (0)
 
 #define RUN(fn) unit_run(#fn, fn)
+#define UNIT_HELPER static __attribute__((unused))
 
 static void
 unit_run(const char *name, void (*fn)(void))
@@ -57,7 +58,7 @@ unit_run(const char *name, void (*fn)(void))
 }
 
 /* A path inside the current test's own directory. */
-static const char *
+UNIT_HELPER const char *
 unit_path(const char *name)
 {
 	static char p[512];
@@ -68,7 +69,7 @@ unit_path(const char *name)
 
 /* Run a query yielding one value as text (malloc'd) with the sqlite3 API
  * directly, to look at the store behind the library's back. */
-static char *
+UNIT_HELPER char *
 unit_sql(const char *db, const char *sql)
 {
 	sqlite3 *c;
@@ -89,11 +90,21 @@ unit_sql(const char *db, const char *sql)
 	return r;
 }
 
-static long long
+UNIT_HELPER long long
 unit_sql_int(const char *db, const char *sql)
 {
 	char *s = unit_sql(db, sql);
 	long long v = s ? atoll(s) : -1;
+
+	free(s);
+	return v;
+}
+
+UNIT_HELPER double
+unit_sql_real(const char *db, const char *sql)
+{
+	char *s = unit_sql(db, sql);
+	double v = s ? atof(s) : -1;
 
 	free(s);
 	return v;

@@ -1,0 +1,830 @@
+/*
+ * preload.c - libskm-preload.so: record processes whose command line
+ * cannot be changed, by LD_PRELOAD.
+ *
+ * At load (a constructor, before the host's main) the shim decides
+ * whether this process is recorded: it adopts an invocation an exec'ing
+ * predecessor of the same pid handed over in $SKM_SHIM_HANDOFF; else it
+ * takes $SKM_SKILL (meant for the first process only, so it is removed
+ * from the environment); else it looks the command line up in the rules
+ * file (rules.c).  A process that is not recorded pays for a few getenv()
+ * calls and one read of the rules file, nothing else: libskm, and SQLite
+ * with it, is only dlopen()ed when a process is recorded (see
+ * docs/ARCHITECTURE.md for why it is the shared libskm.so and the system's
+ * shared libsqlite3, never a copy of its own).
+ *
+ * A recorded process writes its begin at once and closes the store
+ * again (a host may close or dup2 over any descriptor it did not open),
+ * puts SKM_INVOCATION_ID=<id> in its environment so that whatever it
+ * starts records it as parent, and ends the invocation exactly once, in
+ * the process that began it (a forked child never does):
+ *
+ *   - exit(), return from main, exit from any thread, or an exit inside
+ *     libc: an on_exit() handler, which glibc passes the exit status;
+ *   - _exit()/_Exit()/quick_exit(), including an atexit handler that
+ *     changes the status by calling _exit() (gnulib's close_stdout), which
+ *     runs before the on_exit handler: interposed;
+ *   - a successful exec: the invocation is handed to the new image (same
+ *     pid) through SKM_SHIM_HANDOFF=<pid>:<id> in the environment the exec
+ *     family passes on, and the new image ends it;
+ *   - death by a signal: nothing runs; the invocation stays running until
+ *     `skm reap` ends it as abandoned.
+ *
+ * Manners inside someone else's process: nothing is printed unless
+ * SKM_DEBUG=1; errno is saved and restored; no signal handler, no stdio
+ * stream is touched; a thread-local guard makes the interposed functions
+ * pass straight through while the shim itself is working; every failure
+ * falls through to the real function.  Only the interposed names are
+ * exported (shim/preload.map).
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "skm.h"
+#include "rules.h"
+
+#define SHIM_EXPORT __attribute__((visibility("default")))
+#define ENV_ID "SKM_INVOCATION_ID"
+#define ENV_HANDOFF "SKM_SHIM_HANDOFF"
+#define ENV_SKILL "SKM_SKILL"
+#define MAX_ENV 65536        /* an environment larger than this is passed on as it is */
+#define MAX_ARGS 65536       /* execl() argument lists */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#ifndef SKM_LIBDIR
+#define SKM_LIBDIR "/usr/local/lib"
+#endif
+
+extern char **environ;
+
+/* libskm, loaded when a process is recorded. */
+static struct {
+	__typeof__(skm_libversion_number) *version;
+	__typeof__(skm_open) *db_open;
+	__typeof__(skm_close) *db_close;
+	__typeof__(skm_errmsg) *errmsg;
+	__typeof__(skm_inv_create) *inv_create;
+	__typeof__(skm_inv_start) *inv_start;
+	__typeof__(skm_inv_id) *inv_id;
+	__typeof__(skm_inv_free) *inv_free;
+	__typeof__(skm_end_in) *end_in;
+	__typeof__(skm_end_id) *end_id;
+	__typeof__(skm_spooled) *spooled;  /* optional: debug output only */
+} core;
+
+/* The invocation this process is recording, if any. */
+static struct {
+	int active;            /* recording (began or adopted) */
+	int adopted;           /* handed over by exec: end by id */
+	int ended;             /* set once, atomically */
+	pid_t pid;             /* the process that ends it */
+	struct skm_inv *inv;   /* not adopted: the in-memory invocation */
+	char id[SKM_ID_LEN + 1];
+} rec;
+
+/* "SKM_INVOCATION_ID=<id>", put into environ by pointer: lives forever. */
+static char env_id[sizeof(ENV_ID "=") + SKM_ID_LEN];
+static int debug;
+static __thread int busy;   /* reentrancy guard */
+
+/* The real functions, resolved once. */
+static void (*real__exit)(int);
+static void (*real__Exit)(int);
+static void (*real_quick_exit)(int);
+static int (*real_execve)(const char *, char *const[], char *const[]);
+static int (*real_execvpe)(const char *, char *const[], char *const[]);
+static int (*real_execveat)(int, const char *, char *const[], char *const[],
+    int);
+static int (*real_fexecve)(int, char *const[], char *const[]);
+static int (*real_posix_spawn)(pid_t *, const char *,
+    const posix_spawn_file_actions_t *, const posix_spawnattr_t *,
+    char *const[], char *const[]);
+static int (*real_posix_spawnp)(pid_t *, const char *,
+    const posix_spawn_file_actions_t *, const posix_spawnattr_t *,
+    char *const[], char *const[]);
+
+/* next - the next definition of name after the shim's (RTLD_NEXT). */
+static void *
+next(const char *name)
+{
+	return dlsym(RTLD_NEXT, name);
+}
+
+#define REAL(f) (real_##f != NULL ? real_##f : \
+    (real_##f = (__typeof__(real_##f))next(#f)))
+
+static void
+resolve_all(void)
+{
+	(void)REAL(_exit);
+	(void)REAL(_Exit);
+	(void)REAL(quick_exit);
+	(void)REAL(execve);
+	(void)REAL(execvpe);
+	(void)REAL(execveat);
+	(void)REAL(fexecve);
+	(void)REAL(posix_spawn);
+	(void)REAL(posix_spawnp);
+}
+
+/* dbg - one line on stderr with SKM_DEBUG=1; write(2), never stdio. */
+static void __attribute__((format(printf, 1, 2)))
+dbg(const char *fmt, ...)
+{
+	char buf[768];
+	va_list ap;
+	int n, m;
+
+	if (!debug)
+		return;
+	n = snprintf(buf, sizeof(buf), "skm-shim[%ld]: ", (long)getpid());
+	va_start(ap, fmt);
+	m = vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	if (m < 0)
+		return;
+	n += m;
+	if (n > (int)sizeof(buf) - 2)
+		n = (int)sizeof(buf) - 2;
+	buf[n++] = '\n';
+	(void)!write(STDERR_FILENO, buf, (size_t)n);
+}
+
+static void
+rule_warn(const char *path, int line, const char *why)
+{
+	dbg("%s:%d: rule ignored: %s", path, line, why);
+}
+
+/* An environment variable, or NULL when it is unset or empty. */
+static const char *
+envopt(const char *name)
+{
+	const char *s = getenv(name);
+
+	return s != NULL && *s != '\0' ? s : NULL;
+}
+
+/* Does the environment entry e define the variable name? */
+static int
+is_var(const char *e, const char *name, size_t len)
+{
+	return strncmp(e, name, len) == 0 && e[len] == '=';
+}
+
+/*
+ * load_core - dlopen libskm.so beside the shim (../libskm.so.N, the
+ * installed and the build layout alike), else in the LIBDIR it was built
+ * for, else wherever the dynamic linker finds it.  RTLD_LOCAL: none of its
+ * names become visible to the host.  Returns 0, or -1 (the process then
+ * runs unrecorded).
+ */
+static int
+load_core(void)
+{
+	static const char soname[] = "libskm.so." STR(SKM_VERSION_MAJOR);
+	char path[PATH_MAX];
+	const char *slash;
+	void *h = NULL;
+	Dl_info info;
+
+	if (core.end_id != NULL)
+		return 0;
+	if (dladdr((void *)load_core, &info) != 0 && info.dli_fname != NULL &&
+	    (slash = strrchr(info.dli_fname, '/')) != NULL &&
+	    snprintf(path, sizeof(path), "%.*s/../%s",
+	    (int)(slash - info.dli_fname), info.dli_fname, soname) <
+	    (int)sizeof(path))
+		h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (h == NULL &&
+	    snprintf(path, sizeof(path), "%s/%s", SKM_LIBDIR, soname) <
+	    (int)sizeof(path))
+		h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (h == NULL)
+		h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+	if (h == NULL) {
+		dbg("cannot load %s: %s", soname, dlerror());
+		return -1;
+	}
+#define SYM(f, name) (core.f = (__typeof__(core.f))dlsym(h, name))
+	if (!SYM(version, "skm_libversion_number") || !SYM(db_open, "skm_open") ||
+	    !SYM(db_close, "skm_close") || !SYM(errmsg, "skm_errmsg") ||
+	    !SYM(inv_create, "skm_inv_create") ||
+	    !SYM(inv_start, "skm_inv_start") || !SYM(inv_id, "skm_inv_id") ||
+	    !SYM(inv_free, "skm_inv_free") || !SYM(end_in, "skm_end_in") ||
+	    !SYM(end_id, "skm_end_id") ||
+	    core.version() / 1000000 != SKM_VERSION_MAJOR) {
+		dbg("%s: not a usable libskm", soname);
+		core.end_id = NULL;
+		return -1;
+	}
+	(void)SYM(spooled, "skm_spooled");
+#undef SYM
+	return 0;
+}
+
+/*
+ * cmdline_join - argv joined by single spaces, unquoted, for matching
+ * rules.  When the constructor got no argv, /proc/self/cmdline.  Returns
+ * a malloc'd string or NULL.
+ */
+static char *
+cmdline_join(int argc, char **argv)
+{
+	size_t len = 0, n;
+	char *s, *p;
+	int i, fd;
+
+	if (argv != NULL && argc >= 0) {
+		for (i = 0; i < argc && argv[i] != NULL; i++)
+			len += strlen(argv[i]) + 1;
+		if ((s = malloc(len + 1)) == NULL)
+			return NULL;
+		for (p = s, i = 0; i < argc && argv[i] != NULL; i++) {
+			if (i > 0)
+				*p++ = ' ';
+			n = strlen(argv[i]);
+			memcpy(p, argv[i], n);
+			p += n;
+		}
+		*p = '\0';
+		return s;
+	}
+	if ((fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC)) == -1 ||
+	    (s = malloc(8192)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		return NULL;
+	}
+	for (len = 0; len < 8191; len += (size_t)i)
+		if ((i = (int)read(fd, s + len, 8191 - len)) <= 0)
+			break;
+	close(fd);
+	while (len > 0 && s[len - 1] == '\0')
+		len--;
+	s[len] = '\0';
+	for (n = 0; n < len; n++)
+		if (s[n] == '\0')
+			s[n] = ' ';
+	return s;
+}
+
+/*
+ * cmdline_quoted - argv as one line quoted for a POSIX shell, as skm-run
+ * stores it: a word of plain characters as it is, any other in single
+ * quotes.  Returns a malloc'd string or NULL.
+ */
+static char *
+cmdline_quoted(int argc, char **argv)
+{
+	static const char plain[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789_@%+=:,./-";
+	size_t len = 1;
+	const char *w;
+	char *s, *p;
+	int i;
+
+	if (argv == NULL)
+		return NULL;
+	for (i = 0; i < argc && argv[i] != NULL; i++)
+		len += 4 * strlen(argv[i]) + 3;
+	if ((s = malloc(len)) == NULL)
+		return NULL;
+	for (p = s, i = 0; i < argc && argv[i] != NULL; i++) {
+		if (i > 0)
+			*p++ = ' ';
+		w = argv[i];
+		if (*w != '\0' && w[strspn(w, plain)] == '\0') {
+			p = stpcpy(p, w);
+			continue;
+		}
+		*p++ = '\'';
+		for (; *w != '\0'; w++) {
+			if (*w == '\'')
+				p = stpcpy(p, "'\\''");
+			else
+				*p++ = *w;
+		}
+		*p++ = '\'';
+	}
+	*p = '\0';
+	return s;
+}
+
+/*
+ * find_project - as skm-run: the nearest directory from the working
+ * directory upward holding a .git, else the working directory.  Returns
+ * a malloc'd path or NULL.
+ */
+static char *
+find_project(void)
+{
+	char *cwd, *probe, *slash;
+	struct stat sb;
+	size_t len;
+
+	if ((cwd = getcwd(NULL, 0)) == NULL)
+		return NULL;
+	if ((probe = malloc(strlen(cwd) + 6)) == NULL)
+		return cwd;
+	len = strlen(cwd);
+	for (;;) {
+		snprintf(probe, len + 6, "%.*s/.git", (int)len,
+		    len == 1 ? "" : cwd);
+		if (stat(probe, &sb) == 0) {
+			free(probe);
+			cwd[len] = '\0';
+			return cwd;
+		}
+		if (len <= 1)
+			break;
+		if ((slash = memrchr(cwd, '/', len)) == NULL)
+			break;
+		len = slash == cwd ? 1 : (size_t)(slash - cwd);
+	}
+	free(probe);
+	return cwd;  /* nothing found: the working directory, untouched */
+}
+
+/*
+ * env_fix - the environment a recorded process passes on: its own
+ * SKM_INVOCATION_ID, no SKM_SKILL (meant for the first process only), no
+ * SKM_SHIM_HANDOFF.  The array is edited in place, reusing the slot of a
+ * removed variable for SKM_INVOCATION_ID, so that main's third argument
+ * (which programs such as make read) stays the same array as environ.
+ * Only when there is no slot to reuse does setenv() grow a new array.
+ * Called from the constructor, before any thread of the host exists.
+ */
+static void
+env_fix(void)
+{
+	char **ep, **out;
+	int placed = 0;
+
+	if (environ == NULL)
+		return;
+	for (ep = out = environ; *ep != NULL; ep++) {
+		if (is_var(*ep, ENV_ID, sizeof(ENV_ID) - 1) ||
+		    is_var(*ep, ENV_SKILL, sizeof(ENV_SKILL) - 1) ||
+		    is_var(*ep, ENV_HANDOFF, sizeof(ENV_HANDOFF) - 1)) {
+			if (rec.active && !placed) {
+				*out++ = env_id;
+				placed = 1;
+			}
+			continue;
+		}
+		*out++ = *ep;
+	}
+	*out = NULL;
+	if (rec.active && !placed)
+		(void)putenv(env_id);
+}
+
+/* adopt - take over the invocation an exec'ing predecessor handed over. */
+static int
+adopt(const char *handoff)
+{
+	char *end;
+	long pid;
+
+	errno = 0;
+	pid = strtol(handoff, &end, 10);
+	if (errno != 0 || *end != ':' || pid != (long)getpid() ||
+	    strlen(end + 1) != SKM_ID_LEN)
+		return 0;
+	memcpy(rec.id, end + 1, SKM_ID_LEN + 1);
+	rec.pid = getpid();
+	rec.adopted = rec.active = 1;
+	dbg("adopted invocation %s", rec.id);
+	return 1;
+}
+
+/*
+ * begin - record this process as an invocation of skill: create it (its
+ * parent is $SKM_INVOCATION_ID), write its begin and close the store.
+ * A store that cannot be written now is tried again, begin and end
+ * together, at the end.
+ */
+static void
+begin(const char *skill, int argc, char **argv)
+{
+	struct skm_begin_info bi = { 0 };
+	struct skm_db *db = NULL;
+	char *project = NULL, *command;
+	int rc;
+
+	if (load_core() != 0)
+		return;
+	bi.skill = skill;
+	bi.workflow = envopt("SKM_WORKFLOW");
+	bi.session = envopt("SKM_SESSION");
+	if ((bi.project = envopt("SKM_PROJECT")) == NULL)
+		bi.project = project = find_project();
+	bi.command = command = cmdline_quoted(argc, argv);
+	bi.source = "shim";
+	rc = core.inv_create(&bi, &rec.inv);
+	free(project);
+	free(command);
+	if (rc != SKM_OK) {
+		dbg("skill %s: cannot create the invocation (%d)", skill, rc);
+		return;
+	}
+	memcpy(rec.id, core.inv_id(rec.inv), SKM_ID_LEN + 1);
+	rec.pid = getpid();
+	rec.active = 1;
+	/* A handle whose open failed still takes the begin to the spool
+	 * when lib thinks the store will come back. */
+	rc = core.db_open(NULL, 0, &db);
+	if (db != NULL)
+		rc = core.inv_start(db, rec.inv);
+	if (rc != SKM_OK)
+		dbg("skill %s: begin not recorded: %s", skill,
+		    db != NULL ? core.errmsg(db) : "out of memory");
+	core.db_close(db);
+	dbg("recording %s as skill %s", rec.id, skill);
+}
+
+/*
+ * finish - end this process's invocation with the exit status it is
+ * leaving with: once, and only in the process that began or adopted it.
+ * Its CPU figures are this process's and its waited-for children's.
+ */
+static void
+finish(int status)
+{
+	struct skm_end_info ei = SKM_END_INFO_INIT;
+	struct rusage self, kids, ru;
+	struct skm_db *db = NULL;
+	int rc, saved = errno;
+
+	if (!rec.active || getpid() != rec.pid ||
+	    __atomic_exchange_n(&rec.ended, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	busy++;
+	ei.exit_code = status & 0xff;
+	ei.completed = ei.exit_code == 0;
+	if (getrusage(RUSAGE_SELF, &self) == 0 &&
+	    getrusage(RUSAGE_CHILDREN, &kids) == 0) {
+		timeradd(&self.ru_utime, &kids.ru_utime, &ru.ru_utime);
+		timeradd(&self.ru_stime, &kids.ru_stime, &ru.ru_stime);
+		ru.ru_maxrss = self.ru_maxrss > kids.ru_maxrss ?
+		    self.ru_maxrss : kids.ru_maxrss;
+		ei.rusage = &ru;
+	}
+	if (load_core() != 0)
+		goto out;
+	/*
+	 * The invocation began here: end it from memory into a new handle on
+	 * the same store (what skm_end() does into the handle it began on,
+	 * closed since).  If its begin was spooled or never written, the end
+	 * carries the begin; if the store cannot take it now, lib spools it.
+	 * Adopted from an exec'd predecessor: only the id is known.
+	 */
+	rc = core.db_open(NULL, 0, &db);
+	if (rec.inv != NULL)
+		rc = core.end_in(db, rec.inv, &ei);
+	else if (rc == SKM_OK)
+		rc = core.end_id(db, rec.id, &ei);
+	rec.inv = NULL;
+	if (rc != SKM_OK)
+		dbg("end of %s not recorded: %s", rec.id,
+		    db != NULL ? core.errmsg(db) : "out of memory");
+	else
+		dbg("ended %s with status %d%s", rec.id, ei.exit_code,
+		    core.spooled != NULL && core.spooled(db, NULL) > 0 ?
+		    " (spooled: the store could not take it now)" : "");
+	core.db_close(db);
+out:
+	busy--;
+	errno = saved;
+}
+
+/* The exit status passed to exit(), or returned from main. */
+static void
+on_exit_handler(int status, void *arg)
+{
+	(void)arg;
+	finish(status);
+}
+
+static int
+disabled(void)
+{
+	const char *s = envopt("SKM_DISABLE");
+
+	return s != NULL && strcmp(s, "0") != 0;
+}
+
+/*
+ * shim_init - glibc calls constructors with main's arguments.  Decide
+ * whether this process is recorded, and if so begin.
+ */
+__attribute__((constructor)) static void
+shim_init(int argc, char **argv, char **envp)
+{
+	char skill[SKM_NAME_MAX + 1], path[PATH_MAX], *line;
+	const char *s, *handoff;
+	int saved = errno, stale = 0;
+
+	(void)envp;
+	busy++;
+	resolve_all();
+	s = getenv("SKM_DEBUG");
+	debug = s != NULL && strcmp(s, "1") == 0;
+	if ((handoff = getenv(ENV_HANDOFF)) != NULL && adopt(handoff))
+		goto record;
+	stale = handoff != NULL || getenv(ENV_SKILL) != NULL;
+	if (disabled())
+		goto out;
+	if ((s = envopt(ENV_SKILL)) != NULL) {
+		if (strlen(s) > SKM_NAME_MAX) {
+			dbg("SKM_SKILL too long; not recorded");
+			goto clean;
+		}
+		memcpy(skill, s, strlen(s) + 1);
+	} else {
+		if (rules_path(path, sizeof(path)) != 0 ||
+		    (line = cmdline_join(argc, argv)) == NULL)
+			goto clean;
+		s = rules_match(path, line, skill, sizeof(skill), debug,
+		    rule_warn) ? skill : NULL;
+		free(line);
+		if (s == NULL)
+			goto clean;
+	}
+	begin(skill, argc, argv);
+record:
+	if (rec.active) {
+		snprintf(env_id, sizeof(env_id), "%s=%s", ENV_ID, rec.id);
+		if (on_exit(on_exit_handler, NULL) != 0)
+			dbg("on_exit failed: exit() will not end %s", rec.id);
+		if (rec.adopted)
+			(void)load_core();
+	}
+clean:
+	if (rec.active || stale)
+		env_fix();
+out:
+	busy--;
+	errno = saved;
+}
+
+/* The exit family: end first, then the real thing. */
+
+SHIM_EXPORT void
+_exit(int status)
+{
+	if (busy == 0)
+		finish(status);
+	if (REAL(_exit) != NULL)
+		real__exit(status);
+	syscall(SYS_exit_group, status);
+	__builtin_unreachable();
+}
+
+SHIM_EXPORT void
+_Exit(int status)
+{
+	if (busy == 0)
+		finish(status);
+	if (REAL(_Exit) != NULL)
+		real__Exit(status);
+	syscall(SYS_exit_group, status);
+	__builtin_unreachable();
+}
+
+SHIM_EXPORT void
+quick_exit(int status)
+{
+	if (busy == 0)
+		finish(status);
+	if (REAL(quick_exit) != NULL)
+		real_quick_exit(status);
+	syscall(SYS_exit_group, status);
+	__builtin_unreachable();
+}
+
+/*
+ * The exec family.  A recorded process passes on its SKM_INVOCATION_ID
+ * (unless the environment given already names one) and, when it is the
+ * process that ends the invocation, SKM_SHIM_HANDOFF=<pid>:<id> so that
+ * the new image ends it.  The new environment is built on the stack: an
+ * exec may come from a vfork() child, where malloc() is off limits.  A
+ * failed exec changes nothing: the environment given is not modified and
+ * the invocation is still this image's.
+ */
+
+/* Does this exec need an environment of our making? */
+static int
+wants_env(void)
+{
+	return rec.active && busy == 0;
+}
+
+static size_t
+env_count(char *const envp[])
+{
+	size_t n = 0;
+
+	if (envp != NULL)
+		while (envp[n] != NULL && n <= MAX_ENV)
+			n++;
+	return n;
+}
+
+/*
+ * env_build - fill out (room for n + 3 entries) from envp, dropping
+ * SKM_SHIM_HANDOFF, adding a handoff (written into hbuf) when handoff is
+ * set and SKM_INVOCATION_ID when envp has none.  Returns out.
+ */
+static char **
+env_build(char **out, char *const envp[], size_t n, int handoff, char *hbuf,
+    size_t hsize)
+{
+	size_t i, j = 0;
+	int has_id = 0;
+
+	for (i = 0; i < n; i++) {
+		if (is_var(envp[i], ENV_HANDOFF, sizeof(ENV_HANDOFF) - 1))
+			continue;
+		if (is_var(envp[i], ENV_ID, sizeof(ENV_ID) - 1))
+			has_id = 1;
+		out[j++] = envp[i];
+	}
+	if (!has_id)
+		out[j++] = env_id;
+	if (handoff && getpid() == rec.pid &&
+	    !__atomic_load_n(&rec.ended, __ATOMIC_ACQUIRE)) {
+		snprintf(hbuf, hsize, "%s=%ld:%s", ENV_HANDOFF, (long)rec.pid,
+		    rec.id);
+		out[j++] = hbuf;
+	}
+	out[j] = NULL;
+	return out;
+}
+
+#define HBUF_SIZE (sizeof(ENV_HANDOFF "=:") + 24 + SKM_ID_LEN)
+
+/* Run call with envp replaced by the environment a recorded exec needs. */
+#define WITH_ENV(envp, handoff, call) do {				\
+	size_t n_ = wants_env() ? env_count(envp) : MAX_ENV + 1;	\
+	if (n_ > MAX_ENV) {						\
+		char *const *env_ = (envp);				\
+		return call;						\
+	} else {							\
+		char *vec_[n_ + 3], hbuf_[HBUF_SIZE];			\
+		char *const *env_ = env_build(vec_, (envp), n_,		\
+		    (handoff), hbuf_, sizeof(hbuf_));			\
+		return call;						\
+	}								\
+} while (0)
+
+SHIM_EXPORT int
+execve(const char *path, char *const argv[], char *const envp[])
+{
+	if (REAL(execve) == NULL)
+		return errno = ENOSYS, -1;
+	WITH_ENV(envp, 1, real_execve(path, argv, env_));
+}
+
+SHIM_EXPORT int
+execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
+    int flags)
+{
+	if (REAL(execveat) == NULL)
+		return errno = ENOSYS, -1;
+	WITH_ENV(envp, 1, real_execveat(dirfd, path, argv, env_, flags));
+}
+
+SHIM_EXPORT int
+fexecve(int fd, char *const argv[], char *const envp[])
+{
+	if (REAL(fexecve) == NULL)
+		return errno = ENOSYS, -1;
+	WITH_ENV(envp, 1, real_fexecve(fd, argv, env_));
+}
+
+SHIM_EXPORT int
+execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	if (REAL(execvpe) == NULL)
+		return errno = ENOSYS, -1;
+	WITH_ENV(envp, 1, real_execvpe(file, argv, env_));
+}
+
+SHIM_EXPORT int
+execv(const char *path, char *const argv[])
+{
+	return execve(path, argv, environ);
+}
+
+SHIM_EXPORT int
+execvp(const char *file, char *const argv[])
+{
+	return execvpe(file, argv, environ);
+}
+
+/*
+ * The execl family keeps its argument vector on the stack, as glibc's
+ * does: count the arguments (up to MAX_ARGS), then collect them.
+ */
+#define EXECL_ARGV(arg, ap)						\
+	size_t cnt_ = 1;						\
+	va_list cp_;							\
+	va_start(ap, arg);						\
+	va_copy(cp_, ap);						\
+	while (cnt_ < MAX_ARGS && va_arg(cp_, char *) != NULL)		\
+		cnt_++;							\
+	va_end(cp_);							\
+	char *argv_[cnt_ + 1];						\
+	execl_argv(argv_, cnt_, arg, &ap)
+
+/* Fill out[0..cnt] with arg0, the next cnt - 1 arguments and NULL. */
+static void
+execl_argv(char **out, size_t cnt, const char *arg0, va_list *ap)
+{
+	size_t i;
+
+	out[0] = (char *)arg0;
+	for (i = 1; i < cnt; i++)
+		out[i] = va_arg(*ap, char *);
+	out[cnt] = NULL;
+}
+
+SHIM_EXPORT int
+execl(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	EXECL_ARGV(arg, ap);
+
+	va_end(ap);
+	if (cnt_ >= MAX_ARGS)
+		return errno = E2BIG, -1;
+	return execve(path, argv_, environ);
+}
+
+SHIM_EXPORT int
+execlp(const char *file, const char *arg, ...)
+{
+	va_list ap;
+	EXECL_ARGV(arg, ap);
+
+	va_end(ap);
+	if (cnt_ >= MAX_ARGS)
+		return errno = E2BIG, -1;
+	return execvpe(file, argv_, environ);
+}
+
+SHIM_EXPORT int
+execle(const char *path, const char *arg, ...)
+{
+	char *const *envp = NULL;
+	va_list ap;
+	EXECL_ARGV(arg, ap);
+
+	if (cnt_ < MAX_ARGS) {
+		(void)va_arg(ap, char *);   /* the NULL ending the arguments */
+		envp = va_arg(ap, char *const *);
+	}
+	va_end(ap);
+	if (cnt_ >= MAX_ARGS)
+		return errno = E2BIG, -1;
+	return execve(path, argv_, envp);
+}
+
+/*
+ * posix_spawn starts another process (another pid): no handoff, but the
+ * child learns its parent invocation even from an environment the host
+ * built itself.
+ */
+SHIM_EXPORT int
+posix_spawn(pid_t *pid, const char *path,
+    const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr,
+    char *const argv[], char *const envp[])
+{
+	if (REAL(posix_spawn) == NULL)
+		return ENOSYS;
+	WITH_ENV(envp, 0, real_posix_spawn(pid, path, fa, attr, argv, env_));
+}
+
+SHIM_EXPORT int
+posix_spawnp(pid_t *pid, const char *file,
+    const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr,
+    char *const argv[], char *const envp[])
+{
+	if (REAL(posix_spawnp) == NULL)
+		return ENOSYS;
+	WITH_ENV(envp, 0, real_posix_spawnp(pid, file, fa, attr, argv, env_));
+}

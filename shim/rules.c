@@ -1,0 +1,169 @@
+/*
+ * rules.c - the shim's rules file.
+ *
+ * One rule a line: a skill name, blanks, and a glob over the command line
+ * (fnmatch(3) without FNM_PATHNAME, so `*` also matches `/`):
+ *
+ *	# skill     command line
+ *	pytest      python* -m pytest*
+ *	ruff-check  ruff check*
+ *
+ * Blank lines and lines whose first non-blank character is `#` are
+ * comments.  The first rule that matches wins.  A malformed line (a skill
+ * with no pattern, a skill name too long, a NUL byte, a line too long) is
+ * skipped and the rest of the file still counts.
+ *
+ * This runs in every process the shim is preloaded into, so it is kept
+ * small: one open/read/close, no parsed copy of the rules, and the scan
+ * stops at the first match unless debugging.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "rules.h"
+
+#define RULES_MAX_BYTES (1 << 20)  /* a rules file larger than this is ignored */
+#define RULE_LINE_MAX 4096
+#define SKILL_MAX 256              /* SKM_NAME_MAX */
+
+int
+rules_path(char *buf, size_t size)
+{
+	const char *s;
+	int n;
+
+	if ((s = getenv("SKM_RULES")) != NULL && *s != '\0')
+		n = snprintf(buf, size, "%s", s);
+	else if ((s = getenv("XDG_CONFIG_HOME")) != NULL && s[0] == '/')
+		n = snprintf(buf, size, "%s/skm/rules", s);
+	else if ((s = getenv("HOME")) != NULL && *s != '\0')
+		n = snprintf(buf, size, "%s/.config/skm/rules", s);
+	else
+		return -1;
+	return (n < 0 || (size_t)n >= size) ? -1 : 0;
+}
+
+/* Read the whole file at path into a malloc'd, NUL-terminated buffer. */
+static char *
+slurp(const char *path, size_t *len)
+{
+	struct stat sb;
+	char *buf;
+	size_t got = 0;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
+		return NULL;
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+	    sb.st_size > RULES_MAX_BYTES ||
+	    (buf = malloc((size_t)sb.st_size + 1)) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	while (got < (size_t)sb.st_size) {
+		n = read(fd, buf + got, (size_t)sb.st_size - got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	buf[got] = '\0';
+	*len = got;
+	return buf;
+}
+
+static int
+blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/*
+ * one_rule - parse line (len bytes, not NUL-terminated, no newline) and
+ * test it against cmdline.  Returns 1 on a match (skill copied out), 0 on
+ * no match or a comment, -1 on a malformed line (*why says what is wrong).
+ */
+static int
+one_rule(const char *line, size_t len, const char *cmdline, char *skill,
+    size_t size, const char **why)
+{
+	char buf[RULE_LINE_MAX + 1];
+	char *p, *name, *pat, *end;
+	size_t nlen;
+
+	if (memchr(line, '\0', len) != NULL) {
+		*why = "NUL byte in line";
+		return -1;
+	}
+	if (len > RULE_LINE_MAX) {
+		*why = "line too long";
+		return -1;
+	}
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+	for (p = buf; blank(*p); p++)
+		;
+	if (*p == '\0' || *p == '#')
+		return 0;
+	name = p;
+	while (*p != '\0' && !blank(*p))
+		p++;
+	nlen = (size_t)(p - name);
+	while (blank(*p))
+		*p++ = '\0';
+	pat = p;
+	for (end = pat + strlen(pat); end > pat && blank(end[-1]); end--)
+		end[-1] = '\0';
+	name[nlen] = '\0';
+	if (*pat == '\0') {
+		*why = "no pattern after the skill name";
+		return -1;
+	}
+	if (nlen > SKILL_MAX || nlen >= size) {
+		*why = "skill name too long";
+		return -1;
+	}
+	if (fnmatch(pat, cmdline, 0) != 0)
+		return 0;
+	memcpy(skill, name, nlen + 1);
+	return 1;
+}
+
+int
+rules_match(const char *path, const char *cmdline, char *skill, size_t size,
+    int debug, void (*warn)(const char *path, int line, const char *why))
+{
+	char *buf, *line, *nl, found[SKILL_MAX + 1];
+	const char *why;
+	size_t len;
+	int lineno = 0, matched = 0, r;
+
+	if ((buf = slurp(path, &len)) == NULL)
+		return 0;
+	for (line = buf; line < buf + len; line = nl + 1) {
+		lineno++;
+		if ((nl = memchr(line, '\n', (size_t)(buf + len - line))) == NULL)
+			nl = buf + len;
+		r = one_rule(line, (size_t)(nl - line), matched ? "" : cmdline,
+		    found, sizeof(found), &why);
+		if (r < 0 && debug && warn != NULL)
+			warn(path, lineno, why);
+		if (r > 0 && !matched) {
+			matched = 1;
+			snprintf(skill, size, "%s", found);
+			if (!debug)
+				break;
+		}
+	}
+	free(buf);
+	return matched;
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bats
+# The fuzz targets' seed and regression corpora replayed with the ordinary
+# build: every input that once mattered keeps passing.
+
+load helpers
+
+replay() {
+	local name=$1 files
+	files=$(find "$TOP/tests/fuzz/corpus/$name" "$TOP/tests/fuzz/regress/$name" -type f ! -name .keep 2>/dev/null)
+	[ -n "$files" ]
+	run "$TOP/tests/fuzz/replay-$name" $files
+	[ "$status" -eq 0 ]
+	[[ "$output" == "replayed "*" inputs" ]]
+}
+
+@test "the rules-file parser replays its fuzz corpus" { replay rules; }
+@test "the spool drain replays its fuzz corpus" { replay spool; }
+@test "redaction replays its fuzz corpus" { replay redact; }
