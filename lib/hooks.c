@@ -144,11 +144,12 @@ insert_begin(struct skm_db *db, void *arg)
 	static const char sql[] =
 	    "INSERT INTO skill_invocation (id, skill_name, invoked_at, "
 	    "workflow_path, session_id, project_path, parent_id, command, "
-	    "host, pid, source, mono_start, boot_id) VALUES (:id, :skill, :at, "
-	    ":wf, :session, :project, :parent, :cmd, :host, :pid, :source, "
-	    ":mono, :boot) ON CONFLICT (id) DO NOTHING";
+	    "host, pid, source, mono_start, boot_id, pid_start) VALUES (:id, "
+	    ":skill, :at, :wf, :session, :project, :parent, :cmd, :host, :pid, "
+	    ":source, :mono, :boot, :pstart) ON CONFLICT (id) DO NOTHING";
 	struct skm_inv *inv = arg;
 	sqlite3_stmt *st;
+	long long pstart;
 	int rc, src;
 
 	if ((rc = store_prepare(db, sql, &st)) != SKM_OK)
@@ -168,6 +169,10 @@ insert_begin(struct skm_db *db, void *arg)
 	sqlite3_bind_double(st, sqlite3_bind_parameter_index(st, ":mono"),
 	    inv->mono_start);
 	bind_text(st, ":boot", util_boot_id());
+	/* For `skm reap`: tells this process from a later one with its pid. */
+	if ((pstart = reap_pid_start(inv->pid, NULL)) >= 0)
+		sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st,
+		    ":pstart"), pstart);
 	src = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (src != SQLITE_DONE)

@@ -15,11 +15,26 @@
 #include <string.h>
 
 #include "skm-int.h"
+#include "timeparse.h"
 
 struct skm_cursor {
 	struct skm_db *db;
 	sqlite3_stmt *st;
 };
+
+/*
+ * The two reads of skm_pct(); both must be answered from the index
+ * skill_invocation_duration alone (tests/unit/test_query.c asks SQLite's
+ * query planner).
+ */
+const char query_pct_count_sql[] =
+    "SELECT count(*) FROM skill_invocation WHERE skill_name = ?1 "
+    "AND completed = 1 AND duration_seconds IS NOT NULL";
+const char query_pct_nth_sql[] =
+    "SELECT duration_seconds FROM skill_invocation "
+    "WHERE skill_name = ?1 AND completed = 1 "
+    "AND duration_seconds IS NOT NULL "
+    "ORDER BY duration_seconds LIMIT 2 OFFSET ?2";
 
 /*
  * pct_fn - skm_pct(skill, p): the p-quantile (0..1) of the skill's
@@ -29,14 +44,6 @@ struct skm_cursor {
 static void
 pct_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-	static const char count_sql[] =
-	    "SELECT count(*) FROM skill_invocation WHERE skill_name = ?1 "
-	    "AND completed = 1 AND duration_seconds IS NOT NULL";
-	static const char nth_sql[] =
-	    "SELECT duration_seconds FROM skill_invocation "
-	    "WHERE skill_name = ?1 AND completed = 1 "
-	    "AND duration_seconds IS NOT NULL "
-	    "ORDER BY duration_seconds LIMIT 2 OFFSET ?2";
 	sqlite3 *conn = sqlite3_context_db_handle(ctx);
 	sqlite3_stmt *st = NULL;
 	double p, k, v[2];
@@ -49,7 +56,7 @@ pct_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		sqlite3_result_error(ctx, "skm_pct: p must be in 0..1", -1);
 		return;
 	}
-	if (sqlite3_prepare_v2(conn, count_sql, -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(conn, query_pct_count_sql, -1, &st, NULL) != SQLITE_OK)
 		goto fail;
 	sqlite3_bind_value(st, 1, argv[0]);
 	if (sqlite3_step(st) != SQLITE_ROW)
@@ -63,7 +70,7 @@ pct_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	}
 	k = (double)(n - 1) * p;
 	f = (sqlite3_int64)floor(k);
-	if (sqlite3_prepare_v2(conn, nth_sql, -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(conn, query_pct_nth_sql, -1, &st, NULL) != SQLITE_OK)
 		goto fail;
 	sqlite3_bind_value(st, 1, argv[0]);
 	sqlite3_bind_int64(st, 2, f);
@@ -104,20 +111,69 @@ struct query_def {
 	enum skm_query q;
 	enum shape shape;
 	const char *sql;
+	long deflimit;		/* :limit when none is given; -1: all */
 };
+
+/*
+ * The timeline's buckets are whole multiples of :width seconds from :off
+ * (a Monday for weeks), made by a recursive CTE from :from to :to, so
+ * that empty buckets appear as zeros; the invocations in [:lo, :hi) are
+ * counted into them.  All of these are computed and checked in C
+ * (bind_timeline) and bound: nothing the user typed is part of the SQL.
+ */
+#define TIMELINE_SQL \
+	"WITH RECURSIVE b(t) AS (SELECT :from UNION ALL " \
+	"  SELECT t + :width FROM b WHERE t + :width <= :to), " \
+	"i AS (SELECT ((unixepoch(invoked_at) - :off) / :width) * :width " \
+	"  + :off AS t, count(*) AS n, sum(completed) AS c, " \
+	"  avg(CASE WHEN completed THEN duration_seconds END) AS a " \
+	"  FROM skill_invocation WHERE skill_name = :skill " \
+	"  AND invoked_at >= :lo AND invoked_at < :hi " \
+	"  AND ended_at IS NOT NULL GROUP BY 1) " \
+	"SELECT strftime('%Y-%m-%dT%H:%M:%SZ', b.t, 'unixepoch') AS bucket, " \
+	"coalesce(i.n, 0) AS invocations, coalesce(i.c, 0) AS completed, " \
+	"coalesce(i.a, 0.0) AS avg_duration_seconds " \
+	"FROM b LEFT JOIN i ON i.t = b.t ORDER BY b.t"
+
+/* bm25() is more negative for a better match; a group ranks by its best.
+ * MATERIALIZED: bm25() only works in the query that does the MATCH, so
+ * SQLite must not fold that query into the grouping one. */
+#define SEARCH_SQL \
+	"WITH f AS MATERIALIZED (SELECT rowid AS r, " \
+	"  bm25(skill_invocation_fts) AS score FROM skill_invocation_fts " \
+	"  WHERE skill_invocation_fts MATCH :text) " \
+	"SELECT i.skill_name, i.workflow_path, count(*) AS invocation_count, " \
+	"coalesce(avg(CASE WHEN i.completed THEN i.duration_seconds END), " \
+	"  0.0) AS avg_duration_seconds " \
+	"FROM f JOIN skill_invocation i ON i.rowid = f.r " \
+	"WHERE i.ended_at IS NOT NULL " \
+	"GROUP BY i.skill_name, i.workflow_path " \
+	"ORDER BY min(f.score), invocation_count DESC, i.skill_name, " \
+	"i.workflow_path LIMIT :limit"
+
+/* Error types and workflow paths come from the count maps of
+ * skill_metrics: one row per skill, so these never scan invocations. */
+#define MAP_COUNTS_SQL(map, col, rate) \
+	"SELECT e.key AS " col ", sum(e.value) AS count, " \
+	"100.0 * sum(e.value) / (SELECT sum(total_invocations) " \
+	"  FROM skill_metrics WHERE :skill IS NULL OR skill_name = :skill) " \
+	"  AS " rate " " \
+	"FROM skill_metrics m, json_each(m." map ") e " \
+	"WHERE :skill IS NULL OR m.skill_name = :skill " \
+	"GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT :limit"
 
 static const struct query_def queries[] = {
 	{ SKM_Q_STATS, ARRAY,
 	  "SELECT skill_name, total_invocations, completed_invocations, "
 	  "completion_rate, avg_duration_seconds, " PCT_COLS ", last_invoked "
-	  "FROM skill_metrics ORDER BY total_invocations DESC, skill_name" },
+	  "FROM skill_metrics ORDER BY total_invocations DESC, skill_name", 0 },
 	{ SKM_Q_SHOW, OBJECT,
 	  "SELECT skill_name, total_invocations, completed_invocations, "
 	  "abandoned_invocations, total_duration_seconds, workflow_paths, "
 	  "common_errors, follow_up_actions, first_invoked, last_invoked, "
 	  "completion_rate, avg_duration_seconds, min_duration_seconds, "
 	  "max_duration_seconds, " PCT_COLS " "
-	  "FROM skill_metrics WHERE skill_name = :skill" },
+	  "FROM skill_metrics WHERE skill_name = :skill", 0 },
 	{ SKM_Q_SUMMARY, OBJECT,
 	  "SELECT total_skills, total_invocations, overall_completion_rate, "
 	  "most_used_skill, most_used_count, avg_duration_seconds, "
@@ -129,7 +185,7 @@ static const struct query_def queries[] = {
 	  "  SELECT e.key AS k, sum(e.value) AS n FROM skill_metrics m, "
 	  "  json_each(m.workflow_paths) e GROUP BY 1 ORDER BY 2 DESC, 1 "
 	  "  LIMIT 5)) AS top_workflow_paths "
-	  "FROM skill_metrics_summary" },
+	  "FROM skill_metrics_summary", 0 },
 	{ SKM_Q_RECENT, ARRAY,
 	  "SELECT id, skill_name, invoked_at, ended_at, "
 	  "CASE WHEN ended_at IS NULL THEN 'running' WHEN completed "
@@ -137,12 +193,12 @@ static const struct query_def queries[] = {
 	  "duration_seconds, error_type, exit_code, workflow_path, command "
 	  "FROM skill_invocation WHERE (:skill IS NULL OR skill_name = :skill) "
 	  "AND (:failed = 0 OR (ended_at IS NOT NULL AND completed = 0)) "
-	  "ORDER BY invoked_at DESC, id DESC LIMIT :limit" },
+	  "ORDER BY invoked_at DESC, id DESC LIMIT :limit", 20 },
 	{ SKM_Q_SESSION, ARRAY,
 	  "SELECT skill_name, invocation_count, first_invoked, last_invoked, "
 	  "total_duration_seconds FROM session_skill "
 	  "WHERE session_id = :session "
-	  "ORDER BY invocation_count DESC, skill_name" },
+	  "ORDER BY invocation_count DESC, skill_name", 0 },
 	{ SKM_Q_SHOW_COUNTS, ARRAY,
 	  "SELECT map, key, count FROM ("
 	  "SELECT 'workflow_paths' AS map, e.key AS key, e.value AS count "
@@ -153,7 +209,13 @@ static const struct query_def queries[] = {
 	  "WHERE m.skill_name = :skill UNION ALL "
 	  "SELECT 'follow_up_actions', e.key, e.value "
 	  "FROM skill_metrics m, json_each(m.follow_up_actions) e "
-	  "WHERE m.skill_name = :skill) ORDER BY map, count DESC, key" },
+	  "WHERE m.skill_name = :skill) ORDER BY map, count DESC, key", 0 },
+	{ SKM_Q_TIMELINE, ARRAY, TIMELINE_SQL, 0 },
+	{ SKM_Q_SEARCH, ARRAY, SEARCH_SQL, 100 },
+	{ SKM_Q_ERRORS, ARRAY,
+	  MAP_COUNTS_SQL("common_errors", "error_type", "error_rate"), -1 },
+	{ SKM_Q_WORKFLOWS, ARRAY,
+	  MAP_COUNTS_SQL("workflow_paths", "workflow_path", "share_rate"), -1 },
 };
 
 /* Columns that hold JSON text and are embedded as JSON, not as strings. */
@@ -181,15 +243,99 @@ find_query(enum skm_query q)
 	return NULL;
 }
 
+static void
+bind_int(sqlite3_stmt *st, const char *name, long long v)
+{
+	int i = sqlite3_bind_parameter_index(st, name);
+
+	if (i > 0)
+		sqlite3_bind_int64(st, i, v);
+}
+
+static void
+bind_iso(sqlite3_stmt *st, const char *name, long long ms)
+{
+	char iso[TP_ISO_LEN];
+	int i = sqlite3_bind_parameter_index(st, name);
+
+	if (i > 0 && tp_format_iso(ms, iso) == 0)
+		sqlite3_bind_text(st, i, iso, -1, SQLITE_TRANSIENT);
+}
+
+#define MAX_BUCKETS 100000
+#define WEEK_OFFSET (4 * 86400LL)	/* 1970-01-05, the first Monday */
+
+/* floor(a / b) for b > 0. */
+static long long
+floor_div(long long a, long long b)
+{
+	return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
+/*
+ * bind_timeline - turn since, until and bucket into the bucket grid of
+ * the timeline query: the first and last bucket starts (epoch seconds),
+ * the bucket width and offset, and the invoked_at range as text.
+ */
+static int
+bind_timeline(struct skm_db *db, sqlite3_stmt *st,
+    const struct skm_query_args *a)
+{
+	static const struct { const char *name; long long width; } buckets[] = {
+		{ "minute", 60 }, { "hour", 3600 }, { "day", 86400 },
+		{ "week", 7 * 86400 },
+	};
+	const char *bucket = a->bucket != NULL ? a->bucket : "day";
+	long long now = tp_now_ms(), since, until = now, width = 0, off, from,
+	    to;
+	char err[160];
+	size_t i;
+
+	for (i = 0; i < sizeof(buckets) / sizeof(buckets[0]); i++)
+		if (strcmp(bucket, buckets[i].name) == 0)
+			width = buckets[i].width;
+	if (width == 0)
+		return store_fail(db, SKM_MISUSE, "bad bucket '%.40s': use "
+		    "minute, hour, day or week", bucket);
+	if (tp_parse_since(a->since != NULL ? a->since : "7d", now, &since,
+	    NULL, err, sizeof(err)) != 0)
+		return store_fail(db, SKM_MISUSE, "since %s", err);
+	if (a->until != NULL && tp_parse_since(a->until, now, &until, NULL,
+	    err, sizeof(err)) != 0)
+		return store_fail(db, SKM_MISUSE, "until %s", err);
+	if (since < 2 * WEEK_OFFSET * 1000)
+		return store_fail(db, SKM_MISUSE, "since: before 1970-01-09");
+	if (since > until)
+		return store_fail(db, SKM_MISUSE, "since is after until");
+	off = width == 7 * 86400 ? WEEK_OFFSET : 0;
+	from = floor_div(floor_div(since, 1000) - off, width) * width + off;
+	to = floor_div(floor_div(until, 1000) - off, width) * width + off;
+	if ((to - from) / width + 1 > MAX_BUCKETS)
+		return store_fail(db, SKM_MISUSE, "%lld buckets are too many "
+		    "(at most %d): use a larger bucket or a later since",
+		    (to - from) / width + 1, MAX_BUCKETS);
+	bind_int(st, ":from", from);
+	bind_int(st, ":to", to);
+	bind_int(st, ":width", width);
+	bind_int(st, ":off", off);
+	bind_iso(st, ":lo", from * 1000);
+	bind_iso(st, ":hi", (to + width) * 1000);
+	return SKM_OK;
+}
+
 /* Bind the named parameters a statement has from args. */
 static int
-bind_args(struct skm_db *db, sqlite3_stmt *st, const struct skm_query_args *a)
+bind_args(struct skm_db *db, sqlite3_stmt *st, const struct skm_query_args *a,
+    long deflimit)
 {
 	static const struct skm_query_args none;
-	int i;
+	int i, rc;
 
 	if (a == NULL)
 		a = &none;
+	if (sqlite3_bind_parameter_index(st, ":width") > 0 &&
+	    (rc = bind_timeline(db, st, a)) != SKM_OK)
+		return rc;
 	if ((i = sqlite3_bind_parameter_index(st, ":skill")) > 0 &&
 	    a->skill != NULL)
 		sqlite3_bind_text(st, i, a->skill, -1, SQLITE_STATIC);
@@ -207,9 +353,48 @@ bind_args(struct skm_db *db, sqlite3_stmt *st, const struct skm_query_args *a)
 		if (a->limit < 0)
 			return store_fail(db, SKM_MISUSE, "bad limit %ld",
 			    a->limit);
-		sqlite3_bind_int64(st, i, a->limit > 0 ? a->limit : 20);
+		sqlite3_bind_int64(st, i, a->limit > 0 ? a->limit : deflimit);
 	}
 	return SKM_OK;
+}
+
+/* SKM_NOTFOUND unless some invocation of skill was recorded. */
+static int
+skill_exists(struct skm_db *db, const char *skill)
+{
+	static const char sql[] =
+	    "SELECT 1 FROM skill_invocation WHERE skill_name = ? LIMIT 1";
+	sqlite3_stmt *st;
+	int rc, src;
+
+	if ((rc = store_prepare(db, sql, &st)) != SKM_OK)
+		return rc;
+	sqlite3_bind_text(st, 1, skill, -1, SQLITE_STATIC);
+	src = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (src == SQLITE_DONE)
+		return store_fail(db, SKM_NOTFOUND, "no such skill: %s", skill);
+	return src == SQLITE_ROW ? SKM_OK : store_sqlfail(db, src, "query");
+}
+
+/*
+ * check_search - run the search once so that FTS5 parses the query now:
+ * a syntax error is the user's (SKM_MISUSE), not a failure of the store.
+ */
+static int
+check_search(struct skm_db *db, sqlite3_stmt *st,
+    const struct skm_query_args *args)
+{
+	int src = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (src == SQLITE_ROW || src == SQLITE_DONE)
+		return SKM_OK;
+	if ((src & 0xff) == SQLITE_ERROR)
+		return store_fail(db, SKM_MISUSE, "bad search query '%.60s': "
+		    "%s (quote words with special characters: '\"ci/full\"')",
+		    args->text, sqlite3_errmsg(db->conn));
+	return store_sqlfail(db, src, "search");
 }
 
 /*
@@ -232,10 +417,15 @@ prepare_query(struct skm_db *db, enum skm_query q,
 		return rc;
 	if ((def = find_query(q)) == NULL)
 		return store_fail(db, SKM_MISUSE, "unknown query %d", (int)q);
-	if (q == SKM_Q_SHOW || q == SKM_Q_SHOW_COUNTS) {
+	if (q == SKM_Q_SHOW || q == SKM_Q_SHOW_COUNTS || q == SKM_Q_TIMELINE) {
 		if (args == NULL || args->skill == NULL)
 			return store_fail(db, SKM_MISUSE, "no skill given");
 	}
+	if (q == SKM_Q_TIMELINE && (rc = skill_exists(db, args->skill)) != SKM_OK)
+		return rc;
+	if (q == SKM_Q_SEARCH && (args == NULL || args->text == NULL ||
+	    args->text[strspn(args->text, " \t\n")] == '\0'))
+		return store_fail(db, SKM_MISUSE, "empty search query");
 	src = sqlite3_prepare_v2(db->conn, def->sql, -1, &st, NULL);
 	if (src != SQLITE_OK)
 		return store_sqlfail(db, src, "query");
@@ -262,7 +452,11 @@ prepare_query(struct skm_db *db, enum skm_query q,
 		if (src != SQLITE_OK)
 			return store_sqlfail(db, src, "query");
 	}
-	if ((rc = bind_args(db, st, args)) != SKM_OK) {
+	if ((rc = bind_args(db, st, args, def->deflimit)) != SKM_OK) {
+		sqlite3_finalize(st);
+		return rc;
+	}
+	if (q == SKM_Q_SEARCH && (rc = check_search(db, st, args)) != SKM_OK) {
 		sqlite3_finalize(st);
 		return rc;
 	}

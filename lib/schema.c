@@ -138,9 +138,19 @@ static const char m1_sql[] =
 "  strftime('%Y-%m-%dT%H:%M:%fZ', 'now') AS refresh_time\n"
 "FROM skill_metrics;\n";
 
+/*
+ * Migration 2: the start time of the recorded process (field 22 of
+ * /proc/PID/stat, clock ticks since boot), so that `skm reap` can tell a
+ * process that is gone from a new one that got the same pid.  Rows made
+ * before it have NULL: their pid alone decides.
+ */
+static const char m2_sql[] =
+"ALTER TABLE skill_invocation ADD COLUMN pid_start INTEGER;\n";
+
 const struct skm_migration skm_migrations[] = {
 	{ 1, "skill_invocation, skill_metrics, session_skill, search index, "
 	    "summary view", m1_sql },
+	{ 2, "skill_invocation.pid_start for skm reap", m2_sql },
 };
 const int skm_nmigrations =
     (int)(sizeof(skm_migrations) / sizeof(skm_migrations[0]));

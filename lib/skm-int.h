@@ -103,5 +103,12 @@ int agg_percentiles(struct skm_db *db, const char *skill);
 
 /* query.c: register skm_pct() and friends on a new connection. */
 int query_register(sqlite3 *conn);
+/* The statements behind skm_pct(), for the test of their query plan. */
+extern const char query_pct_count_sql[], query_pct_nth_sql[];
+
+/* reap.c: the start time of process pid (clock ticks after boot, field
+ * 22 of /proc/PID/stat) and, if state is not NULL, its state letter; -1
+ * when there is no such process. */
+long long reap_pid_start(long long pid, char *state);
 
 #endif /* SKM_INT_H */

@@ -31,6 +31,7 @@
 #define SKM_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/resource.h>
 
 #ifdef __cplusplus
@@ -60,6 +61,7 @@ extern "C" {
 #define SKM_FULL     11   /* disk or quota full */
 #define SKM_IOERR    12   /* I/O error */
 #define SKM_CHECK    13   /* skm_check() found problems */
+#define SKM_FORMAT   14   /* input data is malformed (skm_import) */
 
 /* Flags for skm_open(). */
 #define SKM_OPEN_READONLY 0x01  /* never create, migrate or write */
@@ -246,7 +248,8 @@ enum skm_query {
 	SKM_Q_SEARCH,      /* text: an FTS5 query */
 	SKM_Q_ERRORS,      /* skill (optional) */
 	SKM_Q_SESSION,     /* the skills a session used: session */
-	SKM_Q_SHOW_COUNTS  /* one skill's count maps as rows: map, key, count */
+	SKM_Q_SHOW_COUNTS, /* one skill's count maps as rows: map, key, count */
+	SKM_Q_WORKFLOWS    /* workflow paths with counts: skill (optional) */
 };
 
 struct skm_query_args {
@@ -257,7 +260,32 @@ struct skm_query_args {
 	const char *bucket;  /* "minute", "hour", "day", "week" */
 	long limit;          /* 0: the query's default */
 	int failed;          /* recent: only failed invocations */
+	const char *until;   /* timeline: last bucket holds this time (ISO);
+	                        NULL: now */
 };
+
+/*
+ * The queries in detail (column names are the JSON keys):
+ *
+ * SKM_Q_TIMELINE  bucket (ISO start, UTC), invocations, completed,
+ *     avg_duration_seconds (0 when none completed) of one skill's ended
+ *     invocations, one row per bucket from the bucket holding `since`
+ *     (default 7d) to the one holding `until` (default now), oldest
+ *     first, empty buckets included as zeros.  bucket: minute, hour, day
+ *     (default) or week (weeks start on Monday).  SKM_NOTFOUND for a skill
+ *     never recorded; SKM_MISUSE for a bad since/until/bucket or more than
+ *     100000 buckets.
+ * SKM_Q_SEARCH    skill_name, workflow_path, invocation_count,
+ *     avg_duration_seconds of the invocations whose skill name or workflow
+ *     path match the FTS5 query `text`, grouped by (skill, workflow path),
+ *     best bm25 match first.  SKM_MISUSE for an empty or malformed query.
+ * SKM_Q_ERRORS    error_type, count, error_rate (% of the runs counted,
+ *     of skill or of all skills), most common first.
+ * SKM_Q_WORKFLOWS workflow_path, count, share_rate, most common first;
+ *     `limit` (default all) rows.
+ * SKM_Q_SESSION   skill_name, invocation_count, first_invoked,
+ *     last_invoked, total_duration_seconds of the session's skills.
+ */
 
 /*
  * skm_query_json - run query q and return its result as a NUL-terminated
@@ -312,6 +340,82 @@ int skm_recompute(struct skm_db *db, const char *skill);
  * session used, in one transaction.  SKM_NOTFOUND for an unknown session.
  * *nskills (if not NULL) gets the number of skills updated. */
 int skm_end_session(struct skm_db *db, const char *session, int *nskills);
+
+/*
+ * skm_reap - end as not completed, error_type "abandoned", every running
+ * invocation of this host whose process is gone: its pid no longer
+ * exists, is a zombie, or belongs to a process started at another time
+ * than the recorded one, or it began before the last boot.  With
+ * older_than (a duration: "30m", "24h", "7d"; NULL: none), also those
+ * older than that whose process cannot be looked at (other hosts, no
+ * pid); SKM_MISUSE if it is not a duration.  Each goes through the same
+ * end transaction as skm_end_id(), so it is counted once.  cb (if not
+ * NULL) is called for each one ended; *nreaped (if not NULL) gets how
+ * many were.
+ */
+int skm_reap(struct skm_db *db, const char *older_than,
+    void (*cb)(void *arg, const char *id, const char *skill), void *arg,
+    int *nreaped);
+
+/*
+ * skm_backup - copy the store to a new file dest with SQLite's online
+ * backup API, as one consistent snapshot, while other processes go on
+ * writing.  dest must not exist unless SKM_BACKUP_FORCE is given (then it
+ * is replaced, atomically, by rename).  The copy is made 0600.
+ */
+#define SKM_BACKUP_FORCE 0x01
+int skm_backup(struct skm_db *db, const char *dest, int flags);
+
+/*
+ * Import and export (io.c).
+ *
+ * skm_import - read invocations from in: JSON Lines (one object per line)
+ * or CSV with a header row, told apart by the first non-blank character
+ * ('{': JSON Lines).  Keys / columns are those of skm_export (the
+ * reference bulk-import keys id, skill_name, invoked_at, completed,
+ * workflow_path, duration_seconds, follow_up_actions and every other
+ * invocation column); id, skill_name, invoked_at and completed are
+ * required, unknown keys are ignored.  In CSV an empty field is NULL, a
+ * quoted empty field "" is an empty string, and follow_up_actions is a
+ * JSON array.  Timestamps with 'Z', an offset or none (UTC) are
+ * normalised; a missing ended_at is invoked_at + duration_seconds; a
+ * missing source is "import".
+ *
+ * Everything goes in one transaction: an id already in the store is
+ * skipped (so importing a file twice changes nothing), and the aggregates
+ * of the skills that got new invocations are recomputed, exact
+ * percentiles included.  Any malformed record rejects the whole import,
+ * the store untouched, with SKM_FORMAT and a message "line N: what".
+ * res (if not NULL) gets the counts.
+ */
+struct skm_import_result {
+	long long records;    /* records read */
+	long long inserted;   /* new invocations */
+	long long skipped;    /* ids already present */
+	long long skills;     /* skills recomputed */
+};
+int skm_import(struct skm_db *db, FILE *in, struct skm_import_result *res);
+
+#define SKM_EXPORT_JSONL 0
+#define SKM_EXPORT_CSV   1
+struct skm_export_args {
+	const char *since;   /* as for queries: "7d" or a timestamp; NULL: all */
+	const char *skill;   /* NULL: all skills */
+	int format;          /* SKM_EXPORT_JSONL or SKM_EXPORT_CSV */
+};
+
+/*
+ * skm_export - write every ended invocation (of skill, invoked at or
+ * after since) to out, ordered by invoked_at then id, with every column:
+ * one JSON object per line made by json_object(), or CSV (a header row,
+ * text always quoted, NULL as an empty field).  skm_import() of the
+ * output into an empty store and a second export give the same bytes.
+ * Running invocations are not exported.  *nrows (if not NULL) gets the
+ * number of invocations written.  SKM_MISUSE for a bad since or format,
+ * SKM_IOERR when writing fails.
+ */
+int skm_export(struct skm_db *db, const struct skm_export_args *args,
+    FILE *out, long long *nrows);
 
 #ifdef __cplusplus
 }

@@ -55,6 +55,7 @@ skm_errstr(int rc)
 	case SKM_FULL: return "disk full";
 	case SKM_IOERR: return "I/O error";
 	case SKM_CHECK: return "check found problems";
+	case SKM_FORMAT: return "malformed input";
 	}
 	return "unknown status";
 }

@@ -197,9 +197,11 @@ static const struct {
 	{ "completion_rate",		"rate" },
 	{ "duration_seconds",		"duration" },
 	{ "ended_at",			"ended" },
+	{ "error_rate",			"share" },
 	{ "error_type",			"error" },
 	{ "exit_code",			"exit" },
 	{ "first_invoked",		"first" },
+	{ "invocation_count",		"runs" },
 	{ "invoked_at",			"started" },
 	{ "last_invoked",		"last" },
 	{ "max_duration_seconds",	"max" },
@@ -207,6 +209,7 @@ static const struct {
 	{ "p50_duration_seconds",	"p50" },
 	{ "p95_duration_seconds",	"p95" },
 	{ "p99_duration_seconds",	"p99" },
+	{ "share_rate",			"share" },
 	{ "skill_name",			"skill" },
 	{ "total_duration_seconds",	"total" },
 	{ "total_invocations",		"runs" },
@@ -400,4 +403,25 @@ fmt_record(FILE *fp, const struct skm_cursor *c, const char *const *skip)
 		free(v);
 	}
 	return 0;
+}
+
+void
+fmt_sparkline(FILE *fp, const long long *v, size_t n)
+{
+	static const char *const blocks[] = { "\u2581", "\u2582", "\u2583",
+	    "\u2584", "\u2585", "\u2586", "\u2587", "\u2588" };
+	long long max = 0;
+	size_t i;
+	int level;
+
+	for (i = 0; i < n; i++)
+		if (v[i] > max)
+			max = v[i];
+	for (i = 0; i < n; i++) {
+		/* ceil(7 v / max): only an empty bucket gets the lowest. */
+		level = max <= 0 || v[i] <= 0 ? 0 :
+		    (int)((v[i] * 7 + max - 1) / max);
+		fputs(blocks[level > 7 ? 7 : level], fp);
+	}
+	putc('\n', fp);
 }

@@ -55,4 +55,11 @@ long fmt_table(FILE *fp, struct skm_cursor *c, const char *empty);
  */
 int fmt_record(FILE *fp, const struct skm_cursor *c, const char *const *skip);
 
+/*
+ * fmt_sparkline - print the n counts v on fp as one line of block
+ * characters (U+2581..U+2588), the largest as a full block; zero is the
+ * lowest block and any non-zero count at least the second.
+ */
+void fmt_sparkline(FILE *fp, const long long *v, size_t n);
+
 #endif /* SKM_FMT_H */

@@ -15,6 +15,7 @@
  * stderr goes through fmt_safe() so that it cannot carry escape sequences.
  */
 #include <err.h>
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <locale.h>
@@ -22,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "skm.h"
 #include "fmt.h"
@@ -366,6 +368,8 @@ cmd_summary(int argc, char **argv, const struct cmd *cmd)
 {
 	static const struct option opts[] = { OPT_DB, OPT_HELP, OPT_JSON,
 	    OPT_END };
+	static const char *const tops[] = { "top_error_types",
+	    "top_workflow_paths", NULL };
 	struct skm_query_args qa = { 0 };
 	struct skm_db *db;
 	int r;
@@ -380,11 +384,19 @@ cmd_summary(int argc, char **argv, const struct cmd *cmd)
 	db = opendb();
 	if (json)
 		r = print_json(db, SKM_Q_SUMMARY, &qa);
-	else if ((r = print_record(db, SKM_Q_SUMMARY, &qa, NULL)) ==
+	else if ((r = print_record(db, SKM_Q_SUMMARY, &qa, tops)) ==
 	    SKM_NOTFOUND) {
 		/* The summary always has its one row; say so if not. */
 		warnx("summary query returned no row");
 		r = EXIT_DATA;
+	} else if (r == 0) {
+		/* The top lists as tables rather than JSON text. */
+		qa.limit = 5;
+		printf("\ntop error types:\n");
+		if ((r = print_table(db, SKM_Q_ERRORS, &qa, "  none")) == 0) {
+			printf("\ntop workflow paths:\n");
+			r = print_table(db, SKM_Q_WORKFLOWS, &qa, "  none");
+		}
 	}
 	skm_close(db);
 	return r;
@@ -448,7 +460,9 @@ cmd_begin(int argc, char **argv, const struct cmd *cmd)
 	    { "session",  required_argument, NULL, 'S' },
 	    { "project",  required_argument, NULL, 'p' },
 	    OPT_END };
-	struct skm_begin_info bi = { .source = "lib" };
+	/* The invocation lives as long as whoever ran `skm begin` (a shell,
+	 * a script): its pid is the one `skm reap` watches. */
+	struct skm_begin_info bi = { .source = "lib", .pid = getppid() };
 	struct skm_inv *inv = NULL;
 	struct skm_db *db;
 	int ch, r, rc;
@@ -603,6 +617,413 @@ cmd_end_session(int argc, char **argv, const struct cmd *cmd)
 	return r;
 }
 
+/*
+ * sparkline - the invocations column of the timeline, read again from
+ * the query, as a line of block characters.
+ */
+static int
+sparkline(struct skm_db *db, const struct skm_query_args *qa)
+{
+	struct skm_cursor *c = NULL;
+	long long *v = NULL, *nv;
+	size_t n = 0, cap = 0;
+	int rc, r, col, ncol;
+
+	if ((rc = skm_query_open(db, SKM_Q_TIMELINE, qa, &c)) != SKM_OK)
+		return fail(db, rc);
+	ncol = skm_cursor_columns(c);
+	for (col = 0; col < ncol; col++)
+		if (strcmp(skm_cursor_name(c, col), "invocations") == 0)
+			break;
+	while ((r = skm_cursor_step(c)) == 1 && col < ncol) {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 64;
+			if ((nv = reallocarray(v, cap, sizeof(*v))) == NULL)
+				err(EXIT_DATA, NULL);
+			v = nv;
+		}
+		v[n++] = skm_cursor_int(c, col);
+	}
+	skm_cursor_close(c);
+	if (r < 0) {
+		free(v);
+		return fail(db, SKM_ERROR);
+	}
+	putchar('\n');
+	fmt_sparkline(stdout, v, n);
+	free(v);
+	return 0;
+}
+
+static int
+cmd_timeline(int argc, char **argv, const struct cmd *cmd)
+{
+	static const struct option opts[] = { OPT_DB, OPT_HELP, OPT_JSON,
+	    { "bucket", required_argument, NULL, 'b' },
+	    { "since",  required_argument, NULL, 'S' },
+	    { "until",  required_argument, NULL, 'U' },
+	    OPT_END };
+	struct skm_query_args qa = { 0 };
+	struct skm_db *db;
+	int ch, r;
+
+	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if ((r = common_opt(cmd, ch)) < 0)
+			return 0;
+		if (r > 0)
+			continue;
+		switch (ch) {
+		case 'b':
+			qa.bucket = optarg;
+			break;
+		case 'S':
+			qa.since = optarg;
+			break;
+		case 'U':
+			qa.until = optarg;
+			break;
+		default:
+			return opt_error(cmd, ch, argv, opts);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if ((r = operands(cmd, argc, argv, 1, 1, "SKILL")) >= 0)
+		return r;
+	qa.skill = argv[0];
+
+	db = opendb();
+	if (json)
+		r = print_json(db, SKM_Q_TIMELINE, &qa);
+	else if ((r = print_table(db, SKM_Q_TIMELINE, &qa, NULL)) == 0)
+		r = sparkline(db, &qa);
+	skm_close(db);
+	return r;
+}
+
+/* The operands joined by spaces: `skm search ci full` = "ci full". */
+static char *
+join(int argc, char **argv)
+{
+	size_t n = 1;
+	char *s;
+	int i;
+
+	for (i = 0; i < argc; i++)
+		n += strlen(argv[i]) + 1;
+	if ((s = malloc(n)) == NULL)
+		err(EXIT_DATA, NULL);
+	*s = '\0';
+	for (i = 0; i < argc; i++) {
+		if (i > 0)
+			strlcat(s, " ", n);
+		strlcat(s, argv[i], n);
+	}
+	return s;
+}
+
+static int
+cmd_search(int argc, char **argv, const struct cmd *cmd)
+{
+	static const struct option opts[] = { OPT_DB, OPT_HELP, OPT_JSON,
+	    { "limit", required_argument, NULL, 'l' },
+	    OPT_END };
+	struct skm_query_args qa = { 0 };
+	struct skm_db *db;
+	long long n;
+	char *text;
+	int ch, r;
+
+	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if ((r = common_opt(cmd, ch)) < 0)
+			return 0;
+		if (r > 0)
+			continue;
+		switch (ch) {
+		case 'l':
+			if ((r = number(cmd, "--limit", optarg, 1,
+			    1000000000, &n)) != 0)
+				return r;
+			qa.limit = (long)n;
+			break;
+		default:
+			return opt_error(cmd, ch, argv, opts);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if ((r = operands(cmd, argc, argv, 1, INT_MAX, "QUERY")) >= 0)
+		return r;
+	qa.text = text = join(argc, argv);
+
+	db = opendb();
+	if (json)
+		r = print_json(db, SKM_Q_SEARCH, &qa);
+	else
+		r = print_table(db, SKM_Q_SEARCH, &qa, "no matches");
+	skm_close(db);
+	free(text);
+	return r;
+}
+
+static int
+cmd_errors(int argc, char **argv, const struct cmd *cmd)
+{
+	static const struct option opts[] = { OPT_DB, OPT_HELP, OPT_JSON,
+	    { "skill", required_argument, NULL, 's' },
+	    { "limit", required_argument, NULL, 'l' },
+	    OPT_END };
+	struct skm_query_args qa = { 0 };
+	struct skm_db *db;
+	long long n;
+	int ch, r;
+
+	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if ((r = common_opt(cmd, ch)) < 0)
+			return 0;
+		if (r > 0)
+			continue;
+		switch (ch) {
+		case 'l':
+			if ((r = number(cmd, "--limit", optarg, 1,
+			    1000000000, &n)) != 0)
+				return r;
+			qa.limit = (long)n;
+			break;
+		case 's':
+			qa.skill = optarg;
+			break;
+		default:
+			return opt_error(cmd, ch, argv, opts);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if ((r = operands(cmd, argc, argv, 0, 0, NULL)) >= 0)
+		return r;
+
+	db = opendb();
+	if (json)
+		r = print_json(db, SKM_Q_ERRORS, &qa);
+	else
+		r = print_table(db, SKM_Q_ERRORS, &qa, "no errors recorded");
+	skm_close(db);
+	return r;
+}
+
+static int
+cmd_session(int argc, char **argv, const struct cmd *cmd)
+{
+	static const struct option opts[] = { OPT_DB, OPT_HELP, OPT_JSON,
+	    OPT_END };
+	struct skm_query_args qa = { 0 };
+	struct skm_cursor *c = NULL;
+	struct skm_db *db;
+	int r, rc;
+
+	if ((r = getopts(cmd, argc, argv, opts)) >= 0)
+		return r;
+	argc -= optind;
+	argv += optind;
+	if ((r = operands(cmd, argc, argv, 1, 1, "session ID")) >= 0)
+		return r;
+	qa.session = argv[0];
+
+	db = opendb();
+	/* A session nothing was counted in is unknown, as for end-session. */
+	if ((rc = skm_query_open(db, SKM_Q_SESSION, &qa, &c)) != SKM_OK)
+		r = fail(db, rc);
+	else if ((rc = skm_cursor_step(c)) <= 0) {
+		if (rc < 0)
+			r = fail(db, SKM_ERROR);
+		else {
+			warnx("no such session: %s", safe(qa.session));
+			r = EXIT_DATA;
+		}
+	} else if (json)
+		r = print_json(db, SKM_Q_SESSION, &qa);
+	else
+		r = print_table(db, SKM_Q_SESSION, &qa, NULL);
+	skm_cursor_close(c);
+	skm_close(db);
+	return r;
+}
+
+static int
+cmd_import(int argc, char **argv, const struct cmd *cmd)
+{
+	static const struct option opts[] = { OPT_DB, OPT_HELP, OPT_END };
+	struct skm_import_result res;
+	const char *name = "-";
+	struct skm_db *db;
+	FILE *in = stdin;
+	int r, rc;
+
+	if ((r = getopts(cmd, argc, argv, opts)) >= 0)
+		return r;
+	argc -= optind;
+	argv += optind;
+	if ((r = operands(cmd, argc, argv, 0, 1, NULL)) >= 0)
+		return r;
+	if (argc > 0 && strcmp(argv[0], "-") != 0) {
+		name = argv[0];
+		if ((in = fopen(name, "re")) == NULL) {
+			warn("%s", safe(name));
+			return EXIT_DATA;
+		}
+	}
+
+	db = opendb();
+	rc = skm_import(db, in, &res);
+	if (rc == SKM_OK) {
+		printf("%lld record%s: %lld imported, %lld already present; "
+		    "%lld skill%s recomputed\n", res.records,
+		    res.records == 1 ? "" : "s", res.inserted, res.skipped,
+		    res.skills, res.skills == 1 ? "" : "s");
+		r = 0;
+	} else {
+		/* Nothing was written: say where the input went wrong. */
+		warnx("%s: %s", strcmp(name, "-") == 0 ? "stdin" : safe(name),
+		    safe(skm_errmsg(db)));
+		r = rc == SKM_MISUSE ? EXIT_USAGE : EXIT_DATA;
+	}
+	skm_close(db);
+	if (in != stdin)
+		fclose(in);
+	return r;
+}
+
+static int
+cmd_export(int argc, char **argv, const struct cmd *cmd)
+{
+	static const struct option opts[] = { OPT_DB, OPT_HELP,
+	    { "format", required_argument, NULL, 'f' },
+	    { "since",  required_argument, NULL, 'S' },
+	    { "skill",  required_argument, NULL, 's' },
+	    OPT_END };
+	struct skm_export_args ea = { 0 };
+	struct skm_db *db;
+	int ch, r, rc;
+
+	ea.format = SKM_EXPORT_JSONL;
+	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if ((r = common_opt(cmd, ch)) < 0)
+			return 0;
+		if (r > 0)
+			continue;
+		switch (ch) {
+		case 'f':
+			if (strcmp(optarg, "jsonl") == 0)
+				ea.format = SKM_EXPORT_JSONL;
+			else if (strcmp(optarg, "csv") == 0)
+				ea.format = SKM_EXPORT_CSV;
+			else
+				return usage_error(cmd, "--format %s: use "
+				    "jsonl or csv", safe(optarg));
+			break;
+		case 'S':
+			ea.since = optarg;
+			break;
+		case 's':
+			ea.skill = optarg;
+			break;
+		default:
+			return opt_error(cmd, ch, argv, opts);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if ((r = operands(cmd, argc, argv, 0, 0, NULL)) >= 0)
+		return r;
+
+	db = opendb();
+	rc = skm_export(db, &ea, stdout, NULL);
+	r = rc == SKM_OK ? 0 : fail(db, rc);
+	skm_close(db);
+	return r;
+}
+
+static int
+cmd_backup(int argc, char **argv, const struct cmd *cmd)
+{
+	static const struct option opts[] = { OPT_DB, OPT_HELP,
+	    { "force", no_argument, NULL, 'f' },
+	    OPT_END };
+	struct skm_db *db;
+	int ch, r, rc, flags = 0;
+
+	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if ((r = common_opt(cmd, ch)) < 0)
+			return 0;
+		if (r > 0)
+			continue;
+		switch (ch) {
+		case 'f':
+			flags |= SKM_BACKUP_FORCE;
+			break;
+		default:
+			return opt_error(cmd, ch, argv, opts);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if ((r = operands(cmd, argc, argv, 1, 1, "FILE")) >= 0)
+		return r;
+
+	db = opendb();
+	rc = skm_backup(db, argv[0], flags);
+	r = rc == SKM_OK ? 0 : fail(db, rc);
+	skm_close(db);
+	return r;
+}
+
+/* skm_reap() callback: one line per invocation ended. */
+static void
+reaped(void *arg, const char *id, const char *skill)
+{
+	(void)arg;
+	printf("abandoned %s %s\n", safe(id), safe(skill));
+}
+
+static int
+cmd_reap(int argc, char **argv, const struct cmd *cmd)
+{
+	static const struct option opts[] = { OPT_DB, OPT_HELP,
+	    { "older-than", required_argument, NULL, 'o' },
+	    OPT_END };
+	const char *older = NULL;
+	struct skm_db *db;
+	int ch, r, rc, n = 0;
+
+	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if ((r = common_opt(cmd, ch)) < 0)
+			return 0;
+		if (r > 0)
+			continue;
+		switch (ch) {
+		case 'o':
+			older = optarg;
+			break;
+		default:
+			return opt_error(cmd, ch, argv, opts);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if ((r = operands(cmd, argc, argv, 0, 0, NULL)) >= 0)
+		return r;
+
+	db = opendb();
+	rc = skm_reap(db, older, reaped, NULL, &n);
+	if (rc == SKM_OK) {
+		printf("%d invocation%s reaped\n", n, n == 1 ? "" : "s");
+		r = 0;
+	} else
+		r = fail(db, rc);
+	skm_close(db);
+	return r;
+}
+
 /* skm_check() callback: one problem per line on stdout. */
 static void
 problem(void *arg, const char *line)
@@ -728,15 +1149,26 @@ static const struct cmd cmds[] = {
 	{ "summary",	 cmd_summary,	  "[--json]" },
 	{ "recent",	 cmd_recent,
 	    "[--skill S] [--limit N] [--failed] [--json]" },
+	{ "timeline",	 cmd_timeline,
+	    "SKILL [--since T] [--until T] [--bucket minute|hour|day|week] "
+	    "[--json]" },
+	{ "search",	 cmd_search,	  "QUERY [--limit N] [--json]" },
+	{ "errors",	 cmd_errors,	  "[--skill S] [--limit N] [--json]" },
+	{ "session",	 cmd_session,	  "ID [--json]" },
 	{ "begin",	 cmd_begin,
 	    "--skill S [--workflow W] [--session ID] [--project P]" },
 	{ "end",	 cmd_end,
 	    "ID [--exit N | --completed | --failed] [--error-type T] "
 	    "[--follow-up A]..." },
 	{ "end-session", cmd_end_session, "ID" },
+	{ "import",	 cmd_import,	  "[FILE | -]" },
+	{ "export",	 cmd_export,
+	    "[--since T] [--skill S] [--format jsonl|csv]" },
 	{ "check",	 cmd_check,	  "" },
 	{ "recompute",	 cmd_recompute,	  "[SKILL]" },
 	{ "drain",	 cmd_drain,	  "" },
+	{ "reap",	 cmd_reap,	  "[--older-than DUR]" },
+	{ "backup",	 cmd_backup,	  "FILE [--force]" },
 	{ "version",	 cmd_version,	  "" },
 	{ "help",	 cmd_help,	  "" },
 };

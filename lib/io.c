@@ -1,0 +1,913 @@
+/*
+ * io.c - import and export of invocations: JSON Lines and CSV.
+ *
+ * Export writes every column of every ended invocation, in the order of
+ * fields[] below; a JSON line is made by SQLite's json_object() and a CSV
+ * line by SQL too (text always quoted, quotes doubled, NULL empty), so
+ * nothing is escaped by hand.
+ *
+ * Import reads what export writes, and the reference design's bulk-import
+ * objects.  A JSON line is taken apart by SQLite (json_each over the line,
+ * bound as a parameter: one parse per line, no JSON parser of our own); a
+ * CSV record by a small RFC 4180 reader.  Either way each value goes
+ * through one check per field type (text, integer, real, boolean,
+ * timestamp, array of strings) and into one prepared INSERT.  The whole
+ * import is one write transaction: any bad record rolls everything back,
+ * and after the last record the aggregates of the skills that got rows are
+ * recomputed once, not row by row.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "skm-int.h"
+#include "timeparse.h"
+
+enum ftype { F_TEXT, F_INT, F_REAL, F_BOOL, F_TIME, F_ARRAY };
+
+/* Every column of skill_invocation, in the table's order: the JSON keys
+ * and CSV columns of export and import.  The INSERT below binds ?1..?24
+ * in this order. */
+static const struct field {
+	const char *name;
+	enum ftype type;
+	int required;
+} fields[] = {
+	{ "id",			F_TEXT,  1 },
+	{ "skill_name",		F_TEXT,  1 },
+	{ "invoked_at",		F_TIME,  1 },
+	{ "ended_at",		F_TIME,  0 },
+	{ "workflow_path",	F_TEXT,  0 },
+	{ "session_id",		F_TEXT,  0 },
+	{ "project_path",	F_TEXT,  0 },
+	{ "parent_id",		F_TEXT,  0 },
+	{ "completed",		F_BOOL,  1 },
+	{ "duration_seconds",	F_REAL,  0 },
+	{ "error_type",		F_TEXT,  0 },
+	{ "exit_code",		F_INT,   0 },
+	{ "signal",		F_INT,   0 },
+	{ "follow_up_actions",	F_ARRAY, 0 },
+	{ "command",		F_TEXT,  0 },
+	{ "host",		F_TEXT,  0 },
+	{ "pid",		F_INT,   0 },
+	{ "user_cpu_seconds",	F_REAL,  0 },
+	{ "sys_cpu_seconds",	F_REAL,  0 },
+	{ "max_rss_kb",		F_INT,   0 },
+	{ "source",		F_TEXT,  0 },
+	{ "mono_start",		F_REAL,  0 },
+	{ "boot_id",		F_TEXT,  0 },
+	{ "pid_start",		F_INT,   0 },
+};
+#define NFIELDS ((int)(sizeof(fields) / sizeof(fields[0])))
+enum { FI_ID, FI_SKILL, FI_INVOKED, FI_ENDED, FI_COMPLETED = 8,
+    FI_DURATION = 9, FI_FOLLOWUP = 13, FI_COMMAND = 14, FI_SOURCE = 20,
+    FI_MONO = 21 };
+
+/*
+ * Records are checked and staged in a temporary table of this connection
+ * first, then moved into skill_invocation by one INSERT ... SELECT: FTS5
+ * flushes its pending index data at the end of every statement that
+ * writes it, so one statement per record would cost an index segment per
+ * record (2.5 times the time of the whole import).
+ */
+#define COLUMNS \
+    "id, skill_name, invoked_at, ended_at, workflow_path, session_id, " \
+    "project_path, parent_id, completed, duration_seconds, error_type, " \
+    "exit_code, signal, follow_up_actions, command, host, pid, " \
+    "user_cpu_seconds, sys_cpu_seconds, max_rss_kb, source, mono_start, " \
+    "boot_id, pid_start"
+static const char stage_create_sql[] =
+    "CREATE TEMP TABLE IF NOT EXISTS skm_import (" COLUMNS ")";
+static const char stage_sql[] =
+    "INSERT INTO temp.skm_import (" COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, "
+    "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
+    "?20, ?21, ?22, ?23, ?24)";
+/* In file order, so the first of two records with one id wins. */
+static const char move_sql[] =
+    "INSERT INTO main.skill_invocation (" COLUMNS ") SELECT " COLUMNS
+    " FROM temp.skm_import WHERE true ORDER BY rowid "
+    "ON CONFLICT (id) DO NOTHING";
+
+/* Page cache of an import, in KiB (only what is used is allocated). */
+#define IMPORT_CACHE_KB "262144"
+
+/* One value of a record, whichever format it came from. */
+enum kind { K_NULL, K_TEXT, K_INT, K_REAL, K_BOOL, K_ARRAY, K_OTHER };
+struct val {
+	enum kind kind;
+	const char *text;	/* K_TEXT, K_ARRAY (JSON text) */
+	int len;
+	long long i;		/* K_INT, K_BOOL */
+	double r;		/* K_REAL */
+	int csv;		/* from CSV: numbers and booleans come as text */
+};
+
+/* The state of one import. */
+struct import_job {
+	FILE *in;
+	long long start;	/* offset of the input, to read it again */
+	int attempts;
+	long long line;		/* of the record being read */
+	long long line0;	/* lines before the first record */
+	struct skm_import_result res;
+	/* the record being assembled */
+	sqlite3_stmt *ins;
+	uint32_t seen;
+	long long invoked_ms;
+	double duration;
+	int has_duration;
+};
+
+static int
+bad(struct skm_db *db, struct import_job *job, const char *field,
+    const char *why)
+{
+	if (field != NULL)
+		return store_fail(db, SKM_FORMAT, "line %lld: %s: %s",
+		    job->line, field, why);
+	return store_fail(db, SKM_FORMAT, "line %lld: %s", job->line, why);
+}
+
+/* Whole-string number parses for CSV text. */
+static int
+parse_ll(const char *s, long long *v)
+{
+	char *end;
+
+	if (*s == '\0')
+		return -1;
+	errno = 0;
+	*v = strtoll(s, &end, 10);
+	return errno == 0 && *end == '\0' ? 0 : -1;
+}
+
+static int
+parse_double(const char *s, double *v)
+{
+	char *end;
+
+	if (*s == '\0')
+		return -1;
+	errno = 0;
+	*v = strtod(s, &end);
+	return errno == 0 && *end == '\0' && isfinite(*v) ? 0 : -1;
+}
+
+/*
+ * check_array - the follow-up actions must be a JSON array of strings;
+ * they are stored minified, as json() gives them.
+ */
+static int
+check_array(struct skm_db *db, struct import_job *job, const struct val *v)
+{
+	static const char sql[] =
+	    "SELECT CASE WHEN json_valid(?1) AND json_type(?1) = 'array' "
+	    "THEN (SELECT count(*) FROM json_each(?1) WHERE type <> 'text' "
+	    "OR length(CAST(atom AS BLOB)) > ?2) "
+	    "ELSE -1 END, CASE WHEN json_valid(?1) THEN json(?1) END";
+	const char *name = fields[FI_FOLLOWUP].name;
+	sqlite3_stmt *st;
+	int rc, src, n;
+
+	if (v->len == 2 && memcmp(v->text, "[]", 2) == 0) {
+		sqlite3_bind_text(job->ins, FI_FOLLOWUP + 1, "[]", 2,
+		    SQLITE_STATIC);
+		return SKM_OK;
+	}
+	if ((rc = store_prepare(db, sql, &st)) != SKM_OK)
+		return rc;
+	sqlite3_bind_text(st, 1, v->text, v->len, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, SKM_FIELD_MAX);
+	if ((src = sqlite3_step(st)) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return store_sqlfail(db, src, "import");
+	}
+	n = sqlite3_column_int(st, 0);
+	if (n == 0)
+		sqlite3_bind_value(job->ins, FI_FOLLOWUP + 1,
+		    sqlite3_column_value(st, 1));
+	sqlite3_reset(st);
+	if (n < 0)
+		return bad(db, job, name, "not a JSON array");
+	if (n > 0)
+		return bad(db, job, name, "not an array of strings of at "
+		    "most 4096 bytes");
+	return SKM_OK;
+}
+
+/*
+ * text_error - the limits hooks.c holds begin and end to hold for
+ * imported text too: a skill name as skm_begin_info_error() wants it,
+ * the other fields at most SKM_FIELD_MAX bytes (a command line
+ * SKM_COMMAND_MAX).  NULL when v is fine.
+ */
+static const char *
+text_error(int fi, const struct val *v)
+{
+	struct skm_begin_info bi = { 0 };
+
+	switch (fi) {
+	case FI_SKILL:
+		if (memchr(v->text, '\0', v->len) != NULL)
+			return "holds a NUL character";
+		bi.skill = v->text;
+		return skm_begin_info_error(&bi);
+	case FI_COMMAND:
+		return v->len > SKM_COMMAND_MAX ? "too long" : NULL;
+	}
+	return v->len > SKM_FIELD_MAX ? "too long" : NULL;
+}
+
+/*
+ * set_field - check value v of field fi and bind it to the INSERT.
+ * A field given twice is refused: which one would win is not obvious.
+ */
+static int
+set_field(struct skm_db *db, struct import_job *job, int fi,
+    const struct val *v)
+{
+	const struct field *f = &fields[fi];
+	sqlite3_stmt *ins = job->ins;
+	char iso[TP_ISO_LEN], err[160];
+	const char *why;
+	long long i, ms;
+	double r;
+
+	if (job->seen & (1u << fi))
+		return bad(db, job, f->name, "given twice");
+	job->seen |= 1u << fi;
+	if (v->kind == K_TEXT && f->type != F_TEXT && f->type != F_ARRAY &&
+	    memchr(v->text, '\0', v->len) != NULL)
+		return bad(db, job, f->name, "holds a NUL character");
+	if (v->kind == K_NULL) {
+		if (f->required)
+			return bad(db, job, f->name, "is required");
+		job->seen &= ~(1u << fi);	/* as if absent */
+		return SKM_OK;
+	}
+	switch (f->type) {
+	case F_TEXT:
+		if (v->kind != K_TEXT)
+			return bad(db, job, f->name, "not a string");
+		if (v->len == 0 && f->required)
+			return bad(db, job, f->name, "is empty");
+		if ((why = text_error(fi, v)) != NULL)
+			return bad(db, job, f->name, why);
+		sqlite3_bind_text(ins, fi + 1, v->text, v->len,
+		    SQLITE_TRANSIENT);
+		return SKM_OK;
+	case F_INT:
+		if (v->kind == K_INT)
+			i = v->i;
+		else if (v->kind != K_TEXT || !v->csv || parse_ll(v->text, &i))
+			return bad(db, job, f->name, "not an integer");
+		sqlite3_bind_int64(ins, fi + 1, i);
+		return SKM_OK;
+	case F_REAL:
+		if (v->kind == K_INT)
+			r = (double)v->i;
+		else if (v->kind == K_REAL)
+			r = v->r;
+		else if (v->kind != K_TEXT || !v->csv ||
+		    parse_double(v->text, &r))
+			return bad(db, job, f->name, "not a number");
+		if (r < 0 && fi != FI_MONO)
+			return bad(db, job, f->name, "negative");
+		if (fi == FI_DURATION) {
+			job->duration = r;
+			job->has_duration = 1;
+		}
+		sqlite3_bind_double(ins, fi + 1, r);
+		return SKM_OK;
+	case F_BOOL:
+		if (v->kind == K_BOOL || v->kind == K_INT)
+			i = v->i;
+		else if (v->kind == K_TEXT && v->csv &&
+		    (strcasecmp(v->text, "true") == 0 ||
+		    strcasecmp(v->text, "false") == 0))
+			i = v->text[0] == 't' || v->text[0] == 'T';
+		else if (v->kind != K_TEXT || !v->csv ||
+		    parse_ll(v->text, &i))
+			i = -1;
+		if (i != 0 && i != 1)
+			return bad(db, job, f->name, "not true/false or 1/0");
+		sqlite3_bind_int(ins, fi + 1, (int)i);
+		return SKM_OK;
+	case F_TIME:
+		if (v->kind != K_TEXT)
+			return bad(db, job, f->name, "not a timestamp string");
+		if (tp_parse_iso(v->text, &ms, err, sizeof(err)) != 0 ||
+		    tp_format_iso(ms, iso) != 0)
+			return bad(db, job, f->name, err);
+		if (fi == FI_INVOKED)
+			job->invoked_ms = ms;
+		sqlite3_bind_text(ins, fi + 1, iso, -1, SQLITE_TRANSIENT);
+		return SKM_OK;
+	case F_ARRAY:
+		if (v->kind != K_ARRAY && !(v->kind == K_TEXT && v->csv))
+			return bad(db, job, f->name, "not an array");
+		return check_array(db, job, v);
+	}
+	return SKM_OK;
+}
+
+/*
+ * finish_record - fill in what the record left out, then stage it.
+ */
+static int
+finish_record(struct skm_db *db, struct import_job *job)
+{
+	char iso[TP_ISO_LEN];
+	long long ended;
+	int fi, src;
+
+	for (fi = 0; fi < NFIELDS; fi++)
+		if (fields[fi].required && !(job->seen & (1u << fi)))
+			return bad(db, job, fields[fi].name, "is required");
+	if (!(job->seen & (1u << FI_ENDED))) {
+		/* Imported invocations are ended: at start + duration. */
+		ended = job->invoked_ms + (job->has_duration ?
+		    llround(job->duration * 1000.0) : 0);
+		if (tp_format_iso(ended, iso) != 0)
+			return bad(db, job, "duration_seconds", "too long");
+		sqlite3_bind_text(job->ins, FI_ENDED + 1, iso, -1,
+		    SQLITE_TRANSIENT);
+	}
+	if (!(job->seen & (1u << FI_FOLLOWUP)))
+		sqlite3_bind_text(job->ins, FI_FOLLOWUP + 1, "[]", 2,
+		    SQLITE_STATIC);
+	if (!(job->seen & (1u << FI_SOURCE)))
+		sqlite3_bind_text(job->ins, FI_SOURCE + 1, "import", 6,
+		    SQLITE_STATIC);
+	src = sqlite3_step(job->ins);
+	sqlite3_reset(job->ins);
+	sqlite3_clear_bindings(job->ins);
+	if (src != SQLITE_DONE)
+		return store_sqlfail(db, src, "import");
+	job->res.records++;
+	return SKM_OK;
+}
+
+static void
+new_record(struct import_job *job)
+{
+	job->seen = 0;
+	job->has_duration = 0;
+	job->duration = 0;
+	job->invoked_ms = 0;
+}
+
+/* The field named name (len bytes), trying hint first: records of one
+ * file usually list their keys in the same order. */
+static int
+find_field(const char *name, int len, int hint)
+{
+	int i, fi;
+
+	for (i = 0; i < NFIELDS; i++) {
+		fi = (hint + i) % NFIELDS;
+		if ((int)strlen(fields[fi].name) == len &&
+		    memcmp(fields[fi].name, name, len) == 0)
+			return fi;
+	}
+	return -1;
+}
+
+/*
+ * json_record - one JSON Lines record: SQLite's json_each lists the
+ * object's members with their JSON types; each known one is checked and
+ * bound.  An object is required (the line starts with '{').
+ */
+static int
+json_record(struct skm_db *db, struct import_job *job, const char *line,
+    size_t len)
+{
+	static const char sql[] =
+	    "SELECT key, type, atom, value FROM json_each(?1)";
+	const char *type, *key;
+	struct val v;
+	sqlite3_stmt *st;
+	int rc, src, fi, hint = 0;
+
+	if ((rc = store_prepare(db, sql, &st)) != SKM_OK)
+		return rc;
+	sqlite3_bind_text(st, 1, line, (int)len, SQLITE_STATIC);
+	new_record(job);
+	rc = SKM_OK;
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		key = (const char *)sqlite3_column_text(st, 0);
+		fi = find_field(key, sqlite3_column_bytes(st, 0), hint);
+		if (fi < 0)
+			continue;	/* not ours: ignored */
+		hint = fi + 1;
+		type = (const char *)sqlite3_column_text(st, 1);
+		memset(&v, 0, sizeof(v));
+		switch (type[0]) {
+		case 'n': v.kind = K_NULL; break;
+		case 'i': v.kind = K_INT; v.i = sqlite3_column_int64(st, 2);
+			break;
+		case 'r': v.kind = K_REAL; v.r = sqlite3_column_double(st, 2);
+			break;
+		case 'f': v.kind = K_BOOL; v.i = 0; break;
+		case 't':
+			if (type[1] == 'r') {
+				v.kind = K_BOOL;
+				v.i = 1;
+				break;
+			}
+			v.kind = K_TEXT;
+			v.text = (const char *)sqlite3_column_text(st, 2);
+			v.len = sqlite3_column_bytes(st, 2);
+			break;
+		case 'a':
+			v.kind = K_ARRAY;
+			v.text = (const char *)sqlite3_column_text(st, 3);
+			v.len = sqlite3_column_bytes(st, 3);
+			break;
+		default: v.kind = K_OTHER; break;
+		}
+		if ((rc = set_field(db, job, fi, &v)) != SKM_OK)
+			break;
+	}
+	sqlite3_reset(st);
+	if (rc != SKM_OK)
+		return rc;
+	if (src != SQLITE_DONE)
+		return bad(db, job, NULL, "not a valid JSON object");
+	return finish_record(db, job);
+}
+
+static int
+import_jsonl(struct skm_db *db, struct import_job *job)
+{
+	char *line = NULL;
+	size_t cap = 0, i;
+	ssize_t n;
+	int rc = SKM_OK;
+
+	job->line = job->line0;
+	while ((n = getline(&line, &cap, job->in)) != -1) {
+		job->line++;
+		for (i = 0; i < (size_t)n && strchr(" \t\r\n", line[i]); i++)
+			;
+		if (i == (size_t)n)
+			continue;	/* a blank line */
+		if (line[i] != '{') {
+			rc = bad(db, job, NULL, "not a JSON object");
+			break;
+		}
+		if (memchr(line, '\0', n) != NULL) {
+			rc = bad(db, job, NULL, "holds a NUL byte");
+			break;
+		}
+		if ((rc = json_record(db, job, line + i, (size_t)n - i)) !=
+		    SKM_OK)
+			break;
+	}
+	free(line);
+	return rc;
+}
+
+/*
+ * A CSV record: its fields one after another in buf, each NUL-terminated
+ * (the text may hold NULs of its own; len counts them).
+ */
+struct csvrec {
+	char *buf;
+	size_t len, cap;
+	size_t *off, *flen;
+	int *quoted;
+	int n, ncap;
+};
+
+static int
+csv_putc(struct csvrec *r, int c)
+{
+	char *nb;
+
+	if (r->len == r->cap) {
+		r->cap = r->cap ? 2 * r->cap : 256;
+		if ((nb = realloc(r->buf, r->cap)) == NULL)
+			return -1;
+		r->buf = nb;
+	}
+	r->buf[r->len++] = (char)c;
+	return 0;
+}
+
+static int
+csv_field(struct csvrec *r, size_t start, int quoted)
+{
+	size_t *no, *nl;
+	int *nq;
+
+	if (r->n == r->ncap) {
+		r->ncap = r->ncap ? 2 * r->ncap : 32;
+		no = reallocarray(r->off, r->ncap, sizeof(*no));
+		if (no != NULL)
+			r->off = no;
+		nl = reallocarray(r->flen, r->ncap, sizeof(*nl));
+		if (nl != NULL)
+			r->flen = nl;
+		nq = reallocarray(r->quoted, r->ncap, sizeof(*nq));
+		if (nq != NULL)
+			r->quoted = nq;
+		if (no == NULL || nl == NULL || nq == NULL)
+			return -1;
+	}
+	r->off[r->n] = start;
+	r->flen[r->n] = r->len - start;
+	r->quoted[r->n] = quoted;
+	r->n++;
+	return csv_putc(r, '\0');
+}
+
+/*
+ * csv_read - read one RFC 4180 record: fields separated by ',', records
+ * by LF or CRLF, a field in double quotes may hold commas, newlines and
+ * "" for a quote.  job->line gets the line the record starts on.
+ * Returns 1 for a record, 0 at the end, -1 for an error (*why says what).
+ */
+static int
+csv_read(struct import_job *job, struct csvrec *r, long long *nextline,
+    const char **why)
+{
+	FILE *f = job->in;
+	size_t start;
+	int c, quoted;
+
+	r->len = 0;
+	r->n = 0;
+	job->line = *nextline;
+	if ((c = getc(f)) == EOF)
+		return 0;
+	for (;;) {
+		start = r->len;
+		quoted = 0;
+		if (c == '"') {
+			quoted = 1;
+			for (;;) {
+				if ((c = getc(f)) == EOF) {
+					*why = "a quoted field is not closed";
+					return -1;
+				}
+				if (c == '"' && (c = getc(f)) != '"')
+					break;
+				if (c == '\n')
+					(*nextline)++;
+				if (csv_putc(r, c) != 0)
+					goto nomem;
+			}
+		} else {
+			while (c != ',' && c != '\n' && c != EOF) {
+				if (c == '"') {
+					*why = "a quote inside an unquoted "
+					    "field";
+					return -1;
+				}
+				if (csv_putc(r, c) != 0)
+					goto nomem;
+				c = getc(f);
+			}
+			/* CRLF: the CR belongs to the line end. */
+			if (c != ',' && r->len > start &&
+			    r->buf[r->len - 1] == '\r')
+				r->len--;
+		}
+		if (c == '\r' && quoted)
+			c = getc(f);
+		if (c != ',' && c != '\n' && c != EOF) {
+			*why = "text after a closing quote";
+			return -1;
+		}
+		if (csv_field(r, start, quoted) != 0)
+			goto nomem;
+		if (c != ',')
+			break;
+		c = getc(f);
+	}
+	(*nextline)++;
+	return 1;
+nomem:
+	*why = "out of memory";
+	return -1;
+}
+
+static void
+csv_free(struct csvrec *r)
+{
+	free(r->buf);
+	free(r->off);
+	free(r->flen);
+	free(r->quoted);
+}
+
+/* The header row: which field each column is (-1: not ours). */
+static int
+csv_header(struct skm_db *db, struct import_job *job, struct csvrec *r,
+    int **map)
+{
+	uint32_t seen = 0;
+	const char *name;
+	int i, fi;
+
+	if ((*map = calloc(r->n, sizeof(**map))) == NULL)
+		return store_fail(db, SKM_NOMEM, "import: out of memory");
+	for (i = 0; i < r->n; i++) {
+		name = r->buf + r->off[i];
+		fi = find_field(name, (int)r->flen[i], 0);
+		(*map)[i] = fi;
+		if (fi < 0)
+			continue;
+		if (seen & (1u << fi))
+			return bad(db, job, name, "column named twice");
+		seen |= 1u << fi;
+	}
+	for (fi = 0; fi < NFIELDS; fi++)
+		if (fields[fi].required && !(seen & (1u << fi)))
+			return bad(db, job, NULL, "the header has no column "
+			    "named id, skill_name, invoked_at or completed");
+	return SKM_OK;
+}
+
+static int
+import_csv(struct skm_db *db, struct import_job *job)
+{
+	struct csvrec r = { 0 };
+	struct val v;
+	long long next = job->line0 + 1;
+	const char *why = NULL;
+	int *map = NULL, ncol = 0, got, i, rc = SKM_OK;
+	char msg[80];
+
+	while ((got = csv_read(job, &r, &next, &why)) == 1) {
+		if (r.n == 1 && r.flen[0] == 0 && !r.quoted[0])
+			continue;	/* a blank line */
+		if (map == NULL) {
+			if ((rc = csv_header(db, job, &r, &map)) != SKM_OK)
+				break;
+			ncol = r.n;
+			continue;
+		}
+		if (r.n != ncol) {
+			snprintf(msg, sizeof(msg), "%d fields, the header "
+			    "has %d", r.n, ncol);
+			rc = bad(db, job, NULL, msg);
+			break;
+		}
+		new_record(job);
+		for (i = 0; i < r.n && rc == SKM_OK; i++) {
+			if (map[i] < 0)
+				continue;
+			memset(&v, 0, sizeof(v));
+			v.csv = 1;
+			/* Empty is NULL; a quoted "" is an empty string. */
+			v.kind = r.flen[i] == 0 && !r.quoted[i] ? K_NULL :
+			    K_TEXT;
+			v.text = r.buf + r.off[i];
+			v.len = (int)r.flen[i];
+			rc = set_field(db, job, map[i], &v);
+		}
+		if (rc != SKM_OK || (rc = finish_record(db, job)) != SKM_OK)
+			break;
+	}
+	if (got < 0)
+		rc = bad(db, job, NULL, why);
+	free(map);
+	csv_free(&r);
+	return rc;
+}
+
+/* The skills that got new rows (rowid above before): recompute them. */
+static int
+recompute_new(struct skm_db *db, struct import_job *job, long long before)
+{
+	static const char sql[] =
+	    "SELECT DISTINCT skill_name FROM skill_invocation WHERE rowid > ?";
+	char **names = NULL, **nn;
+	size_t n = 0, cap = 0, i;
+	sqlite3_stmt *st;
+	int rc, src;
+
+	if ((rc = store_prepare(db, sql, &st)) != SKM_OK)
+		return rc;
+	sqlite3_bind_int64(st, 1, before);
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			if ((nn = reallocarray(names, cap, sizeof(*nn))) ==
+			    NULL)
+				break;
+			names = nn;
+		}
+		if ((names[n] = strdup((const char *)
+		    sqlite3_column_text(st, 0))) == NULL)
+			break;
+		n++;
+	}
+	sqlite3_reset(st);
+	if (src == SQLITE_ROW)
+		rc = store_fail(db, SKM_NOMEM, "import: out of memory");
+	else if (src != SQLITE_DONE)
+		rc = store_sqlfail(db, src, "import");
+	for (i = 0; i < n && rc == SKM_OK; i++)
+		rc = agg_recompute(db, names[i], 1);
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	job->res.skills = rc == SKM_OK ? (long long)n : 0;
+	return rc;
+}
+
+/* Move the staged records in; an id already present is skipped. */
+static int
+move_staged(struct skm_db *db, struct import_job *job)
+{
+	sqlite3_stmt *st;
+	int rc, src;
+
+	if ((rc = store_prepare(db, move_sql, &st)) != SKM_OK)
+		return rc;
+	src = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (src != SQLITE_DONE)
+		return store_sqlfail(db, src, "import");
+	job->res.inserted = sqlite3_changes(db->conn);
+	job->res.skipped = job->res.records - job->res.inserted;
+	return store_exec(db, "DELETE FROM temp.skm_import");
+}
+
+static int
+import_tx(struct skm_db *db, void *arg)
+{
+	static const char maxrow[] =
+	    "SELECT coalesce(max(rowid), 0) FROM skill_invocation";
+	struct import_job *job = arg;
+	sqlite3_stmt *st;
+	long long before;
+	int rc, src, c;
+
+	/* store_write() starts again after SQLITE_BUSY: so does the input,
+	 * if it can. */
+	if (job->attempts++ > 0) {
+		if (job->start < 0 || fseeko(job->in, job->start, SEEK_SET))
+			return store_fail(db, SKM_IOERR, "import: the store "
+			    "was busy and the input cannot be read again");
+		clearerr(job->in);
+	}
+	memset(&job->res, 0, sizeof(job->res));
+	if ((rc = store_prepare(db, maxrow, &st)) != SKM_OK)
+		return rc;
+	src = sqlite3_step(st);
+	before = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (src != SQLITE_ROW)
+		return store_sqlfail(db, src, "import");
+	if ((rc = store_exec(db, stage_create_sql)) != SKM_OK ||
+	    (rc = store_exec(db, "DELETE FROM temp.skm_import")) != SKM_OK ||
+	    (rc = store_prepare(db, stage_sql, &job->ins)) != SKM_OK)
+		return rc;
+
+	/* JSON Lines start with '{'; anything else is CSV.  Blank lines
+	 * and a byte order mark before are read here (and counted). */
+	job->line0 = 0;
+	if ((c = getc(job->in)) == 0xef && getc(job->in) == 0xbb &&
+	    getc(job->in) == 0xbf)
+		c = getc(job->in);
+	for (; c == ' ' || c == '\t' || c == '\r' || c == '\n';
+	    c = getc(job->in))
+		if (c == '\n')
+			job->line0++;
+	if (c != EOF)
+		ungetc(c, job->in);
+	rc = c == '{' ? import_jsonl(db, job) :
+	    c == EOF ? SKM_OK : import_csv(db, job);
+	if (rc == SKM_OK && ferror(job->in))
+		rc = store_fail(db, SKM_IOERR, "import: read error");
+	if (rc == SKM_OK)
+		rc = move_staged(db, job);
+	if (rc == SKM_OK)
+		rc = recompute_new(db, job, before);
+	return rc;
+}
+
+int
+skm_import(struct skm_db *db, FILE *in, struct skm_import_result *res)
+{
+	struct import_job job;
+	int rc;
+
+	if (res != NULL)
+		memset(res, 0, sizeof(*res));
+	if ((rc = store_usable(db)) != SKM_OK)
+		return rc;
+	if (in == NULL)
+		return store_fail(db, SKM_MISUSE, "import: no input");
+	memset(&job, 0, sizeof(job));
+	job.in = in;
+	job.start = ftello(in);
+	/* A bulk load touches far more pages than the 2 MB default cache:
+	 * spilling them into the WAL before the commit doubles the writes. */
+	store_exec(db, "PRAGMA cache_size = -" IMPORT_CACHE_KB);
+	rc = store_write(db, import_tx, &job);
+	store_exec(db, "PRAGMA cache_size = -2000");
+	if (rc == SKM_OK && res != NULL)
+		*res = job.res;
+	return rc;
+}
+
+/*
+ * export_sql - the SELECT giving one output line per invocation, built
+ * from fields[] (constants of this file, quoted with %w) so export and
+ * import always agree on the columns.
+ */
+static char *
+export_sql(int csv)
+{
+	sqlite3_str *s = sqlite3_str_new(NULL);
+	int i;
+
+	sqlite3_str_appendall(s, csv ? "SELECT " : "SELECT json_object(");
+	for (i = 0; i < NFIELDS; i++) {
+		const char *n = fields[i].name;
+
+		if (csv)
+			sqlite3_str_appendf(s, "%sCASE WHEN \"%w\" IS NULL "
+			    "THEN '' WHEN typeof(\"%w\") = 'text' THEN '\"' || "
+			    "replace(\"%w\", '\"', '\"\"') || '\"' ELSE "
+			    "CAST(\"%w\" AS TEXT) END", i ? " || ',' || " : "",
+			    n, n, n, n);
+		else if (fields[i].type == F_ARRAY)
+			sqlite3_str_appendf(s, "%s'%q', json(\"%w\")",
+			    i ? ", " : "", n, n);
+		else
+			sqlite3_str_appendf(s, "%s'%q', \"%w\"", i ? ", " : "",
+			    n, n);
+	}
+	sqlite3_str_appendall(s, csv ? "" : ")");
+	sqlite3_str_appendall(s, " FROM skill_invocation "
+	    "WHERE ended_at IS NOT NULL "
+	    "AND (?1 IS NULL OR skill_name = ?1) "
+	    "AND (?2 IS NULL OR invoked_at >= ?2) "
+	    "ORDER BY invoked_at, id");
+	return sqlite3_str_finish(s);
+}
+
+int
+skm_export(struct skm_db *db, const struct skm_export_args *args,
+    FILE *out, long long *nrows)
+{
+	static const struct skm_export_args none;
+	char since[TP_ISO_LEN], err[160], *sql;
+	sqlite3_stmt *st = NULL;
+	long long ms, n = 0;
+	int rc, src, i;
+
+	if (nrows != NULL)
+		*nrows = 0;
+	if ((rc = store_usable(db)) != SKM_OK)
+		return rc;
+	if (args == NULL)
+		args = &none;
+	if (out == NULL)
+		return store_fail(db, SKM_MISUSE, "export: no output");
+	if (args->format != SKM_EXPORT_JSONL && args->format != SKM_EXPORT_CSV)
+		return store_fail(db, SKM_MISUSE, "export: unknown format %d",
+		    args->format);
+	if (args->since != NULL && tp_parse_since(args->since, tp_now_ms(),
+	    &ms, since, err, sizeof(err)) != 0)
+		return store_fail(db, SKM_MISUSE, "since %s", err);
+	if ((sql = export_sql(args->format == SKM_EXPORT_CSV)) == NULL)
+		return store_fail(db, SKM_NOMEM, "export: out of memory");
+	src = sqlite3_prepare_v2(db->conn, sql, -1, &st, NULL);
+	sqlite3_free(sql);
+	if (src != SQLITE_OK)
+		return store_sqlfail(db, src, "export");
+	if (args->skill != NULL)
+		sqlite3_bind_text(st, 1, args->skill, -1, SQLITE_STATIC);
+	if (args->since != NULL)
+		sqlite3_bind_text(st, 2, since, -1, SQLITE_STATIC);
+	if (args->format == SKM_EXPORT_CSV)
+		for (i = 0; i < NFIELDS; i++)
+			fprintf(out, "%s%s", fields[i].name,
+			    i + 1 < NFIELDS ? "," : "\n");
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		fwrite(sqlite3_column_text(st, 0), 1,
+		    (size_t)sqlite3_column_bytes(st, 0), out);
+		putc('\n', out);
+		n++;
+	}
+	sqlite3_finalize(st);
+	if (src != SQLITE_DONE)
+		return store_sqlfail(db, src, "export");
+	if (fflush(out) == EOF || ferror(out))
+		return store_fail(db, SKM_IOERR, "export: write error: %s",
+		    strerror(errno));
+	if (nrows != NULL)
+		*nrows = n;
+	return SKM_OK;
+}

@@ -1,0 +1,194 @@
+/*
+ * reap.c - `skm reap`: end the invocations whose process is gone.
+ *
+ * A process killed with SIGKILL (or a machine that lost power) never ends
+ * its invocation, which then stays "running" and is counted nowhere.  An
+ * invocation of this host is abandoned when its boot is over, when its pid
+ * is gone (or a zombie), or when the pid now belongs to a process started
+ * at another time than the one recorded at begin (/proc/PID/stat field 22,
+ * clock ticks after boot: pids are reused, start times within a boot are
+ * not).  Invocations of other hosts cannot be looked at; `older_than`
+ * reaps those (and ones of this host with no pid) once they are that old.
+ *
+ * Each is ended through skm_end_id(), the same transaction as any other
+ * end, as not completed with error_type "abandoned": an invocation that
+ * ends normally at the same moment is ended once, by whoever comes first.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "skm-int.h"
+#include "timeparse.h"
+
+long long
+reap_pid_start(long long pid, char *state)
+{
+	char path[64], buf[1024], *p, *end;
+	long long v;
+	size_t n;
+	FILE *f;
+	int field;
+
+	if (pid <= 0 || pid > INT_MAX)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%lld/stat", pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* The command name (field 2) may hold spaces and ')': skip to the
+	 * last ')'; field 3, the state, follows it. */
+	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ' || p[2] == '\0')
+		return -1;
+	p += 2;
+	if (state != NULL)
+		*state = *p;
+	for (field = 3; field < 22; field++) {
+		if ((p = strchr(p, ' ')) == NULL)
+			return -1;
+		p++;
+	}
+	v = strtoll(p, &end, 10);
+	if (end == p || v < 0)
+		return -1;
+	return v;
+}
+
+/* A running invocation as read before deciding its fate. */
+struct cand {
+	char *id, *skill;
+};
+
+/*
+ * is_gone - 1 when the invocation's process is certainly gone, 0 when it
+ * runs, -1 when this host cannot tell (another host, no pid).
+ */
+static int
+is_gone(sqlite3_stmt *st)
+{
+	const char *host = (const char *)sqlite3_column_text(st, 2);
+	const char *boot = (const char *)sqlite3_column_text(st, 5);
+	long long start;
+	char state = '?';
+
+	if (host == NULL || strcmp(host, util_hostname()) != 0)
+		return -1;
+	if (boot != NULL && *boot != '\0' && *util_boot_id() != '\0' &&
+	    strcmp(boot, util_boot_id()) != 0)
+		return 1;	/* begun before the last boot */
+	if (sqlite3_column_type(st, 3) == SQLITE_NULL)
+		return -1;
+	start = reap_pid_start(sqlite3_column_int64(st, 3), &state);
+	if (start < 0 || state == 'Z' || state == 'X')
+		return 1;
+	if (sqlite3_column_type(st, 4) != SQLITE_NULL &&
+	    sqlite3_column_int64(st, 4) != start)
+		return 1;	/* the pid was reused */
+	return 0;
+}
+
+static void
+free_cands(struct cand *c, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(c[i].id);
+		free(c[i].skill);
+	}
+	free(c);
+}
+
+/* Read the running invocations and decide which to reap. */
+static int
+candidates(struct skm_db *db, long long older_than, struct cand **out,
+    size_t *nout)
+{
+	static const char sql[] =
+	    "SELECT id, skill_name, host, pid, pid_start, boot_id, "
+	    "(julianday('now') - julianday(invoked_at)) * 86400.0 "
+	    "FROM skill_invocation WHERE ended_at IS NULL ORDER BY invoked_at";
+	struct cand *c = NULL, *nc;
+	size_t n = 0, cap = 0;
+	sqlite3_stmt *st;
+	int rc, src, g;
+
+	if ((rc = store_prepare(db, sql, &st)) != SKM_OK)
+		return rc;
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		g = is_gone(st);
+		if (g == 0 || (g < 0 && (older_than <= 0 ||
+		    sqlite3_column_double(st, 6) < (double)older_than)))
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			if ((nc = reallocarray(c, cap, sizeof(*c))) == NULL)
+				goto nomem;
+			c = nc;
+		}
+		c[n].id = strdup((const char *)sqlite3_column_text(st, 0));
+		c[n].skill = strdup((const char *)sqlite3_column_text(st, 1));
+		n++;
+		if (c[n - 1].id == NULL || c[n - 1].skill == NULL)
+			goto nomem;
+	}
+	sqlite3_reset(st);
+	if (src != SQLITE_DONE) {
+		free_cands(c, n);
+		return store_sqlfail(db, src, "reap");
+	}
+	*out = c;
+	*nout = n;
+	return SKM_OK;
+nomem:
+	sqlite3_reset(st);
+	free_cands(c, n);
+	return store_fail(db, SKM_NOMEM, "reap: out of memory");
+}
+
+int
+skm_reap(struct skm_db *db, const char *older_than,
+    void (*cb)(void *arg, const char *id, const char *skill), void *arg,
+    int *nreaped)
+{
+	struct skm_end_info ei = SKM_END_INFO_INIT;
+	struct cand *c = NULL;
+	size_t n = 0, i;
+	long long secs = 0;
+	char err[160];
+	int rc, done = 0;
+
+	if (nreaped != NULL)
+		*nreaped = 0;
+	if ((rc = store_usable(db)) != SKM_OK)
+		return rc;
+	if (older_than != NULL && tp_parse_duration(older_than, &secs, err,
+	    sizeof(err)) != 0)
+		return store_fail(db, SKM_MISUSE, "older-than %s", err);
+	if ((rc = candidates(db, secs, &c, &n)) != SKM_OK)
+		return rc;
+	ei.completed = 0;
+	ei.error_type = "abandoned";
+	for (i = 0; i < n; i++) {
+		rc = skm_end_id(db, c[i].id, &ei);
+		if (rc == SKM_ENDED || rc == SKM_NOTFOUND) {
+			/* It ended (or went) on its own meanwhile. */
+			rc = SKM_OK;
+			continue;
+		}
+		if (rc != SKM_OK)
+			break;
+		done++;
+		if (cb != NULL)
+			cb(arg, c[i].id, c[i].skill);
+	}
+	free_cands(c, n);
+	if (nreaped != NULL)
+		*nreaped = done;
+	if (rc == SKM_OK)
+		store_clear(db);
+	return rc;
+}
