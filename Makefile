@@ -152,10 +152,12 @@ check-asan: deps
 # `make check` replays with the ordinary compiler.
 FUZZ_SECONDS ?= 20
 FUZZ_CC ?= clang
-FUZZERS = rules spool redact
+FUZZERS = rules spool redact import since
 FUZZ_SRC_rules = shim/rules.c
 FUZZ_SRC_spool = $(LIB_SRC)
 FUZZ_SRC_redact = runner/redact.c
+FUZZ_SRC_import = $(LIB_SRC)
+FUZZ_SRC_since = lib/timeparse.c
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined $(BASE_CFLAGS) $(DEPS_CFLAGS) -Ilib
 REPLAYS = $(addprefix tests/fuzz/replay-,$(FUZZERS))

@@ -16,3 +16,5 @@ replay() {
 @test "the rules-file parser replays its fuzz corpus" { replay rules; }
 @test "the spool drain replays its fuzz corpus" { replay spool; }
 @test "redaction replays its fuzz corpus" { replay redact; }
+@test "import replays its fuzz corpus" { replay import; }
+@test "the time and --since parsers replay their fuzz corpus" { replay since; }
