@@ -170,7 +170,8 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(wildcard lib/*.h shim/*.h ru
 tests/fuzz/replay-%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB_SRC) $(wildcard lib/*.h shim/*.h runner/*.h)
 	$(CC) $(ALL_CFLAGS) -DSKM_REPLAY -o $@ tests/fuzz/replay.c $< $(FUZZ_SRC_$*) $(LDFLAGS) $(LDLIBS)
 
-fuzz: deps
+fuzz:
+	@sh tests/deps.sh fuzz
 	@$(MAKE) --no-print-directory $(addprefix build/fuzz/fuzz_,$(FUZZERS))
 	@for f in $(FUZZERS); do \
 		mkdir -p build/fuzz/$$f tests/fuzz/regress/$$f; \
@@ -184,7 +185,8 @@ fuzz: deps
 	done
 
 # skm-run and skm under valgrind memcheck: no errors, no definite leaks.
-check-valgrind: deps
+check-valgrind:
+	@sh tests/deps.sh valgrind
 	@$(MAKE) --no-print-directory all
 	@sh tests/valgrind.sh
 
