@@ -8,7 +8,7 @@ PATH="$PWD:$PATH"
 export PATH
 echo "== store: ${SKM_DB:-${XDG_DATA_HOME:-$HOME/.local/share}/skm/metrics.db}"
 run() { echo "\$ skm-run $*"; skm-run "$@"; echo "  -> exit $?"; }
-run --skill demo-list -w quick -- ls -1 lib
+run --skill demo-list -w quick -- ls -1 examples
 run --skill demo-list -w quick -- ls -1 runner
 run --skill demo-grep -w search -- grep -c skm_ lib/skm.h
 run --skill demo-grep -w search -- grep -q no-such-text-here Makefile

@@ -453,12 +453,15 @@ skm_check(struct skm_db *db, void (*cb)(void *, const char *), void *arg)
 	sqlite3_finalize(st);
 	if (src != SQLITE_DONE)
 		return store_sqlfail(db, src, "check");
+	/* Events waiting in the spool are not damage: they are runs the
+	 * store could not take at the time, and the next write applies
+	 * them.  They are reported as a note and do not fail the check. */
 	if ((pending = spool_pending(db)) > 0) {
-		snprintf(msg, sizeof(msg), "spool: %ld event%s wait in "
+		snprintf(msg, sizeof(msg), "note: %ld event%s wait in "
 		    "%s.spool (the store could not take them; the next write "
 		    "or `skm drain` applies them)", pending,
 		    pending == 1 ? "" : "s", db->path);
-		bad |= report(cb, arg, msg);
+		report(cb, arg, msg);
 	}
 	return bad ? store_fail(db, SKM_CHECK, "check found problems") :
 	    SKM_OK;

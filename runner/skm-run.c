@@ -49,13 +49,15 @@ enum {
 	OPT_HELP,
 	OPT_NOCOMMAND,
 	OPT_PROJECT,
-	OPT_SESSION
+	OPT_SESSION,
+	OPT_VERSION
 };
 
 static const struct option longopts[] = {
 	{ "db",		required_argument,	NULL,	OPT_DB },
 	{ "follow-up",	required_argument,	NULL,	'f' },
 	{ "help",	no_argument,		NULL,	OPT_HELP },
+	{ "version",	no_argument,		NULL,	OPT_VERSION },
 	{ "no-command",	no_argument,		NULL,	OPT_NOCOMMAND },
 	{ "project",	required_argument,	NULL,	OPT_PROJECT },
 	{ "quiet",	no_argument,		NULL,	'q' },
@@ -74,6 +76,14 @@ usage(int status)
 	    "               [--project DIR] [--db FILE] "
 	    "[-f ACTION | --follow-up ACTION]...\n"
 	    "               [--no-command] [-q | --quiet] [--] COMMAND [ARG]...\n");
+	if (status == 0)
+		printf("\nRuns COMMAND and records it as an invocation of skill "
+		    "NAME; exits as\nCOMMAND does (125: usage error, 126: cannot "
+		    "execute, 127: not found).\nEnvironment: SKM_SKILL, "
+		    "SKM_WORKFLOW, SKM_SESSION, SKM_PROJECT, SKM_DB\ngive "
+		    "defaults; SKM_DISABLE=1 records nothing; SKM_REDACT adds "
+		    "secret\noption names to hide; SKM_BUSY_TIMEOUT_MS bounds the "
+		    "wait for the\nstore (default 2000).\n");
 	exit(status);
 }
 
@@ -383,6 +393,10 @@ main(int argc, char *argv[])
 			break;
 		case OPT_HELP:
 			usage(0);
+		case OPT_VERSION:
+			printf("skm-run %s (libskm %s)\n", SKM_VERSION,
+			    skm_libversion());
+			exit(0);
 		case OPT_NOCOMMAND:
 			no_command = 1;
 			break;
@@ -399,8 +413,10 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 
-	if (argc == 0)
+	if (argc == 0) {
+		warnx("no command to run");
 		usage(125);
+	}
 	if (bi.skill == NULL || *bi.skill == '\0') {
 		warnx("no skill: use --skill NAME or set SKM_SKILL");
 		usage(125);

@@ -35,7 +35,12 @@ struct cmd {
 	const char *name;
 	int (*fn)(int, char **, const struct cmd *);
 	const char *synopsis;	/* after "skm NAME " */
+	int writes;		/* may create the store; else it must exist */
+	const char *what;	/* one line for `skm help` */
 };
+
+static const struct cmd *current;	/* the command being run */
+static int cmd_help(int, char **, const struct cmd *);
 
 static const char *dbpath;	/* --db FILE; NULL: skm_default_path() */
 static int json;		/* --json */
@@ -143,7 +148,17 @@ opendb(void)
 			    "XDG_DATA_HOME or HOME, or use --db FILE");
 		path = buf;
 	}
-	if ((rc = skm_open(path, 0, &db)) != SKM_OK) {
+	/* Reading never creates a store: a mistyped --db is an error, not
+	 * an empty result. */
+	rc = skm_open(path, current != NULL && !current->writes ?
+	    SKM_OPEN_NOCREATE : 0, &db);
+	if (rc == SKM_CANTOPEN && access(path, F_OK) != 0) {
+		warnx("%s: no store here yet: nothing has been recorded "
+		    "(skm-run creates it)", safe(path));
+		skm_close(db);
+		exit(EXIT_DATA);
+	}
+	if (rc != SKM_OK) {
 		msg = db != NULL ? skm_errmsg(db) : skm_errstr(rc);
 		if (msg == NULL || *msg == '\0')
 			msg = skm_errstr(rc);
@@ -1024,14 +1039,15 @@ cmd_reap(int argc, char **argv, const struct cmd *cmd)
 	return r;
 }
 
-/* skm_check() callback: one problem per line on stdout. */
+/* skm_check() callback: one problem (or note) per line on stdout. */
 static void
 problem(void *arg, const char *line)
 {
 	int *n = arg;
 
 	printf("%s\n", safe(line));
-	(*n)++;
+	if (strncmp(line, "note: ", 6) != 0)
+		(*n)++;
 }
 
 static int
@@ -1132,45 +1148,54 @@ cmd_version(int argc, char **argv, const struct cmd *cmd)
 	return 0;
 }
 
-static int
-cmd_help(int argc, char **argv, const struct cmd *cmd)
-{
-	(void)argc;
-	(void)argv;
-	(void)cmd;
-	usage(stdout);
-	return 0;
-}
 
 /* In the order `skm help` lists them. */
 static const struct cmd cmds[] = {
-	{ "stats",	 cmd_stats,	  "[--json]" },
-	{ "show",	 cmd_show,	  "SKILL [--json]" },
-	{ "summary",	 cmd_summary,	  "[--json]" },
+	{ "stats",	 cmd_stats,	  "[--json]", 0,
+	  "one row per skill: runs, completion, average and p50/p95/p99" },
+	{ "show",	 cmd_show,	  "SKILL [--json]", 0,
+	  "one skill in detail, with its workflow, error and follow-up counts" },
+	{ "summary",	 cmd_summary,	  "[--json]", 0,
+	  "all skills at a glance, top error types and workflow paths" },
 	{ "recent",	 cmd_recent,
-	    "[--skill S] [--limit N] [--failed] [--json]" },
+	    "[--skill S] [--limit N] [--failed] [--json]", 0,
+	  "the latest invocations (20 unless --limit), or failures only" },
 	{ "timeline",	 cmd_timeline,
 	    "SKILL [--since T] [--until T] [--bucket minute|hour|day|week] "
-	    "[--json]" },
-	{ "search",	 cmd_search,	  "QUERY [--limit N] [--json]" },
-	{ "errors",	 cmd_errors,	  "[--skill S] [--limit N] [--json]" },
-	{ "session",	 cmd_session,	  "ID [--json]" },
+	    "[--json]", 0,
+	  "runs, completions and average duration per time bucket" },
+	{ "search",	 cmd_search,	  "QUERY [--limit N] [--json]", 0,
+	  "full-text (FTS5) search over skill names and workflow paths" },
+	{ "errors",	 cmd_errors,	  "[--skill S] [--limit N] [--json]", 0,
+	  "error types by count and share of runs" },
+	{ "session",	 cmd_session,	  "ID [--json]", 0,
+	  "the skills a session used" },
 	{ "begin",	 cmd_begin,
-	    "--skill S [--workflow W] [--session ID] [--project P]" },
+	    "--skill S [--workflow W] [--session ID] [--project P]", 1,
+	  "start an invocation by hand; prints its id" },
 	{ "end",	 cmd_end,
 	    "ID [--exit N | --completed | --failed] [--error-type T] "
-	    "[--follow-up A]..." },
-	{ "end-session", cmd_end_session, "ID" },
-	{ "import",	 cmd_import,	  "[FILE | -]" },
+	    "[--follow-up A]...", 1,
+	  "end an invocation (--completed unless told otherwise)" },
+	{ "end-session", cmd_end_session, "ID", 1,
+	  "store exact min/max/p50/p95/p99 for every skill of a session" },
+	{ "import",	 cmd_import,	  "[FILE | -]", 1,
+	  "add invocations from JSON Lines or CSV (all or nothing)" },
 	{ "export",	 cmd_export,
-	    "[--since T] [--skill S] [--format jsonl|csv]" },
-	{ "check",	 cmd_check,	  "" },
-	{ "recompute",	 cmd_recompute,	  "[SKILL]" },
-	{ "drain",	 cmd_drain,	  "" },
-	{ "reap",	 cmd_reap,	  "[--older-than DUR]" },
-	{ "backup",	 cmd_backup,	  "FILE [--force]" },
-	{ "version",	 cmd_version,	  "" },
-	{ "help",	 cmd_help,	  "" },
+	    "[--since T] [--skill S] [--format jsonl|csv]", 0,
+	  "write ended invocations as JSON Lines or CSV" },
+	{ "check",	 cmd_check,	  "", 0,
+	  "integrity check; aggregates must equal a recompute" },
+	{ "recompute",	 cmd_recompute,	  "[SKILL]", 1,
+	  "rebuild aggregates (and stored percentiles) from the invocations" },
+	{ "drain",	 cmd_drain,	  "", 1,
+	  "apply the runs waiting in the spool now" },
+	{ "reap",	 cmd_reap,	  "[--older-than DUR]", 1,
+	  "end as 'abandoned' the running invocations whose process is gone" },
+	{ "backup",	 cmd_backup,	  "FILE [--force]", 0,
+	  "a consistent copy of the store, taken online" },
+	{ "version",	 cmd_version,	  "", 0, "print the versions" },
+	{ "help",	 cmd_help,	  "[COMMAND]", 0, "this help" },
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 
@@ -1185,10 +1210,43 @@ usage(FILE *fp)
 		    *cmds[i].synopsis ? " " : "", cmds[i].synopsis);
 }
 
+/* skm help [COMMAND]: what each command is for, and the environment. */
+static int
+cmd_help(int argc, char **argv, const struct cmd *cmd)
+{
+	size_t i;
+
+	(void)cmd;
+	if (argc > 1) {
+		for (i = 0; i < NCMDS; i++) {
+			if (strcmp(argv[1], cmds[i].name) != 0)
+				continue;
+			printf("usage: skm %s%s%s\n\n  %s\n", cmds[i].name,
+			    *cmds[i].synopsis ? " " : "", cmds[i].synopsis,
+			    cmds[i].what);
+			return 0;
+		}
+		return usage_error(NULL, "unknown command: %s",
+		    safe(argv[1]));
+	}
+	printf("usage: skm [--db FILE] COMMAND [ARGS]\n\ncommands:\n");
+	for (i = 0; i < NCMDS; i++)
+		printf("  %-12s %s\n", cmds[i].name, cmds[i].what);
+	printf("\n`skm help COMMAND` shows a command's options.  Commands that "
+	    "print data\ntake --json.  Exit status: 0 success, 1 the store or "
+	    "the data failed,\n2 a usage error.\n\n"
+	    "The store: --db FILE, else $SKM_DB, else "
+	    "$XDG_DATA_HOME/skm/metrics.db\n(~/.local/share/skm/metrics.db).  "
+	    "SKM_BUSY_TIMEOUT_MS bounds the wait\nfor its lock (default "
+	    "2000).\n");
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
-	static const struct option gopts[] = { OPT_DB, OPT_HELP, OPT_END };
+	static const struct option gopts[] = { OPT_DB, OPT_HELP,
+	    { "version", no_argument, NULL, 'V' }, OPT_END };
 	const struct cmd *cmd = NULL;
 	size_t i;
 	int ch, r;
@@ -1205,6 +1263,10 @@ main(int argc, char *argv[])
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			printf("skm %s (libskm %s, schema %d)\n", SKM_VERSION,
+			    skm_libversion(), skm_schema_latest());
 			return 0;
 		default:
 			return opt_error(NULL, ch, argv, gopts);
@@ -1223,6 +1285,7 @@ main(int argc, char *argv[])
 		return usage_error(NULL, "unknown command: %s", safe(argv[0]));
 
 	optind = 0;	/* glibc: start over, argv[0] being the command */
+	current = cmd;
 	r = cmd->fn(argc, argv, cmd);
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		warn("stdout");

@@ -36,13 +36,25 @@ jkeys() {
 	[[ "$stderr" == "usage: skm [--db FILE] COMMAND [ARGS]"* ]]
 }
 
-@test "skm help prints the usage on stdout and exits 0" {
+@test "skm help says what each command is for, on stdout, and exits 0" {
 	run -0 --separate-stderr skm help
 	[[ "$output" == "usage: skm [--db FILE] COMMAND [ARGS]"* ]]
-	[[ "$output" == *"skm recent [--skill S] [--limit N] [--failed] [--json]"* ]]
+	[[ "$output" == *"  end-session  store exact min/max/p50/p95/p99 for every skill of a session"* ]]
+	[[ "$output" == *'$SKM_DB'* ]]
 	[ -z "$stderr" ]
+	run -0 skm help recent
+	[[ "${lines[0]}" == "usage: skm recent [--skill S] [--limit N] [--failed] [--json]" ]]
+	run -2 skm help nosuch
 	run -0 skm --help
 	[[ "$output" == "usage: skm"* ]]
+	[[ "$output" == *"skm recent [--skill S] [--limit N] [--failed] [--json]"* ]]
+}
+
+@test "skm --version and skm-run --version print the version" {
+	run -0 skm --version
+	[[ "$output" == "skm "[0-9]*.[0-9]*.[0-9]*" (libskm "* ]]
+	run -0 skm-run --version
+	[[ "$output" == "skm-run "[0-9]*.[0-9]*.[0-9]*" (libskm "* ]]
 }
 
 @test "an unknown command is named in the error and exits 2" {
@@ -222,11 +234,13 @@ jkeys() {
 # --- stats -----------------------------------------------------------------
 
 @test "stats on a new store says no skills are recorded yet and exits 0" {
+	new_store
 	run -0 skm stats
 	[ "$output" = "no skills recorded yet" ]
 }
 
 @test "stats --json on a new store is an empty JSON array" {
+	new_store
 	skm stats --json >"$BATS_TEST_TMPDIR/s.json"
 	[ "$(sqlite3 :memory: "SELECT json_array_length(readfile('$BATS_TEST_TMPDIR/s.json'))")" = 0 ]
 }
@@ -299,6 +313,7 @@ jkeys() {
 }
 
 @test "show of an unknown skill exits 1 naming the skill" {
+	new_store
 	run -1 --separate-stderr skm show nosuch
 	[ "$stderr" = "skm: no such skill: nosuch" ]
 	[ -z "$output" ]
@@ -372,6 +387,7 @@ jkeys() {
 }
 
 @test "summary of a new store reports zero skills" {
+	new_store
 	run -0 skm summary
 	[[ "$output" =~ (^|$'\n')total_skills:\ +0$'\n' ]]
 	skm summary --json >"$BATS_TEST_TMPDIR/s.json"
@@ -381,6 +397,7 @@ jkeys() {
 # --- recent ----------------------------------------------------------------
 
 @test "recent on a new store prints only the header" {
+	new_store
 	run -0 skm recent
 	[ "${#lines[@]}" -eq 1 ]
 	[[ "${lines[0]}" =~ ^id\ +skill\ +started\ +ended\ +status\ + ]]
@@ -477,6 +494,7 @@ jkeys() {
 }
 
 @test "an error message naming a skill with an ESC does not print it raw" {
+	new_store
 	run -1 --separate-stderr skm show "x${ESC}[31my"
 	[[ "$stderr" != *"$ESC"* ]]
 	[ "$stderr" = "skm: no such skill: x?[31my" ]

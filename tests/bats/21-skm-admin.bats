@@ -23,6 +23,7 @@ corrupt() {
 # --- check -----------------------------------------------------------------
 
 @test "check on a new store prints ok and exits 0" {
+	new_store
 	run -0 skm check
 	[ "$output" = ok ]
 }
@@ -142,8 +143,16 @@ gamma|0|0" ]
 
 # --- the store -------------------------------------------------------------
 
-@test "the first query creates the store with private permissions" {
-	run -0 skm stats
+@test "a query of a missing store exits 1, names it and creates nothing" {
+	for cmd in stats "show x" summary recent check "errors" "export"; do
+		run -1 --separate-stderr skm --db "$BATS_TEST_TMPDIR/typo.db" $cmd
+		[ "$stderr" = "skm: $BATS_TEST_TMPDIR/typo.db: no store here yet: nothing has been recorded (skm-run creates it)" ]
+	done
+	[ -z "$(ls "$BATS_TEST_TMPDIR" | grep typo)" ]
+}
+
+@test "the first write creates the store with private permissions" {
+	run -0 skm drain
 	[ -f "$SKM_DB" ]
 	[ "$(stat -c %a "$SKM_DB")" = 600 ]
 }
@@ -163,7 +172,7 @@ gamma|0|0" ]
 }
 
 @test "a store from a newer skm is refused with exit 1" {
-	skm stats >/dev/null
+	new_store
 	sqlite3 "$SKM_DB" "PRAGMA user_version = 9999"
 	run -1 --separate-stderr skm stats
 	[[ "$stderr" == "skm: $SKM_DB: "?* ]]

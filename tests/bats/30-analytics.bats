@@ -192,7 +192,7 @@ load_fixture() {
 }
 
 @test "help lists the analytic and data commands" {
-	run -0 skm help
+	run -0 skm --help
 	for c in "timeline SKILL" "search QUERY" "errors" "session ID" \
 	    "import [FILE | -]" "export" "backup FILE" "reap"; do
 		[[ "$output" == *"skm $c"* ]]

@@ -41,11 +41,8 @@ recorded() {
 	sql "SELECT skill_name, completed, ifnull(exit_code, '-'), ifnull(error_type, '-'), source, ended_at IS NOT NULL FROM skill_invocation ORDER BY invoked_at, rowid"
 }
 
-# new_store: create the store first, so that what a test times or locks is
-# the shim's work, not the creation of the store.
-new_store() {
-	skm stats >/dev/null
-}
+# (new_store, from helpers.bash, creates the store first, so that what a
+# test times or locks is the shim's work, not the creation of the store.)
 
 # ends_as MODE N EXPECTED: t_host MODE N exits with N, prints as without
 # the shim, and is recorded once as EXPECTED (completed|exit|error_type).

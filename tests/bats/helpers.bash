@@ -9,3 +9,9 @@ unset SKM_SKILL SKM_WORKFLOW SKM_SESSION SKM_PROJECT SKM_INVOCATION_ID SKM_DISAB
 sql() {
 	sqlite3 -batch -noheader "$SKM_DB" "$1"
 }
+
+# new_store: an empty store, as the first write makes it (queries never
+# create one).
+new_store() {
+	skm drain >/dev/null
+}

@@ -113,6 +113,18 @@ drain_after_a_crash_before_unlink_counts_once(void)
 	skm_close(db);
 }
 
+static int notes;
+
+static void
+count_note(void *arg, const char *msg)
+{
+	(void)arg;
+	if (strncmp(msg, "note: ", 6) == 0 && strstr(msg, "events wait") != NULL)
+		notes++;
+	else
+		printf("# check: %s\n", msg);
+}
+
 static void
 torn_line_is_skipped_and_neighbours_kept(void)
 {
@@ -141,7 +153,10 @@ torn_line_is_skipped_and_neighbours_kept(void)
 	CHECK_INT(skm_open(p, 0, &db), SKM_OK);
 	snprintf(cmd, sizeof(cmd), "mv %s/bad.db.spool %s.spool", unit_dir, p);
 	CHECK(system(cmd) == 0);
-	CHECK_INT(skm_check(db, NULL, NULL), SKM_CHECK);
+	/* waiting events are a note of skm_check, not a problem */
+	notes = 0;
+	CHECK_INT(skm_check(db, count_note, &notes), SKM_OK);
+	CHECK_INT(notes, 1);
 	CHECK_INT(skm_drain(db, &n), SKM_OK);
 	CHECK_INT(n, 4);
 	CHECK_INT(unit_sql_int(p, "SELECT total_invocations FROM "
