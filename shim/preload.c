@@ -165,7 +165,10 @@ dbg(const char *fmt, ...)
 static void
 rule_warn(const char *path, int line, const char *why)
 {
-	dbg("%s:%d: rule ignored: %s", path, line, why);
+	if (line == 0)
+		dbg("%s: %s", path, why);
+	else
+		dbg("%s:%d: rule ignored: %s", path, line, why);
 }
 
 /* An environment variable, or NULL when it is unset or empty. */

@@ -147,8 +147,14 @@ rules_match(const char *path, const char *cmdline, char *skill, size_t size,
 	size_t len;
 	int lineno = 0, matched = 0, r;
 
-	if ((buf = slurp(path, &len)) == NULL)
+	if ((buf = slurp(path, &len)) == NULL) {
+		/* line 0: about the file itself (missing, not a regular
+		 * file, too big) */
+		if (debug && warn != NULL)
+			warn(path, 0, "cannot read it (missing, not a regular "
+			    "file, or too big): no rules apply");
 		return 0;
+	}
 	for (line = buf; line < buf + len; line = nl + 1) {
 		lineno++;
 		if ((nl = memchr(line, '\n', (size_t)(buf + len - line))) == NULL)

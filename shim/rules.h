@@ -18,7 +18,8 @@ int rules_path(char *buf, size_t size);
  * pattern matches cmdline (argv joined by single spaces), copied into
  * skill (size bytes).  Returns 1 on a match, 0 when nothing matches or the
  * file cannot be read.  Malformed lines are skipped; when debug is set,
- * each one is reported through warn(line number, reason) and the whole
+ * each one is reported through warn(line number, reason) (line 0: the
+ * file could not be read) and the whole
  * file is read even after a match.  Never allocates more than the file.
  */
 int rules_match(const char *path, const char *cmdline, char *skill,

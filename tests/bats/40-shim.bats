@@ -209,6 +209,15 @@ ends_as() {
 	[[ "$output" == *"rules:4: rule ignored: skill name too long"* ]]
 }
 
+@test "a missing rules file is named only with SKM_DEBUG=1, and nothing is recorded" {
+	export SKM_RULES="$BATS_TEST_TMPDIR/no-such-rules"
+	shim "$H" exit 0
+	[ "$output" = "exit 0" ]
+	SKM_DEBUG=1 shim "$H" exit 0
+	[[ "$output" == *"no-such-rules: cannot read it"*"no rules apply"* ]]
+	[ ! -e "$SKM_DB" ]
+}
+
 @test "the first matching rule wins" {
 	printf 'first  *t_host ret*\nsecond  *t_host*\n' >"$SKM_RULES"
 	shim "$H" ret 0
