@@ -474,6 +474,9 @@ skm_end(struct skm_inv *inv, const struct skm_end_info *ei)
 	return skm_end_in(inv->db, inv, ei);
 }
 
+static int spool_end_row(struct skm_db *, const char *,
+    const struct skm_end_info *, struct end_rec *);
+
 int
 skm_end_id(struct skm_db *db, const char *id, const struct skm_end_info *ei)
 {
@@ -493,6 +496,69 @@ skm_end_id(struct skm_db *db, const char *id, const struct skm_end_info *ei)
 	if (end_rec_make(db->conn, NULL, job.ei, &job.rec) != SKM_OK)
 		return store_fail(db, SKM_NOMEM, "end: out of memory");
 	rc = store_write(db, end_tx, &job);
+	if (spool_wanted(rc) && spool_end_row(db, id, job.ei, &job.rec) ==
+	    SKM_OK)
+		rc = SKM_OK;
 	sqlite3_free(job.rec.fu);
+	return rc;
+}
+
+/*
+ * spool_end_row - the store would not take the end of invocation id (it
+ * is locked, say): read its begin row (reading needs no lock in WAL mode)
+ * and spool a self-contained end event instead, so that an end by id (a
+ * shimmed program that exec'd, `skm end`) is not lost either.
+ */
+static int
+spool_end_row(struct skm_db *db, const char *id, const struct skm_end_info *ei,
+    struct end_rec *r)
+{
+	static const char get[] =
+	    "SELECT skill_name, invoked_at, workflow_path, session_id, "
+	    "project_path, parent_id, command, pid, source, mono_start, "
+	    "boot_id, ended_at IS NOT NULL, "
+	    "(julianday('now') - julianday(invoked_at)) * 86400.0 "
+	    "FROM skill_invocation WHERE id = ?";
+	struct skm_inv inv;
+	sqlite3_stmt *st;
+	const char *boot;
+	char why[sizeof(db->errmsg)];
+	int rc = SKM_NOTFOUND;
+
+	snprintf(why, sizeof(why), "%s", db->errmsg);
+	if (sqlite3_prepare_v2(db->conn, get, -1, &st, NULL) != SQLITE_OK)
+		return SKM_ERROR;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && !sqlite3_column_int(st, 11)) {
+		memset(&inv, 0, sizeof(inv));
+		snprintf(inv.id, sizeof(inv.id), "%s", id);
+		snprintf(inv.invoked_at, sizeof(inv.invoked_at), "%s",
+		    (const char *)sqlite3_column_text(st, 1));
+		inv.skill = (char *)sqlite3_column_text(st, 0);
+		inv.workflow = (char *)sqlite3_column_text(st, 2);
+		inv.session = (char *)sqlite3_column_text(st, 3);
+		inv.project = (char *)sqlite3_column_text(st, 4);
+		inv.parent_id = (char *)sqlite3_column_text(st, 5);
+		inv.command = (char *)sqlite3_column_text(st, 6);
+		inv.pid = sqlite3_column_int64(st, 7);
+		inv.source = (char *)sqlite3_column_text(st, 8);
+		inv.mono_start = sqlite3_column_double(st, 9);
+		if (r->d < 0) {
+			boot = (const char *)sqlite3_column_text(st, 10);
+			if (sqlite3_column_type(st, 9) != SQLITE_NULL &&
+			    boot != NULL && boot[0] != '\0' &&
+			    strcmp(boot, util_boot_id()) == 0)
+				r->d = util_mono() - inv.mono_start;
+			else
+				r->d = sqlite3_column_double(st, 12);
+			if (r->d < 0)
+				r->d = 0;
+		}
+		if (inv.skill != NULL && inv.source != NULL) {
+			snprintf(db->errmsg, sizeof(db->errmsg), "%s", why);
+			rc = spool_end(db, &inv, ei, r);
+		}
+	}
+	sqlite3_finalize(st);
 	return rc;
 }

@@ -229,7 +229,9 @@ int skm_drain(struct skm_db *db, int *n);
  * skm_end_id - end the running invocation with this id (as `skm end ID`
  * does).  Its duration is measured on the monotonic clock when it began on
  * this host since the last boot, else from the wall clock.  SKM_NOTFOUND
- * if there is no such invocation, SKM_ENDED if it already ended.
+ * if there is no such invocation, SKM_ENDED if it already ended.  When
+ * the store cannot take the write, the end goes to the spool as for
+ * skm_end() (the begin row is read without waiting for the lock).
  */
 int skm_end_id(struct skm_db *db, const char *id,
     const struct skm_end_info *ei);

@@ -539,6 +539,7 @@ cmd_end(int argc, char **argv, const struct cmd *cmd)
 	struct skm_db *db;
 	long long n;
 	int ch, r, rc, mode = 0;
+	const char *why;
 
 	/* No more follow-ups than arguments. */
 	if ((fu = calloc(argc + 1, sizeof(*fu))) == NULL)
@@ -597,6 +598,8 @@ cmd_end(int argc, char **argv, const struct cmd *cmd)
 		r = fail(db, rc);
 	else
 		r = 0;
+	if (r == 0 && skm_spooled(db, &why) > 0)
+		warnx("store unavailable, end kept in the spool: %s", safe(why));
 	skm_close(db);
 out:
 	free(fu);

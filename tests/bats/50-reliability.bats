@@ -242,3 +242,18 @@ in_ns() {
 	[ "$(sql "SELECT sum(total_invocations) FROM skill_metrics")" -eq $((before + running)) ]
 	skm check
 }
+
+@test "skm end on a locked store keeps the end in the spool, applied once later" {
+	id=$(skm begin --skill by-id)
+	hold_lock 10
+	run --separate-stderr env SKM_BUSY_TIMEOUT_MS=100 skm end "$id" --exit 3
+	kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null || true
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == "skm: store unavailable, end kept in the spool: "*"locked"* ]]
+	[ "$(sql "SELECT ended_at IS NULL FROM skill_invocation")" -eq 1 ]
+	run -0 skm drain
+	[ "$output" = "1 event applied from the spool" ]
+	[ "$(sql "SELECT completed || ' ' || exit_code || ' ' || error_type FROM skill_invocation")" = "0 3 exit:3" ]
+	run -1 skm end "$id"
+	skm check
+}
