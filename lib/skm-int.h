@@ -98,7 +98,6 @@ void store_clear(struct skm_db *db);
 /* aggregate.c */
 int agg_add(struct skm_db *db, const char *id);
 int agg_recompute(struct skm_db *db, const char *skill, int percentiles);
-int agg_session_recompute(struct skm_db *db, const char *skill);
 int agg_percentiles(struct skm_db *db, const char *skill);
 
 /* query.c: register skm_pct() and friends on a new connection. */

@@ -642,7 +642,7 @@ env_count(char *const envp[])
 	size_t n = 0;
 
 	if (envp != NULL)
-		while (envp[n] != NULL && n <= MAX_ENV)
+		while (n <= MAX_ENV && envp[n] != NULL)
 			n++;
 	return n;
 }
