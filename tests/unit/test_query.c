@@ -96,6 +96,12 @@ percentile_reads_use_the_duration_index(void)
 	/* Walked in index order: no sort of the durations. */
 	CHECK(strstr(pl, "TEMP B-TREE") == NULL);
 	CHECK(strstr(pl, "SCAN") == NULL);
+	plan(p, query_pct_nth_desc_sql, pl, sizeof(pl));
+	printf("# nth from the top: %s", pl);
+	CHECK(strstr(pl, "USING COVERING INDEX skill_invocation_duration") !=
+	    NULL);
+	CHECK(strstr(pl, "TEMP B-TREE") == NULL);
+	CHECK(strstr(pl, "SCAN") == NULL);
 }
 
 /* The timeline of skill as "bucket n c avg;" items. */
