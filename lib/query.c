@@ -195,21 +195,31 @@ struct query_def {
 	"coalesce(i.a, 0.0) AS avg_duration_seconds " \
 	"FROM b LEFT JOIN i ON i.t = b.t ORDER BY b.t"
 
-/* bm25() is more negative for a better match; a group ranks by its best.
- * MATERIALIZED: bm25() only works in the query that does the MATCH, so
- * SQLite must not fold that query into the grouping one. */
+/*
+ * Search: FTS5 indexes each distinct (skill, workflow path) pair once
+ * (skill_workflow, migration 3).  bm25() is more negative for a better
+ * match.  MATERIALIZED: bm25() only works in the query that does the
+ * MATCH, so SQLite must not fold that query into the others.  The counts
+ * come from joining back to the invocations: each matched skill's rows
+ * are read once through the index on skill_name (k, then CROSS JOIN to
+ * keep that order) and grouped by path; the groups that are matched
+ * pairs are kept.
+ */
 #define SEARCH_SQL \
 	"WITH f AS MATERIALIZED (SELECT rowid AS r, " \
 	"  bm25(skill_invocation_fts) AS score FROM skill_invocation_fts " \
-	"  WHERE skill_invocation_fts MATCH :text) " \
-	"SELECT i.skill_name, i.workflow_path, count(*) AS invocation_count, " \
-	"coalesce(avg(CASE WHEN i.completed THEN i.duration_seconds END), " \
-	"  0.0) AS avg_duration_seconds " \
-	"FROM f JOIN skill_invocation i ON i.rowid = f.r " \
-	"WHERE i.ended_at IS NOT NULL " \
-	"GROUP BY i.skill_name, i.workflow_path " \
-	"ORDER BY min(f.score), invocation_count DESC, i.skill_name, " \
-	"i.workflow_path LIMIT :limit"
+	"  WHERE skill_invocation_fts MATCH :text), " \
+	"m AS MATERIALIZED (SELECT w.skill_name AS s, w.workflow_path AS p, " \
+	"  f.score AS score FROM f JOIN skill_workflow w ON w.id = f.r), " \
+	"k AS MATERIALIZED (SELECT DISTINCT s FROM m), " \
+	"g AS (SELECT i.skill_name AS s, i.workflow_path AS p, " \
+	"  count(*) AS n, avg(CASE WHEN i.completed THEN i.duration_seconds " \
+	"  END) AS a FROM k CROSS JOIN skill_invocation i " \
+	"  WHERE i.skill_name = k.s AND i.ended_at IS NOT NULL GROUP BY 1, 2) " \
+	"SELECT g.s AS skill_name, g.p AS workflow_path, " \
+	"g.n AS invocation_count, coalesce(g.a, 0.0) AS avg_duration_seconds " \
+	"FROM g JOIN m ON m.s = g.s AND m.p IS g.p " \
+	"ORDER BY m.score, g.n DESC, g.s, g.p LIMIT :limit"
 
 /* Error types and workflow paths come from the count maps of
  * skill_metrics: one row per skill, so these never scan invocations. */

@@ -317,6 +317,10 @@ search_groups_matches_and_rejects_bad_syntax(void)
 	    "ci/full", 1, 8, NULL), sizeof(b));
 	strlcat(b, inv(buf, sizeof(buf), 11, "test", "2026-01-05T10:00Z",
 	    "nightly", 0, 1, "exit:2"), sizeof(b));
+	/* The index holds each (skill, workflow path) pair once, so a
+	 * term's rarity is counted in pairs: "quick" is in two of them. */
+	strlcat(b, inv(buf, sizeof(buf), 12, "build", "2026-01-05T10:00Z",
+	    "ci/quick", 1, 5, NULL), sizeof(b));
 	CHECK_INT(load(db, b), SKM_OK);
 
 	qa.text = "ci";
@@ -352,7 +356,7 @@ search_groups_matches_and_rejects_bad_syntax(void)
 	qa.text = "  ";
 	CHECK_INT(skm_query_json(db, SKM_Q_SEARCH, &qa, &out), SKM_MISUSE);
 	CHECK_INT(unit_sql_int(unit_path("m.db"),
-	    "SELECT count(*) FROM skill_metrics"), 2);
+	    "SELECT count(*) FROM skill_metrics"), 3);
 	skm_close(db);
 }
 
