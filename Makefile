@@ -152,10 +152,12 @@ check-asan: deps
 # `make check` replays with the ordinary compiler.
 FUZZ_SECONDS ?= 20
 FUZZ_CC ?= clang
-FUZZERS = rules spool redact
+FUZZERS = rules spool redact import since
 FUZZ_SRC_rules = shim/rules.c
 FUZZ_SRC_spool = $(LIB_SRC)
 FUZZ_SRC_redact = runner/redact.c
+FUZZ_SRC_import = $(LIB_SRC)
+FUZZ_SRC_since = lib/timeparse.c
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined $(BASE_CFLAGS) $(DEPS_CFLAGS) -Ilib
 REPLAYS = $(addprefix tests/fuzz/replay-,$(FUZZERS))
@@ -168,7 +170,8 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(wildcard lib/*.h shim/*.h ru
 tests/fuzz/replay-%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB_SRC) $(wildcard lib/*.h shim/*.h runner/*.h)
 	$(CC) $(ALL_CFLAGS) -DSKM_REPLAY -o $@ tests/fuzz/replay.c $< $(FUZZ_SRC_$*) $(LDFLAGS) $(LDLIBS)
 
-fuzz: deps
+fuzz:
+	@sh tests/deps.sh fuzz
 	@$(MAKE) --no-print-directory $(addprefix build/fuzz/fuzz_,$(FUZZERS))
 	@for f in $(FUZZERS); do \
 		mkdir -p build/fuzz/$$f tests/fuzz/regress/$$f; \
@@ -182,7 +185,8 @@ fuzz: deps
 	done
 
 # skm-run and skm under valgrind memcheck: no errors, no definite leaks.
-check-valgrind: deps
+check-valgrind:
+	@sh tests/deps.sh valgrind
 	@$(MAKE) --no-print-directory all
 	@sh tests/valgrind.sh
 

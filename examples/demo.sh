@@ -21,3 +21,9 @@ skm stats
 echo
 echo "\$ skm show demo-sleep"
 skm show demo-sleep
+echo
+echo "\$ skm errors"
+skm errors
+echo
+echo "\$ skm timeline demo-sleep --since 1h --bucket minute"
+skm timeline demo-sleep --since 1h --bucket minute | tail -4

@@ -86,10 +86,11 @@ event_json(const struct skm_inv *inv, const struct skm_end_info *ei,
 	    "'ended_at', ?15, 'completed', ?16, 'duration_seconds', ?17, "
 	    "'error_type', ?18, 'exit_code', ?19, 'signal', ?20, "
 	    "'follow_up_actions', json(?21), 'user_cpu_seconds', ?22, "
-	    "'sys_cpu_seconds', ?23, 'max_rss_kb', ?24)";
+	    "'sys_cpu_seconds', ?23, 'max_rss_kb', ?24, 'pid_start', ?25)";
 	sqlite3 *m = NULL;
 	sqlite3_stmt *st = NULL;
 	char *out = NULL;
+	long long pstart;
 
 	if (sqlite3_open_v2(":memory:", &m, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
@@ -110,6 +111,8 @@ event_json(const struct skm_inv *inv, const struct skm_end_info *ei,
 	sqlite3_bind_text(st, 12, inv->source, -1, SQLITE_STATIC);
 	sqlite3_bind_double(st, 13, inv->mono_start);
 	sqlite3_bind_text(st, 14, util_boot_id(), -1, SQLITE_STATIC);
+	if ((pstart = reap_pid_start(inv->pid, NULL)) >= 0)
+		sqlite3_bind_int64(st, 25, pstart);
 	if (r != NULL) {
 		sqlite3_bind_text(st, 15, r->ended, -1, SQLITE_STATIC);
 		sqlite3_bind_int(st, 16, ei->completed ? 1 : 0);
@@ -286,7 +289,7 @@ apply_one(struct skm_db *db, const char *line, size_t len)
 	static const char ins[] =
 	    "INSERT INTO skill_invocation (id, skill_name, invoked_at, "
 	    "workflow_path, session_id, project_path, parent_id, command, "
-	    "host, pid, source, mono_start, boot_id) "
+	    "host, pid, source, mono_start, boot_id, pid_start) "
 	    "SELECT json_extract(j, '$.id'), json_extract(j, '$.skill_name'), "
 	    "json_extract(j, '$.invoked_at'), "
 	    "json_extract(j, '$.workflow_path'), "
@@ -298,7 +301,12 @@ apply_one(struct skm_db *db, const char *line, size_t len)
 	    "json_extract(j, '$.pid') END, "
 	    "CASE json_type(j, '$.source') WHEN 'text' THEN "
 	    "json_extract(j, '$.source') ELSE 'lib' END, "
-	    "json_extract(j, '$.mono_start'), json_extract(j, '$.boot_id') "
+	    "CASE json_type(j, '$.mono_start') WHEN 'real' THEN "
+	    "json_extract(j, '$.mono_start') END, "
+	    "CASE json_type(j, '$.boot_id') WHEN 'text' THEN "
+	    "json_extract(j, '$.boot_id') END, "
+	    "CASE json_type(j, '$.pid_start') WHEN 'integer' THEN "
+	    "json_extract(j, '$.pid_start') END "
 	    "FROM (SELECT ?1 AS j) WHERE CASE WHEN json_valid(j) THEN "
 	    "json_type(j, '$.id') = 'text' "
 	    "AND json_type(j, '$.skill_name') = 'text' "

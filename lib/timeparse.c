@@ -16,6 +16,9 @@
 #include "timeparse.h"
 
 #define MS_PER_DAY 86400000LL
+/* 0001-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z */
+#define MIN_MS (-62135596800000LL)
+#define MAX_MS (253402300799999LL)
 #define MAX_DURATION (100LL * 366 * 86400)
 
 static int
@@ -187,6 +190,12 @@ tp_parse_iso(const char *s, long long *ms, char *err, size_t errlen)
 		    "or nothing for UTC)");
 	*ms = (days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400LL +
 	    h * 3600LL + mi * 60LL + sec - off * 60LL) * 1000LL + frac;
+	/* The offset may carry a time at the edge of the range past it
+	 * (0001-01-01+05 is in year 0 in UTC): what is accepted must be
+	 * something tp_format_iso() can write. */
+	if (*ms < MIN_MS || *ms > MAX_MS)
+		return fail(err, errlen, s, "out of range (years 0001 to 9999 "
+		    "in UTC)");
 	return 0;
 }
 

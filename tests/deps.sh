@@ -15,6 +15,22 @@ fi
 command -v bats >/dev/null 2>&1 || missing="$missing bats"
 command -v sqlite3 >/dev/null 2>&1 || missing="$missing sqlite3"
 command -v git >/dev/null 2>&1 || missing="$missing git"
+# What some targets need besides: `deps.sh valgrind`, `deps.sh fuzz`.
+for extra in "$@"; do
+	case $extra in
+	valgrind)
+		command -v valgrind >/dev/null 2>&1 || missing="$missing valgrind" ;;
+	fuzz)
+		command -v clang >/dev/null 2>&1 || missing="$missing clang"
+		# libFuzzer's runtime comes with clang's compiler-rt
+		tmp=$(mktemp -d)
+		printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n)'\
+'{(void)d;(void)n;return 0;}\n' >"$tmp/f.c"
+		clang -fsanitize=fuzzer "$tmp/f.c" -o "$tmp/f" >/dev/null 2>&1 ||
+		    missing="$missing libclang-rt-14-dev"
+		rm -rf "$tmp" ;;
+	esac
+done
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 	echo "skm: installing:$missing"

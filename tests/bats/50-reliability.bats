@@ -192,6 +192,7 @@ in_ns() {
 		skm stats >/dev/null || echo "stats failed"
 		skm summary --json >/dev/null || echo "summary failed"
 		skm recent --limit 5 >/dev/null || echo "recent failed"
+		skm timeline wrapped --since 1h --bucket minute >/dev/null || echo "timeline failed"
 	  done ) >"$BATS_TEST_TMPDIR/readers" 2>&1 &
 	readers=$!
 	"$TOP/tests/helpers/skm-load" 4 2000 threads >"$BATS_TEST_TMPDIR/load" 2>&1
@@ -219,6 +220,7 @@ in_ns() {
 		wait "$w" "$l" 2>/dev/null || true
 	done
 	[ "$(sql "PRAGMA integrity_check")" = ok ]
+	skm drain >/dev/null
 	skm check
 	# every run is complete or running, each ended one counted exactly once
 	[ "$(sql "SELECT count(*) FROM skill_invocation WHERE ended_at IS NULL AND completed != 0")" -eq 0 ]
@@ -226,4 +228,16 @@ in_ns() {
 		[ "$(sql "SELECT count(*) FROM skill_invocation WHERE skill_name = '$s' AND ended_at IS NOT NULL")" = \
 		  "$(sql "SELECT coalesce(sum(total_invocations), 0) FROM skill_metrics WHERE skill_name = '$s'")" ]
 	done
+	# skm reap ends the running ones, whose processes are all gone, as
+	# abandoned; then every run has ended and is counted once
+	running=$(sql "SELECT count(*) FROM skill_invocation WHERE ended_at IS NULL")
+	before=$(sql "SELECT coalesce(sum(total_invocations), 0) FROM skill_metrics")
+	skm reap
+	[ "$(sql "SELECT count(*) FROM skill_invocation WHERE ended_at IS NULL")" -eq 0 ]
+	[ "$(sql "SELECT sum(total_invocations) FROM skill_metrics")" -eq $((before + running)) ]
+	[ "$(sql "SELECT count(*) FROM skill_invocation WHERE error_type = 'abandoned'")" -ge "$running" ]
+	[ "$(sql "SELECT count(*) FROM skill_invocation")" -eq "$(sql "SELECT sum(total_invocations) FROM skill_metrics")" ]
+	skm reap
+	[ "$(sql "SELECT sum(total_invocations) FROM skill_metrics")" -eq $((before + running)) ]
+	skm check
 }

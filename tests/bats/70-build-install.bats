@@ -26,6 +26,8 @@ load helpers
 }
 
 @test "make install and uninstall honour DESTDIR and PREFIX, and pkg-config finds the library" {
+	# a sanitized libskm.so needs its runtime in every program linked to it
+	[ -z "${SKM_SANITIZED:-}" ] || skip "packaging is tested in the plain build"
 	d="$BATS_TEST_TMPDIR/root"
 	make -s -C "$TOP" install DESTDIR="$d" PREFIX=/opt/skm >/dev/null
 	for f in bin/skm-run bin/skm lib/libskm.a lib/libskm.so lib/pkgconfig/skm.pc include/skm.h; do

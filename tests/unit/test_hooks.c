@@ -7,21 +7,10 @@
 #include <math.h>
 #include "unit.h"
 
-static struct skm_db *
-open_db(const char *name)
-{
-	struct skm_db *db = NULL;
-	int rc = skm_open(unit_path(name), 0, &db);
-
-	if (rc != SKM_OK)
-		printf("# open: %s\n", skm_errmsg(db));
-	return db;
-}
-
 static void
 begin_end_counts_one_invocation(void)
 {
-	struct skm_db *db = open_db("m.db");
+	struct skm_db *db = unit_open("m.db");
 	struct skm_begin_info bi = { .skill = "lint", .workflow = "quick" };
 	struct skm_end_info ei = SKM_END_INFO_INIT;
 	struct skm_inv *inv;
@@ -57,7 +46,7 @@ begin_end_counts_one_invocation(void)
 static void
 failed_end_derives_error_type(void)
 {
-	struct skm_db *db = open_db("m.db");
+	struct skm_db *db = unit_open("m.db");
 	struct skm_begin_info bi = { .skill = "test" };
 	struct skm_end_info ei = SKM_END_INFO_INIT;
 	struct skm_inv *inv;
@@ -86,7 +75,7 @@ failed_end_derives_error_type(void)
 static void
 second_end_is_rejected_and_changes_nothing(void)
 {
-	struct skm_db *db = open_db("m.db");
+	struct skm_db *db = unit_open("m.db");
 	struct skm_begin_info bi = { .skill = "x" };
 	struct skm_end_info ei = SKM_END_INFO_INIT;
 	struct skm_inv *inv;
@@ -111,7 +100,7 @@ second_end_is_rejected_and_changes_nothing(void)
 static void
 end_without_start_writes_both(void)
 {
-	struct skm_db *db = open_db("m.db");
+	struct skm_db *db = unit_open("m.db");
 	struct skm_begin_info bi = { .skill = "late" };
 	struct skm_end_info ei = SKM_END_INFO_INIT;
 	struct skm_inv *inv;
@@ -127,7 +116,7 @@ end_without_start_writes_both(void)
 static void
 parent_id_comes_from_the_environment(void)
 {
-	struct skm_db *db = open_db("m.db");
+	struct skm_db *db = unit_open("m.db");
 	struct skm_begin_info bi = { .skill = "child" };
 	struct skm_inv *inv;
 	char *s;
@@ -148,7 +137,7 @@ map_keys_with_dots_quotes_and_unicode_stay_verbatim(void)
 {
 	static const char *const keys[] = { "a.b.c", "say \"hi\"", "back\\slash",
 	    "ünï ☃", "$.x", "[0]", "" };
-	struct skm_db *db = open_db("m.db");
+	struct skm_db *db = unit_open("m.db");
 	struct skm_end_info ei = SKM_END_INFO_INIT;
 	struct skm_inv *inv;
 	char sql[256], *s;
@@ -185,7 +174,7 @@ static void
 duplicate_follow_ups_count_each(void)
 {
 	static const char *const fu[] = { "git commit", "git commit", "push" };
-	struct skm_db *db = open_db("m.db");
+	struct skm_db *db = unit_open("m.db");
 	struct skm_begin_info bi = { .skill = "f" };
 	struct skm_end_info ei = SKM_END_INFO_INIT;
 	struct skm_inv *inv;
@@ -222,7 +211,7 @@ percentiles_match_hand_computed_values(void)
 {
 	/* 1..10 seconds: p50 = 5.5, p95 = 9.55, p99 = 9.91 */
 	static const double d[] = { 7, 3, 10, 1, 5, 9, 2, 8, 6, 4 };
-	struct skm_db *db = open_db("m.db");
+	struct skm_db *db = unit_open("m.db");
 	struct skm_begin_info bi = { .skill = "p" };
 	struct skm_end_info ei = SKM_END_INFO_INIT;
 	struct skm_inv *inv;
@@ -283,7 +272,7 @@ random_mix_equals_recompute(void)
 	static const char *const wfs[] = { NULL, "quick", "full.x", "q\"" };
 	static const char *const errs[] = { NULL, "exit:1", "E.x", "\\" };
 	static const char *const fus[] = { "commit", "push", "a.b" };
-	struct skm_db *db = open_db("m.db");
+	struct skm_db *db = unit_open("m.db");
 	struct skm_inv *open[50] = { 0 };
 	double durs[4][1000];
 	int ndur[4] = { 0 };
@@ -364,7 +353,7 @@ random_mix_equals_recompute(void)
 static void
 check_finds_a_tampered_aggregate(void)
 {
-	struct skm_db *db = open_db("m.db");
+	struct skm_db *db = unit_open("m.db");
 	struct skm_begin_info bi = { .skill = "t" };
 	struct skm_inv *inv;
 	char *s;
@@ -383,7 +372,7 @@ check_finds_a_tampered_aggregate(void)
 static void
 end_session_persists_percentiles(void)
 {
-	struct skm_db *db = open_db("m.db");
+	struct skm_db *db = unit_open("m.db");
 	struct skm_begin_info bi = { .skill = "s", .session = "sess-1" };
 	struct skm_end_info ei = SKM_END_INFO_INIT;
 	struct skm_inv *inv;
@@ -410,7 +399,7 @@ end_session_persists_percentiles(void)
 static void
 bad_skill_names_are_refused(void)
 {
-	struct skm_db *db = open_db("m.db");
+	struct skm_db *db = unit_open("m.db");
 	struct skm_begin_info bi = { .skill = "" };
 	struct skm_inv *inv;
 	char big[SKM_NAME_MAX + 2];
@@ -440,7 +429,7 @@ bad_skill_names_are_refused(void)
 static void
 one_mib_fields_are_refused_and_store_unchanged(void)
 {
-	struct skm_db *db = open_db("m.db");
+	struct skm_db *db = unit_open("m.db");
 	struct skm_begin_info bi = { .skill = "big" };
 	struct skm_end_info ei = SKM_END_INFO_INIT;
 	struct skm_inv *inv;

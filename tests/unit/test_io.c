@@ -9,17 +9,6 @@
 #include <sys/wait.h>
 #include "unit.h"
 
-static struct skm_db *
-open_db(const char *name)
-{
-	struct skm_db *db = NULL;
-	int rc = skm_open(unit_path(name), 0, &db);
-
-	if (rc != SKM_OK)
-		printf("# open: %s\n", skm_errmsg(db));
-	return db;
-}
-
 static int
 import_text(struct skm_db *db, const char *text,
     struct skm_import_result *res)
@@ -70,7 +59,7 @@ static const char jsonl[] =
 static void
 jsonl_import_keeps_unicode_quotes_and_normalises_times(void)
 {
-	struct skm_db *db = open_db("m.db");
+	struct skm_db *db = unit_open("m.db");
 	struct skm_import_result res;
 	char *s;
 
@@ -167,7 +156,7 @@ a_bad_record_rejects_the_whole_import(void)
 		  "x,s,2026-01-05T10:00Z,1,12a\n",
 		  "line 2: exit_code: not an integer" },
 	};
-	struct skm_db *db = open_db("m.db");
+	struct skm_db *db = unit_open("m.db");
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -196,7 +185,7 @@ csv_import_reads_quotes_newlines_and_nulls(void)
 	    "\"t\xc3\xa9st\",c2,2026-01-05T10:00:00-01:00,0,\"\","
 	    "\"two\nlines\",,exit:2,,\r\n"
 	    "\n";
-	struct skm_db *db = open_db("m.db");
+	struct skm_db *db = unit_open("m.db");
 	struct skm_import_result res;
 	char *s;
 
@@ -269,7 +258,7 @@ count_keys(const char *text)
 static void
 export_import_export_is_byte_identical(void)
 {
-	struct skm_db *db = open_db("m.db"), *db2, *db3;
+	struct skm_db *db = unit_open("m.db"), *db2, *db3;
 	char *j1, *j2, *c1, *c2, *c3;
 	long long ncols, nkeys;
 
@@ -284,7 +273,7 @@ export_import_export_is_byte_identical(void)
 	CHECK(ncols > 20);
 	CHECK_INT(nkeys, ncols);
 
-	db2 = open_db("n.db");
+	db2 = unit_open("n.db");
 	CHECK_INT(import_text(db2, j1, NULL), SKM_OK);
 	j2 = export_text(db2, SKM_EXPORT_JSONL);
 	CHECK_STR(j2, j1);
@@ -292,7 +281,7 @@ export_import_export_is_byte_identical(void)
 	CHECK_STR(c2, c1);
 	CHECK_INT(skm_check(db2, NULL, NULL), SKM_OK);
 
-	db3 = open_db("o.db");
+	db3 = unit_open("o.db");
 	CHECK_INT(import_text(db3, c1, NULL), SKM_OK);
 	c3 = export_text(db3, SKM_EXPORT_CSV);
 	CHECK_STR(c3, c1);
@@ -317,7 +306,7 @@ export_filters_by_skill_and_since_and_skips_running(void)
 	    "\"2020-01-01T00:00:00Z\",\"completed\":1}\n"
 	    "{\"id\":\"new\",\"skill_name\":\"b\",\"invoked_at\":"
 	    "\"2026-01-05T00:00:00Z\",\"completed\":1}\n";
-	struct skm_db *db = open_db("m.db");
+	struct skm_db *db = unit_open("m.db");
 	struct skm_export_args ea = { 0 };
 	struct skm_begin_info bi = { .skill = "a" };
 	struct skm_inv *inv;
@@ -351,7 +340,7 @@ export_filters_by_skill_and_since_and_skips_running(void)
 static void
 backup_makes_a_checked_copy_and_will_not_overwrite(void)
 {
-	struct skm_db *db = open_db("m.db"), *copy;
+	struct skm_db *db = unit_open("m.db"), *copy;
 	char dest[512];
 
 	record_some(db);
@@ -386,7 +375,7 @@ dead_pid(void)
 static void
 reap_ends_gone_and_reused_pids_once(void)
 {
-	struct skm_db *db = open_db("m.db");
+	struct skm_db *db = unit_open("m.db");
 	struct skm_begin_info bi = { .skill = "job" };
 	struct skm_inv *alive, *gone, *reused;
 	const char *p = unit_path("m.db");
@@ -431,7 +420,7 @@ reap_ends_gone_and_reused_pids_once(void)
 static void
 reap_older_than_takes_other_hosts(void)
 {
-	struct skm_db *db = open_db("m.db");
+	struct skm_db *db = unit_open("m.db");
 	struct skm_begin_info bi = { .skill = "job" };
 	struct skm_inv *inv;
 	const char *p = unit_path("m.db");

@@ -9,17 +9,6 @@
 #include "skm-int.h"
 #include "timeparse.h"
 
-static struct skm_db *
-open_db(const char *name)
-{
-	struct skm_db *db = NULL;
-	int rc = skm_open(unit_path(name), 0, &db);
-
-	if (rc != SKM_OK)
-		printf("# open: %s\n", skm_errmsg(db));
-	return db;
-}
-
 /* Import JSON Lines text into db. */
 static int
 load(struct skm_db *db, const char *text)
@@ -72,7 +61,7 @@ plan(const char *db, const char *sql, char *out, size_t size)
 static void
 percentile_reads_use_the_duration_index(void)
 {
-	struct skm_db *db = open_db("m.db");
+	struct skm_db *db = unit_open("m.db");
 	const char *p = unit_path("m.db");
 	char buf[300], pl[1024];
 	int i;
@@ -129,7 +118,7 @@ timeline(struct skm_db *db, const char *skill, const char *since,
 static void
 timeline_buckets_have_exact_boundaries_and_zeros(void)
 {
-	struct skm_db *db = open_db("m.db");
+	struct skm_db *db = unit_open("m.db");
 	char b[4096] = "", buf[300];
 	char *t;
 	int rc;
@@ -182,7 +171,7 @@ timeline_buckets_have_exact_boundaries_and_zeros(void)
 static void
 timeline_defaults_to_seven_days_by_day_ending_now(void)
 {
-	struct skm_db *db = open_db("m.db");
+	struct skm_db *db = unit_open("m.db");
 	struct skm_inv *v;
 	struct skm_begin_info bi = { .skill = "lint" };
 	struct skm_end_info ei = SKM_END_INFO_INIT;
@@ -209,7 +198,7 @@ timeline_defaults_to_seven_days_by_day_ending_now(void)
 static void
 timeline_rejects_bad_arguments(void)
 {
-	struct skm_db *db = open_db("m.db");
+	struct skm_db *db = unit_open("m.db");
 	char buf[300];
 	char *t;
 	int rc;
@@ -305,7 +294,7 @@ since_parser_accepts_durations_and_timestamps(void)
 static void
 search_groups_matches_and_rejects_bad_syntax(void)
 {
-	struct skm_db *db = open_db("m.db");
+	struct skm_db *db = unit_open("m.db");
 	struct skm_query_args qa = { 0 };
 	char b[4096] = "", buf[300], *out;
 	int i;
@@ -363,7 +352,7 @@ search_groups_matches_and_rejects_bad_syntax(void)
 static void
 errors_have_counts_and_shares_of_runs(void)
 {
-	struct skm_db *db = open_db("m.db");
+	struct skm_db *db = unit_open("m.db");
 	struct skm_query_args qa = { 0 };
 	char b[4096] = "", buf[300], *out;
 
@@ -403,7 +392,7 @@ static void
 injection_in_every_argument_leaves_the_store_intact(void)
 {
 	static const char evil[] = "'; DROP TABLE skill_metrics; --";
-	struct skm_db *db = open_db("m.db");
+	struct skm_db *db = unit_open("m.db");
 	struct skm_query_args qa = { .skill = evil, .session = evil,
 	    .text = evil, .since = evil, .until = evil, .bucket = evil };
 	enum skm_query qs[] = { SKM_Q_STATS, SKM_Q_SHOW, SKM_Q_SUMMARY,

@@ -90,6 +90,18 @@ unit_sql(const char *db, const char *sql)
 	return r;
 }
 
+/* Open (creating) the store NAME in the test's directory. */
+UNIT_HELPER struct skm_db *
+unit_open(const char *name)
+{
+	struct skm_db *db = NULL;
+	int rc = skm_open(unit_path(name), 0, &db);
+
+	if (rc != SKM_OK)
+		printf("# open: %s\n", skm_errmsg(db));
+	return db;
+}
+
 UNIT_HELPER long long
 unit_sql_int(const char *db, const char *sql)
 {
