@@ -1079,7 +1079,7 @@ bench_queries(const char *big)
 static void
 bench_record(const char *small, const char *big)
 {
-	struct skm_db *ds, *db;
+	struct skm_db *ds, *db = NULL;
 	double *rs, *rb, ms, mb;
 	int r, fails = 0;
 
