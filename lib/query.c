@@ -23,9 +23,11 @@ struct skm_cursor {
 };
 
 /*
- * The two reads of skm_pct(); both must be answered from the index
+ * The reads of skm_pct(); all must be answered from the index
  * skill_invocation_duration alone (tests/unit/test_query.c asks SQLite's
- * query planner).
+ * query planner).  An order statistic above the median is read from the
+ * top of the index (DESC), so p95 and p99 step over 5% and 1% of the
+ * entries instead of 95% and 99%.
  */
 const char query_pct_count_sql[] =
     "SELECT count(*) FROM skill_invocation WHERE skill_name = ?1 "
@@ -35,20 +37,75 @@ const char query_pct_nth_sql[] =
     "WHERE skill_name = ?1 AND completed = 1 "
     "AND duration_seconds IS NOT NULL "
     "ORDER BY duration_seconds LIMIT 2 OFFSET ?2";
+const char query_pct_nth_desc_sql[] =
+    "SELECT duration_seconds FROM skill_invocation "
+    "WHERE skill_name = ?1 AND completed = 1 "
+    "AND duration_seconds IS NOT NULL "
+    "ORDER BY duration_seconds DESC LIMIT 2 OFFSET ?2";
+
+/*
+ * pct_count - n, the number of the skill's completed durations.  `skm
+ * stats` asks for p50, p95 and p99 of one skill in a row, so the last
+ * count is kept with what identifies the data it was counted on: this
+ * connection's change counter, the pager's data version (which moves
+ * when any connection commits) and the transaction (a rollback or
+ * commit forgets it, see store.c).
+ */
+static int
+pct_count(struct skm_db *db, sqlite3_value *skill, sqlite3_int64 *n)
+{
+	sqlite3_int64 changes = sqlite3_total_changes64(db->conn);
+	const void *name = sqlite3_value_blob(skill);
+	int len = sqlite3_value_bytes(skill), dv = 0;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_file_control(db->conn, "main", SQLITE_FCNTL_DATA_VERSION,
+	    &dv) != SQLITE_OK)
+		db->pct.valid = 0;
+	if (db->pct.valid && db->pct.changes == changes && db->pct.dv == dv &&
+	    db->pct.len == len && sqlite3_value_type(skill) == SQLITE_TEXT &&
+	    (len == 0 || memcmp(db->pct.skill, name, (size_t)len) == 0)) {
+		*n = db->pct.n;
+		return SKM_OK;
+	}
+	if ((rc = store_prepare(db, query_pct_count_sql, &st)) != SKM_OK)
+		return rc;
+	sqlite3_bind_value(st, 1, skill);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return SKM_ERROR;
+	}
+	*n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	db->pct.valid = 0;
+	if (sqlite3_value_type(skill) == SQLITE_TEXT &&
+	    (size_t)len <= sizeof(db->pct.skill)) {
+		memcpy(db->pct.skill, name, (size_t)len);
+		db->pct.len = len;
+		db->pct.n = *n;
+		db->pct.changes = changes;
+		db->pct.dv = dv;
+		db->pct.valid = 1;
+	}
+	return SKM_OK;
+}
 
 /*
  * pct_fn - skm_pct(skill, p): the p-quantile (0..1) of the skill's
  * completed durations: k = (n-1)p, f = floor(k), c = min(f+1, n-1),
- * v[f] + (k-f)(v[c]-v[f]).  NULL when the skill has none.
+ * v[f] + (k-f)(v[c]-v[f]).  NULL when the skill has none.  Its
+ * statements are the handle's cached ones (the function's user data is
+ * the skm_db).
  */
 static void
 pct_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-	sqlite3 *conn = sqlite3_context_db_handle(ctx);
-	sqlite3_stmt *st = NULL;
-	double p, k, v[2];
-	sqlite3_int64 n, f;
-	int i, src;
+	struct skm_db *db = sqlite3_user_data(ctx);
+	sqlite3_stmt *st;
+	double p, k, v[2], row[2];
+	sqlite3_int64 n, f, c;
+	int i, desc;
 
 	(void)argc;
 	p = sqlite3_value_double(argv[1]);
@@ -56,45 +113,48 @@ pct_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		sqlite3_result_error(ctx, "skm_pct: p must be in 0..1", -1);
 		return;
 	}
-	if (sqlite3_prepare_v2(conn, query_pct_count_sql, -1, &st, NULL) != SQLITE_OK)
+	if (pct_count(db, argv[0], &n) != SKM_OK)
 		goto fail;
-	sqlite3_bind_value(st, 1, argv[0]);
-	if (sqlite3_step(st) != SQLITE_ROW)
-		goto fail;
-	n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	st = NULL;
 	if (n == 0) {
 		sqlite3_result_null(ctx);
 		return;
 	}
 	k = (double)(n - 1) * p;
 	f = (sqlite3_int64)floor(k);
-	if (sqlite3_prepare_v2(conn, query_pct_nth_sql, -1, &st, NULL) != SQLITE_OK)
+	c = f + 1 < n ? f + 1 : n - 1;
+	/* Ascending, rows are v[f], v[f+1]; descending from offset n-1-c,
+	 * they are v[c], v[c-1]. */
+	desc = f > (n - 1) / 2;
+	if (store_prepare(db, desc ? query_pct_nth_desc_sql :
+	    query_pct_nth_sql, &st) != SKM_OK)
 		goto fail;
 	sqlite3_bind_value(st, 1, argv[0]);
-	sqlite3_bind_int64(st, 2, f);
-	for (i = 0; i < 2 && (src = sqlite3_step(st)) == SQLITE_ROW; i++)
-		v[i] = sqlite3_column_double(st, 0);
-	sqlite3_finalize(st);
+	sqlite3_bind_int64(st, 2, desc ? n - 1 - c : f);
+	for (i = 0; i < 2 && sqlite3_step(st) == SQLITE_ROW; i++)
+		row[i] = sqlite3_column_double(st, 0);
+	sqlite3_reset(st);
 	if (i == 0) {
 		sqlite3_result_null(ctx);
 		return;
 	}
-	if (i == 1 || f + 1 > n - 1)
-		v[1] = v[0];
+	if (!desc) {
+		v[0] = row[0];
+		v[1] = i == 2 && c > f ? row[1] : row[0];
+	} else {
+		v[1] = row[0];
+		v[0] = i == 2 && c > f ? row[1] : row[0];
+	}
 	sqlite3_result_double(ctx, v[0] + (k - (double)f) * (v[1] - v[0]));
 	return;
 fail:
-	sqlite3_result_error(ctx, sqlite3_errmsg(conn), -1);
-	sqlite3_finalize(st);
+	sqlite3_result_error(ctx, sqlite3_errmsg(db->conn), -1);
 }
 
 int
-query_register(sqlite3 *conn)
+query_register(struct skm_db *db)
 {
-	int src = sqlite3_create_function(conn, "skm_pct", 2,
-	    SQLITE_UTF8 | SQLITE_INNOCUOUS, NULL, pct_fn, NULL, NULL);
+	int src = sqlite3_create_function(db->conn, "skm_pct", 2,
+	    SQLITE_UTF8 | SQLITE_INNOCUOUS, db, pct_fn, NULL, NULL);
 
 	return src == SQLITE_OK ? SKM_OK : SKM_ERROR;
 }
@@ -135,21 +195,31 @@ struct query_def {
 	"coalesce(i.a, 0.0) AS avg_duration_seconds " \
 	"FROM b LEFT JOIN i ON i.t = b.t ORDER BY b.t"
 
-/* bm25() is more negative for a better match; a group ranks by its best.
- * MATERIALIZED: bm25() only works in the query that does the MATCH, so
- * SQLite must not fold that query into the grouping one. */
+/*
+ * Search: FTS5 indexes each distinct (skill, workflow path) pair once
+ * (skill_workflow, migration 3).  bm25() is more negative for a better
+ * match.  MATERIALIZED: bm25() only works in the query that does the
+ * MATCH, so SQLite must not fold that query into the others.  The counts
+ * come from joining back to the invocations: each matched skill's rows
+ * are read once through the index on skill_name (k, then CROSS JOIN to
+ * keep that order) and grouped by path; the groups that are matched
+ * pairs are kept.
+ */
 #define SEARCH_SQL \
 	"WITH f AS MATERIALIZED (SELECT rowid AS r, " \
 	"  bm25(skill_invocation_fts) AS score FROM skill_invocation_fts " \
-	"  WHERE skill_invocation_fts MATCH :text) " \
-	"SELECT i.skill_name, i.workflow_path, count(*) AS invocation_count, " \
-	"coalesce(avg(CASE WHEN i.completed THEN i.duration_seconds END), " \
-	"  0.0) AS avg_duration_seconds " \
-	"FROM f JOIN skill_invocation i ON i.rowid = f.r " \
-	"WHERE i.ended_at IS NOT NULL " \
-	"GROUP BY i.skill_name, i.workflow_path " \
-	"ORDER BY min(f.score), invocation_count DESC, i.skill_name, " \
-	"i.workflow_path LIMIT :limit"
+	"  WHERE skill_invocation_fts MATCH :text), " \
+	"m AS MATERIALIZED (SELECT w.skill_name AS s, w.workflow_path AS p, " \
+	"  f.score AS score FROM f JOIN skill_workflow w ON w.id = f.r), " \
+	"k AS MATERIALIZED (SELECT DISTINCT s FROM m), " \
+	"g AS (SELECT i.skill_name AS s, i.workflow_path AS p, " \
+	"  count(*) AS n, avg(CASE WHEN i.completed THEN i.duration_seconds " \
+	"  END) AS a FROM k CROSS JOIN skill_invocation i " \
+	"  WHERE i.skill_name = k.s AND i.ended_at IS NOT NULL GROUP BY 1, 2) " \
+	"SELECT g.s AS skill_name, g.p AS workflow_path, " \
+	"g.n AS invocation_count, coalesce(g.a, 0.0) AS avg_duration_seconds " \
+	"FROM g JOIN m ON m.s = g.s AND m.p IS g.p " \
+	"ORDER BY m.score, g.n DESC, g.s, g.p LIMIT :limit"
 
 /* Error types and workflow paths come from the count maps of
  * skill_metrics: one row per skill, so these never scan invocations. */

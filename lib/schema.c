@@ -147,10 +147,70 @@ static const char m1_sql[] =
 static const char m2_sql[] =
 "ALTER TABLE skill_invocation ADD COLUMN pid_start INTEGER;\n";
 
+/*
+ * Migration 3: the search index over distinct (skill, workflow path)
+ * pairs instead of one FTS5 row per invocation.  Search groups its
+ * matches by that pair anyway; an FTS5 row per invocation cost 26 bytes
+ * per invocation and a new FTS5 segment (several pages) in every begin
+ * transaction.  skill_workflow holds each pair once, added by a trigger
+ * when an invocation brings a new one (a lookup in its small unique
+ * index otherwise); skill_invocation_fts, same name and columns as
+ * before, indexes it.  Pairs are never removed: a pair without ended
+ * invocations simply finds nothing when search joins back.
+ */
+static const char m3_sql[] =
+"DROP TRIGGER skill_invocation_fts_ai;\n"
+"DROP TRIGGER skill_invocation_fts_ad;\n"
+"DROP TRIGGER skill_invocation_fts_au;\n"
+"DROP TABLE skill_invocation_fts;\n"
+"CREATE TABLE skill_workflow (\n"
+"  id INTEGER PRIMARY KEY,\n"
+"  skill_name TEXT NOT NULL,\n"
+"  workflow_path TEXT,\n"
+"  UNIQUE (skill_name, workflow_path)\n"
+");\n"
+"CREATE VIRTUAL TABLE skill_invocation_fts USING fts5 (\n"
+"  skill_name, workflow_path,\n"
+"  content = 'skill_workflow', content_rowid = 'id'\n"
+");\n"
+"CREATE TRIGGER skill_workflow_fts_ai AFTER INSERT ON skill_workflow\n"
+"BEGIN\n"
+"  INSERT INTO skill_invocation_fts (rowid, skill_name, workflow_path)\n"
+"  VALUES (new.id, new.skill_name, new.workflow_path);\n"
+"END;\n"
+"CREATE TRIGGER skill_workflow_fts_ad AFTER DELETE ON skill_workflow\n"
+"BEGIN\n"
+"  INSERT INTO skill_invocation_fts\n"
+"    (skill_invocation_fts, rowid, skill_name, workflow_path)\n"
+"  VALUES ('delete', old.id, old.skill_name, old.workflow_path);\n"
+"END;\n"
+/* UNIQUE lets two NULL paths in: the WHEN compares with IS. */
+"CREATE TRIGGER skill_invocation_pair_ai AFTER INSERT ON skill_invocation\n"
+"WHEN NOT EXISTS (SELECT 1 FROM skill_workflow\n"
+"  WHERE skill_name = new.skill_name\n"
+"  AND workflow_path IS new.workflow_path)\n"
+"BEGIN\n"
+"  INSERT INTO skill_workflow (skill_name, workflow_path)\n"
+"  VALUES (new.skill_name, new.workflow_path);\n"
+"END;\n"
+"CREATE TRIGGER skill_invocation_pair_au\n"
+"AFTER UPDATE OF skill_name, workflow_path ON skill_invocation\n"
+"WHEN NOT EXISTS (SELECT 1 FROM skill_workflow\n"
+"  WHERE skill_name = new.skill_name\n"
+"  AND workflow_path IS new.workflow_path)\n"
+"BEGIN\n"
+"  INSERT INTO skill_workflow (skill_name, workflow_path)\n"
+"  VALUES (new.skill_name, new.workflow_path);\n"
+"END;\n"
+"INSERT INTO skill_workflow (skill_name, workflow_path)\n"
+"  SELECT DISTINCT skill_name, workflow_path FROM skill_invocation\n"
+"  ORDER BY 1, 2;\n";
+
 const struct skm_migration skm_migrations[] = {
 	{ 1, "skill_invocation, skill_metrics, session_skill, search index, "
 	    "summary view", m1_sql },
 	{ 2, "skill_invocation.pid_start for skm reap", m2_sql },
+	{ 3, "search index over (skill, workflow path) pairs", m3_sql },
 };
 const int skm_nmigrations =
     (int)(sizeof(skm_migrations) / sizeof(skm_migrations[0]));

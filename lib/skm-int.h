@@ -35,6 +35,11 @@ struct skm_db {
 	int nwrites;         /* write transactions committed */
 	int ncache;
 	struct { const char *sql; sqlite3_stmt *st; } cache[SKM_CACHE_SLOTS];
+	struct {             /* skm_pct()'s last count (query.c) */
+		int valid, len, dv;
+		sqlite3_int64 n, changes;
+		char skill[SKM_NAME_MAX];
+	} pct;
 };
 
 struct skm_inv {
@@ -100,10 +105,11 @@ int agg_add(struct skm_db *db, const char *id);
 int agg_recompute(struct skm_db *db, const char *skill, int percentiles);
 int agg_percentiles(struct skm_db *db, const char *skill);
 
-/* query.c: register skm_pct() and friends on a new connection. */
-int query_register(sqlite3 *conn);
+/* query.c: register skm_pct() and friends on the handle's connection. */
+int query_register(struct skm_db *db);
 /* The statements behind skm_pct(), for the test of their query plan. */
-extern const char query_pct_count_sql[], query_pct_nth_sql[];
+extern const char query_pct_count_sql[], query_pct_nth_sql[],
+    query_pct_nth_desc_sql[];
 
 /* reap.c: the start time of process pid (clock ticks after boot, field
  * 22 of /proc/PID/stat) and, if state is not NULL, its state letter; -1

@@ -244,6 +244,7 @@ store_commit(struct skm_db *db)
 	int src;
 
 	reset_all(db);
+	db->pct.valid = 0;
 	src = sqlite3_exec(db->conn, "COMMIT", NULL, NULL, NULL);
 	if (src == SQLITE_OK)
 		return SKM_OK;
@@ -254,6 +255,7 @@ void
 store_rollback(struct skm_db *db)
 {
 	reset_all(db);
+	db->pct.valid = 0;
 	if (!sqlite3_get_autocommit(db->conn))
 		sqlite3_exec(db->conn, "ROLLBACK", NULL, NULL, NULL);
 }
@@ -555,7 +557,7 @@ open_conn(struct skm_db *db)
 	if ((env = getenv("SKM_BUSY_TIMEOUT_MS")) != NULL && *env != '\0')
 		db->busy_ms = (int)strtonum(env, 0, 600000, NULL);
 	sqlite3_busy_handler(db->conn, busy_wait, db);
-	if ((rc = query_register(db->conn)) != SKM_OK)
+	if ((rc = query_register(db)) != SKM_OK)
 		return store_fail(db, rc, "%s: cannot register functions",
 		    db->path);
 	if ((rc = read_int(db, "PRAGMA user_version", &v)) != SKM_OK)

@@ -85,6 +85,12 @@ percentile_reads_use_the_duration_index(void)
 	/* Walked in index order: no sort of the durations. */
 	CHECK(strstr(pl, "TEMP B-TREE") == NULL);
 	CHECK(strstr(pl, "SCAN") == NULL);
+	plan(p, query_pct_nth_desc_sql, pl, sizeof(pl));
+	printf("# nth from the top: %s", pl);
+	CHECK(strstr(pl, "USING COVERING INDEX skill_invocation_duration") !=
+	    NULL);
+	CHECK(strstr(pl, "TEMP B-TREE") == NULL);
+	CHECK(strstr(pl, "SCAN") == NULL);
 }
 
 /* The timeline of skill as "bucket n c avg;" items. */
@@ -300,6 +306,10 @@ search_groups_matches_and_rejects_bad_syntax(void)
 	    "ci/full", 1, 8, NULL), sizeof(b));
 	strlcat(b, inv(buf, sizeof(buf), 11, "test", "2026-01-05T10:00Z",
 	    "nightly", 0, 1, "exit:2"), sizeof(b));
+	/* The index holds each (skill, workflow path) pair once, so a
+	 * term's rarity is counted in pairs: "quick" is in two of them. */
+	strlcat(b, inv(buf, sizeof(buf), 12, "build", "2026-01-05T10:00Z",
+	    "ci/quick", 1, 5, NULL), sizeof(b));
 	CHECK_INT(load(db, b), SKM_OK);
 
 	qa.text = "ci";
@@ -335,7 +345,7 @@ search_groups_matches_and_rejects_bad_syntax(void)
 	qa.text = "  ";
 	CHECK_INT(skm_query_json(db, SKM_Q_SEARCH, &qa, &out), SKM_MISUSE);
 	CHECK_INT(unit_sql_int(unit_path("m.db"),
-	    "SELECT count(*) FROM skill_metrics"), 2);
+	    "SELECT count(*) FROM skill_metrics"), 3);
 	skm_close(db);
 }
 

@@ -6,6 +6,7 @@
  */
 #include <sys/stat.h>
 #include "unit.h"
+#include "schema.h"
 
 static void
 new_store_is_created_0600_in_0700_dirs(void)
@@ -69,6 +70,70 @@ existing_unmigrated_skm_file_is_migrated(void)
 	CHECK_INT(skm_open(p, 0, &db), SKM_OK);
 	CHECK_INT(skm_schema_version(db), skm_schema_latest());
 	skm_close(db);
+}
+
+/*
+ * A store made at schema 2 (one FTS5 row per invocation) is migrated to
+ * the search index over (skill, workflow path) pairs: its invocations are
+ * all found, new ones too, and the check is clean.
+ */
+static void
+schema_2_store_is_migrated_with_its_search_index(void)
+{
+	struct skm_db *db;
+	struct skm_query_args qa = { 0 };
+	const char *p = unit_path("m.db");
+	sqlite3 *c;
+	char *out;
+	int i;
+
+	sqlite3_open(p, &c);
+	sqlite3_exec(c, "PRAGMA journal_mode = WAL", 0, 0, 0);
+	for (i = 0; i < skm_nmigrations && skm_migrations[i].version <= 2; i++)
+		CHECK_INT(sqlite3_exec(c, skm_migrations[i].sql, 0, 0, 0),
+		    SQLITE_OK);
+	CHECK_INT(sqlite3_exec(c, "PRAGMA user_version = 2; "
+	    "INSERT INTO skill_invocation (id, skill_name, invoked_at, "
+	    "ended_at, workflow_path, completed, duration_seconds) VALUES "
+	    "('a', 'lint', '2026-01-05T10:00:00.000Z', "
+	    "'2026-01-05T10:00:01.000Z', 'ci/quick', 1, 1), "
+	    "('b', 'lint', '2026-01-05T10:01:00.000Z', "
+	    "'2026-01-05T10:01:03.000Z', 'ci/quick', 1, 3), "
+	    "('c', 'lint', '2026-01-05T10:02:00.000Z', "
+	    "'2026-01-05T10:02:01.000Z', NULL, 0, 1), "
+	    "('d', 'test', '2026-01-05T10:03:00.000Z', NULL, 'nightly', 0, "
+	    "NULL)", 0, 0, 0), SQLITE_OK);
+	sqlite3_close(c);
+
+	CHECK_INT(skm_open(p, 0, &db), SKM_OK);
+	CHECK_INT(skm_schema_version(db), skm_schema_latest());
+	CHECK_INT(skm_recompute(db, NULL), SKM_OK);
+	CHECK_INT(skm_check(db, NULL, NULL), SKM_OK);
+	qa.text = "quick";
+	CHECK_INT(skm_query_json(db, SKM_Q_SEARCH, &qa, &out), SKM_OK);
+	CHECK_STR(out, "[{\"skill_name\":\"lint\",\"workflow_path\":"
+	    "\"ci/quick\",\"invocation_count\":2,"
+	    "\"avg_duration_seconds\":2.0}]");
+	skm_free(out);
+	/* a skill name finds its runs without a path too; a running one
+	 * (test) is not counted */
+	qa.text = "lint OR test";
+	CHECK_INT(skm_query_json(db, SKM_Q_SEARCH, &qa, &out), SKM_OK);
+	CHECK(out != NULL && strstr(out, "\"workflow_path\":null,"
+	    "\"invocation_count\":1") != NULL && strstr(out, "test") == NULL);
+	skm_free(out);
+	skm_close(db);
+	CHECK_INT(unit_sql_int(p, "SELECT count(*) FROM skill_workflow"), 3);
+	CHECK_INT(unit_sql_int(p, "SELECT count(*) FROM skill_invocation_fts "
+	    "WHERE skill_invocation_fts MATCH 'nightly'"), 1);
+	/* a new pair is indexed as it comes, an old one is not repeated */
+	CHECK(unit_sql(p, "INSERT INTO skill_invocation (id, skill_name, "
+	    "invoked_at, workflow_path) VALUES ('e', 'lint', "
+	    "'2026-01-05T11:00:00.000Z', 'ci/full'), ('f', 'lint', "
+	    "'2026-01-05T11:00:00.000Z', NULL)") == NULL);
+	CHECK_INT(unit_sql_int(p, "SELECT count(*) FROM skill_workflow"), 4);
+	CHECK_INT(unit_sql_int(p, "SELECT count(*) FROM skill_invocation_fts "
+	    "WHERE skill_invocation_fts MATCH 'full'"), 1);
 }
 
 static void
@@ -192,6 +257,7 @@ main(void)
 	RUN(new_store_is_created_0600_in_0700_dirs);
 	RUN(migrations_are_recorded_once);
 	RUN(existing_unmigrated_skm_file_is_migrated);
+	RUN(schema_2_store_is_migrated_with_its_search_index);
 	RUN(newer_schema_is_refused_and_untouched);
 	RUN(garbage_file_is_refused_and_never_written);
 	RUN(foreign_sqlite_database_is_refused);
