@@ -164,37 +164,59 @@ out:
 
 /*
  * The recompute of skill_metrics from the ended invocations, as a SELECT
- * with the columns of skill_metrics.  Maps are built with their keys in
- * order, the form `skm check` compares.  ?1 is a skill or NULL for all.
+ * with the columns of skill_metrics.  ?1 is a skill or NULL for all.  Each
+ * part is one pass over the invocations grouped by skill (and key), joined
+ * at the end: correlated subqueries per skill would read every skill's
+ * rows once per map, at random, which at a million invocations took
+ * seconds.  The maps' keys come out in order; `skm check` compares maps
+ * in canonical form (CANON) all the same.
  */
-#define RECOMPUTE_SELECT \
-	"SELECT skill_name, count(*) AS total_invocations, " \
-	"sum(completed) AS completed_invocations, " \
-	"sum(1 - completed) AS abandoned_invocations, " \
-	"total(CASE WHEN completed THEN duration_seconds END) " \
-	"  AS total_duration_seconds, " \
-	"min(CASE WHEN completed THEN duration_seconds END) " \
-	"  AS min_duration_seconds, " \
-	"max(CASE WHEN completed THEN duration_seconds END) " \
-	"  AS max_duration_seconds, " \
-	"(SELECT coalesce(json_group_object(k, n), '{}') FROM (" \
-	"  SELECT workflow_path AS k, count(*) AS n FROM skill_invocation j " \
-	"  WHERE j.skill_name = i.skill_name AND j.ended_at IS NOT NULL " \
-	"  AND j.workflow_path IS NOT NULL GROUP BY 1 ORDER BY 1)) " \
-	"  AS workflow_paths, " \
-	"(SELECT coalesce(json_group_object(k, n), '{}') FROM (" \
-	"  SELECT error_type AS k, count(*) AS n FROM skill_invocation j " \
-	"  WHERE j.skill_name = i.skill_name AND j.ended_at IS NOT NULL " \
-	"  AND j.error_type IS NOT NULL GROUP BY 1 ORDER BY 1)) " \
-	"  AS common_errors, " \
-	"(SELECT coalesce(json_group_object(k, n), '{}') FROM (" \
-	"  SELECT CAST(a.value AS TEXT) AS k, count(*) AS n " \
-	"  FROM skill_invocation j, json_each(j.follow_up_actions) a " \
-	"  WHERE j.skill_name = i.skill_name AND j.ended_at IS NOT NULL " \
-	"  GROUP BY 1 ORDER BY 1)) AS follow_up_actions, " \
-	"min(invoked_at) AS first_invoked, max(invoked_at) AS last_invoked " \
-	"FROM skill_invocation i WHERE ended_at IS NOT NULL " \
-	"AND (?1 IS NULL OR skill_name = ?1) GROUP BY skill_name"
+#define RECOMPUTE_WHERE \
+	"ended_at IS NOT NULL AND (?1 IS NULL OR skill_name = ?1)"
+#define RECOMPUTE_MAP(H, col) \
+	"(SELECT skill_name, json_group_object(k, n) AS m FROM (" \
+	"  SELECT skill_name, " col " AS k, count(*) AS n " \
+	"  FROM skill_invocation" H " WHERE " RECOMPUTE_WHERE \
+	"  AND " col " IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2) " \
+	"GROUP BY skill_name)"
+/* H is how the passes read the table: for one skill through its index
+ * (RECOMPUTE_ONE), for all of them in one sequential scan each
+ * (RECOMPUTE_ALL: NOT INDEXED) -- walking the index there would look up
+ * every row of the table at random, four times over. */
+#define RECOMPUTE_T(H) \
+	"SELECT b.skill_name AS skill_name, total_invocations, " \
+	"completed_invocations, abandoned_invocations, " \
+	"total_duration_seconds, min_duration_seconds, max_duration_seconds, " \
+	"coalesce(wp.m, '{}') AS workflow_paths, " \
+	"coalesce(er.m, '{}') AS common_errors, " \
+	"coalesce(fu.m, '{}') AS follow_up_actions, " \
+	"first_invoked, last_invoked FROM (" \
+	"  SELECT skill_name, count(*) AS total_invocations, " \
+	"  sum(completed) AS completed_invocations, " \
+	"  sum(1 - completed) AS abandoned_invocations, " \
+	"  total(CASE WHEN completed THEN duration_seconds END) " \
+	"    AS total_duration_seconds, " \
+	"  min(CASE WHEN completed THEN duration_seconds END) " \
+	"    AS min_duration_seconds, " \
+	"  max(CASE WHEN completed THEN duration_seconds END) " \
+	"    AS max_duration_seconds, " \
+	"  min(invoked_at) AS first_invoked, max(invoked_at) AS last_invoked " \
+	"  FROM skill_invocation" H " WHERE " RECOMPUTE_WHERE \
+	"  GROUP BY skill_name) b " \
+	"LEFT JOIN " RECOMPUTE_MAP(H, "workflow_path") " wp " \
+	"  ON wp.skill_name = b.skill_name " \
+	"LEFT JOIN " RECOMPUTE_MAP(H, "error_type") " er " \
+	"  ON er.skill_name = b.skill_name " \
+	"LEFT JOIN (SELECT skill_name, json_group_object(k, n) AS m FROM (" \
+	"  SELECT j.skill_name AS skill_name, CAST(a.value AS TEXT) AS k, " \
+	"  count(*) AS n FROM skill_invocation AS j" H ", " \
+	"  json_each(j.follow_up_actions) a " \
+	"  WHERE j.ended_at IS NOT NULL AND j.follow_up_actions != '[]' " \
+	"  AND (?1 IS NULL OR j.skill_name = ?1) " \
+	"  GROUP BY 1, 2 ORDER BY 1, 2) GROUP BY skill_name) fu " \
+	"  ON fu.skill_name = b.skill_name"
+#define RECOMPUTE_ONE RECOMPUTE_T("")
+#define RECOMPUTE_ALL RECOMPUTE_T(" NOT INDEXED")
 
 /* A map in canonical form (keys in order), for comparisons. */
 #define CANON(m) \
@@ -233,26 +255,32 @@ agg_recompute(struct skm_db *db, const char *skill, int percentiles)
 {
 	static const char del[] =
 	    "DELETE FROM skill_metrics WHERE ?1 IS NULL OR skill_name = ?1";
-	static const char ins[] =
-	    "INSERT INTO skill_metrics (skill_name, total_invocations, "
-	    "completed_invocations, abandoned_invocations, "
-	    "total_duration_seconds, min_duration_seconds, "
-	    "max_duration_seconds, workflow_paths, common_errors, "
-	    "follow_up_actions, first_invoked, last_invoked, "
-	    "last_aggregated_at) SELECT *, "
-	    "strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM (" RECOMPUTE_SELECT ")";
+#define RECOMPUTE_INSERT(select) \
+	    "INSERT INTO skill_metrics (skill_name, total_invocations, " \
+	    "completed_invocations, abandoned_invocations, " \
+	    "total_duration_seconds, min_duration_seconds, " \
+	    "max_duration_seconds, workflow_paths, common_errors, " \
+	    "follow_up_actions, first_invoked, last_invoked, " \
+	    "last_aggregated_at) SELECT *, " \
+	    "strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM (" select ")"
+	static const char ins_one[] = RECOMPUTE_INSERT(RECOMPUTE_ONE);
+	static const char ins_all[] = RECOMPUTE_INSERT(RECOMPUTE_ALL);
 	static const char sdel[] =
 	    "DELETE FROM session_skill WHERE ?1 IS NULL OR skill_name = ?1";
-	static const char sins[] =
-	    "INSERT INTO session_skill (session_id, skill_name, "
-	    "invocation_count, first_invoked, last_invoked, "
-	    "total_duration_seconds) SELECT session_id, skill_name, count(*), "
-	    "min(invoked_at), max(invoked_at), "
-	    "total(CASE WHEN completed THEN duration_seconds END) "
-	    "FROM skill_invocation WHERE ended_at IS NOT NULL "
-	    "AND session_id IS NOT NULL AND (?1 IS NULL OR skill_name = ?1) "
-	    "GROUP BY session_id, skill_name";
-	const char *const steps[] = { del, ins, sdel, sins };
+#define SESSION_INSERT(T) \
+	    "INSERT INTO session_skill (session_id, skill_name, " \
+	    "invocation_count, first_invoked, last_invoked, " \
+	    "total_duration_seconds) SELECT session_id, skill_name, count(*), " \
+	    "min(invoked_at), max(invoked_at), " \
+	    "total(CASE WHEN completed THEN duration_seconds END) " \
+	    "FROM " T " WHERE ended_at IS NOT NULL " \
+	    "AND session_id IS NOT NULL AND (?1 IS NULL OR skill_name = ?1) " \
+	    "GROUP BY session_id, skill_name"
+	static const char sins_one[] = SESSION_INSERT("skill_invocation");
+	static const char sins_all[] =
+	    SESSION_INSERT("skill_invocation NOT INDEXED");
+	const char *const steps[] = { del, skill ? ins_one : ins_all, sdel,
+	    skill ? sins_one : sins_all };
 	sqlite3_stmt *st;
 	size_t i;
 	int rc;
@@ -298,6 +326,7 @@ skm_recompute(struct skm_db *db, const char *skill)
 
 	if ((rc = store_usable(db)) != SKM_OK)
 		return rc;
+	store_bulk(db);
 	return store_write(db, recompute_tx, (void *)skill);
 }
 
@@ -371,7 +400,7 @@ int
 skm_check(struct skm_db *db, void (*cb)(void *, const char *), void *arg)
 {
 	static const char cmp[] =
-	    "WITH r AS (" RECOMPUTE_SELECT ") "
+	    "WITH r AS (" RECOMPUTE_ALL ") "
 	    "SELECT coalesce(m.skill_name, r.skill_name), "
 	    "m.skill_name IS NULL, r.skill_name IS NULL, "
 	    "m.total_invocations IS NOT r.total_invocations, "
@@ -381,9 +410,10 @@ skm_check(struct skm_db *db, void (*cb)(void *, const char *), void *arg)
 	    "  1e-6 * (1 + abs(r.total_duration_seconds)), "
 	    "m.min_duration_seconds IS NOT r.min_duration_seconds, "
 	    "m.max_duration_seconds IS NOT r.max_duration_seconds, "
-	    CANON("m.workflow_paths") " IS NOT r.workflow_paths, "
-	    CANON("m.common_errors") " IS NOT r.common_errors, "
-	    CANON("m.follow_up_actions") " IS NOT r.follow_up_actions, "
+	    CANON("m.workflow_paths") " IS NOT " CANON("r.workflow_paths") ", "
+	    CANON("m.common_errors") " IS NOT " CANON("r.common_errors") ", "
+	    CANON("m.follow_up_actions") " IS NOT " CANON("r.follow_up_actions")
+	    ", "
 	    "m.first_invoked IS NOT r.first_invoked, "
 	    "m.last_invoked IS NOT r.last_invoked, "
 	    "m.total_invocations, r.total_invocations "
@@ -403,6 +433,8 @@ skm_check(struct skm_db *db, void (*cb)(void *, const char *), void *arg)
 
 	if ((rc = store_usable(db)) != SKM_OK)
 		return rc;
+	store_bulk(db);
+	store_bulk(db);
 	src = sqlite3_prepare_v2(db->conn, "PRAGMA integrity_check", -1, &st,
 	    NULL);
 	if (src != SQLITE_OK)

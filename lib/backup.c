@@ -111,6 +111,7 @@ skm_backup(struct skm_db *db, const char *dest, int flags)
 
 	if ((rc = store_usable(db)) != SKM_OK)
 		return rc;
+	store_bulk(db);
 	if (dest == NULL || *dest == '\0')
 		return store_fail(db, SKM_MISUSE, "backup: no file given");
 	if (lstat(dest, &sb) == 0 && !(flags & SKM_BACKUP_FORCE))

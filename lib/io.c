@@ -683,6 +683,22 @@ import_csv(struct skm_db *db, struct import_job *job)
 }
 
 /* The skills that got new rows (rowid above before): recompute them. */
+/* The number of skills with aggregates, or -1. */
+static long long
+count_skills(struct skm_db *db)
+{
+	static const char sql[] = "SELECT count(*) FROM skill_metrics";
+	sqlite3_stmt *st;
+	long long n = -1;
+
+	if (store_prepare(db, sql, &st) != SKM_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return n;
+}
+
 static int
 recompute_new(struct skm_db *db, struct import_job *job, long long before)
 {
@@ -691,6 +707,7 @@ recompute_new(struct skm_db *db, struct import_job *job, long long before)
 	char **names = NULL, **nn;
 	size_t n = 0, cap = 0, i;
 	sqlite3_stmt *st;
+	long long nall;
 	int rc, src;
 
 	if ((rc = store_prepare(db, sql, &st)) != SKM_OK)
@@ -714,8 +731,14 @@ recompute_new(struct skm_db *db, struct import_job *job, long long before)
 		rc = store_fail(db, SKM_NOMEM, "import: out of memory");
 	else if (src != SQLITE_DONE)
 		rc = store_sqlfail(db, src, "import");
-	for (i = 0; i < n && rc == SKM_OK; i++)
-		rc = agg_recompute(db, names[i], 1);
+	/* Touching most skills (an import into a new store), one pass over
+	 * the whole table beats a pass per skill through its index. */
+	if (rc == SKM_OK && n > 1 && (nall = count_skills(db)) >= 0 &&
+	    (long long)n * 2 >= nall)
+		rc = agg_recompute(db, NULL, 1);
+	else
+		for (i = 0; i < n && rc == SKM_OK; i++)
+			rc = agg_recompute(db, names[i], 1);
 	for (i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
@@ -805,6 +828,7 @@ skm_import(struct skm_db *db, FILE *in, struct skm_import_result *res)
 		memset(res, 0, sizeof(*res));
 	if ((rc = store_usable(db)) != SKM_OK)
 		return rc;
+	store_bulk(db);
 	if (in == NULL)
 		return store_fail(db, SKM_MISUSE, "import: no input");
 	memset(&job, 0, sizeof(job));
@@ -871,6 +895,7 @@ skm_export(struct skm_db *db, const struct skm_export_args *args,
 		*nrows = 0;
 	if ((rc = store_usable(db)) != SKM_OK)
 		return rc;
+	store_bulk(db);
 	if (args == NULL)
 		args = &none;
 	if (out == NULL)

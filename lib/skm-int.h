@@ -33,6 +33,7 @@ struct skm_db {
 	int ndrained;
 	int last_drained;    /* events the last write applied from it */
 	int nwrites;         /* write transactions committed */
+	int bulk;            /* store_bulk() was called */
 	int ncache;
 	struct { const char *sql; sqlite3_stmt *st; } cache[SKM_CACHE_SLOTS];
 	struct {             /* skm_pct()'s last count (query.c) */
@@ -99,6 +100,7 @@ void store_rollback(struct skm_db *db);
 int store_exec(struct skm_db *db, const char *sql);
 int store_prepare(struct skm_db *db, const char *sql, sqlite3_stmt **st);
 void store_clear(struct skm_db *db);
+void store_bulk(struct skm_db *db);
 
 /* aggregate.c */
 int agg_add(struct skm_db *db, const char *id);

@@ -261,6 +261,22 @@ store_rollback(struct skm_db *db)
 }
 
 /*
+ * store_bulk - before an operation that reads or writes much of the store
+ * (import, recompute, check, export): a 64 MiB page cache and reads
+ * through mmap instead of one pread() per page.  A one-shot run never
+ * pays for either.  Errors are ignored: these only change speed.
+ */
+void
+store_bulk(struct skm_db *db)
+{
+	if (db->bulk || db->conn == NULL)
+		return;
+	db->bulk = 1;
+	sqlite3_exec(db->conn, "PRAGMA cache_size = -65536; "
+	    "PRAGMA mmap_size = 4294967296", NULL, NULL, NULL);
+}
+
+/*
  * wrote - count a committed write.  A handle that keeps writing (a
  * long-lived in-process user, an import) is not the one-shot process the
  * small WAL bound of keep_wal() is for: after WAL_BUSY_WRITES writes it
@@ -626,8 +642,15 @@ skm_close(struct skm_db *db)
 	for (i = 0; i < db->ncache; i++)
 		sqlite3_finalize(db->cache[i].st);
 	/* A busy writer leaves the WAL folded in (without waiting for
-	 * anyone: PASSIVE never blocks readers or writers). */
-	if (db->conn != NULL && db->nwrites >= WAL_BUSY_WRITES)
+	 * anyone: PASSIVE never blocks readers or writers).  After a bulk
+	 * operation the WAL may hold hundreds of MB (an import is one
+	 * transaction): fold it in and truncate the file, or the next
+	 * process to open the store would read all of it to rebuild the WAL
+	 * index, and the disk would keep it. */
+	if (db->conn != NULL && db->bulk)
+		sqlite3_wal_checkpoint_v2(db->conn, NULL,
+		    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	else if (db->conn != NULL && db->nwrites >= WAL_BUSY_WRITES)
 		sqlite3_wal_checkpoint_v2(db->conn, NULL,
 		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	if (db->conn != NULL)
