@@ -222,6 +222,9 @@ text_error(int fi, const struct val *v)
 	return v->len > SKM_FIELD_MAX ? "too long" : NULL;
 }
 
+/* The longest duration an import accepts, in seconds. */
+#define DURATION_MAX (100.0 * 365.25 * 86400.0)
+
 /*
  * set_field - check value v of field fi and bind it to the INSERT.
  * A field given twice is refused: which one would win is not obvious.
@@ -277,6 +280,10 @@ set_field(struct skm_db *db, struct import_job *job, int fi,
 			return bad(db, job, f->name, "not a number");
 		if (r < 0 && fi != FI_MONO)
 			return bad(db, job, f->name, "negative");
+		/* No run lasts a century; beyond that ended_at (and the
+		 * millisecond arithmetic behind it) would overflow. */
+		if (fi == FI_DURATION && r > DURATION_MAX)
+			return bad(db, job, f->name, "longer than 100 years");
 		if (fi == FI_DURATION) {
 			job->duration = r;
 			job->has_duration = 1;

@@ -133,3 +133,9 @@ record_runs() {
 	run -2 --separate-stderr skm export --since "'; DROP TABLE skill_metrics; --"
 	[ "$(sql "SELECT count(*) FROM skill_metrics")" = 2 ]
 }
+
+@test "an import with a duration over 100 years is refused naming the line" {
+	printf '{"id":"h1","skill_name":"x","invoked_at":"2026-01-01T00:00:00Z","completed":true,"duration_seconds":1e300}\n' >"$BATS_TEST_TMPDIR/h.jsonl"
+	run -1 --separate-stderr skm import "$BATS_TEST_TMPDIR/h.jsonl"
+	[[ "$stderr" == *"line 1: duration_seconds: longer than 100 years" ]]
+}
