@@ -493,6 +493,10 @@ prepare_query(struct skm_db *db, enum skm_query q,
 	}
 	if (q == SKM_Q_TIMELINE && (rc = skill_exists(db, args->skill)) != SKM_OK)
 		return rc;
+	/* errors of one skill: a mistyped name is an error, not "none" */
+	if (q == SKM_Q_ERRORS && args != NULL && args->skill != NULL &&
+	    (rc = skill_exists(db, args->skill)) != SKM_OK)
+		return rc;
 	if (q == SKM_Q_SEARCH && (args == NULL || args->text == NULL ||
 	    args->text[strspn(args->text, " \t\n")] == '\0'))
 		return store_fail(db, SKM_MISUSE, "empty search query");

@@ -198,3 +198,12 @@ load_fixture() {
 		[[ "$output" == *"skm $c"* ]]
 	done
 }
+
+@test "errors of a skill never recorded exits 1 naming it" {
+	skm-run -s real -- false || true
+	run -1 --separate-stderr skm errors --skill nosuch
+	[ "$stderr" = "skm: no such skill: nosuch" ]
+	run -1 --separate-stderr skm errors --skill nosuch --json
+	run -0 skm errors --skill real
+	[[ "$output" == *"exit:1"* ]]
+}
