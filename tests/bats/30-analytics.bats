@@ -126,8 +126,8 @@ load_fixture() {
 	[ "${lines[2]}" = "exit:2      1  14.3%" ]
 	run -0 skm errors --skill lint --json
 	[ "$output" = '[{"error_type":"exit:1","count":1,"error_rate":20.0}]' ]
-	run -0 skm errors --skill nosuch
-	[ "$output" = "no errors recorded" ]
+	run -1 --separate-stderr skm errors --skill nosuch
+	[ "$stderr" = "skm: no such skill: nosuch" ]
 }
 
 @test "recent --failed shows the failures with their command and error type" {

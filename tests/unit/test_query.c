@@ -378,9 +378,10 @@ errors_have_counts_and_shares_of_runs(void)
 	    "\"error_rate\":50.0}]");
 	skm_free(out);
 	qa.skill = "'; DROP TABLE skill_metrics; --";
-	CHECK_INT(skm_query_json(db, SKM_Q_ERRORS, &qa, &out), SKM_OK);
-	CHECK_STR(out, "[]");
-	skm_free(out);
+	CHECK_INT(skm_query_json(db, SKM_Q_ERRORS, &qa, &out), SKM_NOTFOUND);
+	CHECK(out == NULL);
+	CHECK_INT(unit_sql_int(unit_path("m.db"), "SELECT count(*) FROM "
+	    "skill_metrics"), 2);
 	CHECK_INT(skm_query_json(db, SKM_Q_WORKFLOWS, NULL, &out), SKM_OK);
 	CHECK_STR(out, "[{\"workflow_path\":\"w\",\"count\":5,"
 	    "\"share_rate\":100.0}]");
