@@ -237,6 +237,32 @@ skm_begin(struct skm_db *db, const struct skm_begin_info *bi,
 	return SKM_OK;
 }
 
+/*
+ * end_bind_outcome - bind what an end says of the run to six consecutive
+ * parameters from first on: exit code, signal, follow-up actions (JSON),
+ * user CPU, system CPU, peak RSS; NULL where ei has none.  Shared by the
+ * end itself and its spooled form, whose statements lay them out alike.
+ */
+void
+end_bind_outcome(sqlite3_stmt *st, int first, const struct skm_end_info *ei,
+    const char *fu)
+{
+	const struct rusage *ru = ei->rusage;
+
+	if (ei->exit_code >= 0)
+		sqlite3_bind_int(st, first, ei->exit_code);
+	if (ei->signal > 0)
+		sqlite3_bind_int(st, first + 1, ei->signal);
+	sqlite3_bind_text(st, first + 2, fu, -1, SQLITE_STATIC);
+	if (ru != NULL) {
+		sqlite3_bind_double(st, first + 3, (double)ru->ru_utime.tv_sec +
+		    (double)ru->ru_utime.tv_usec / 1e6);
+		sqlite3_bind_double(st, first + 4, (double)ru->ru_stime.tv_sec +
+		    (double)ru->ru_stime.tv_usec / 1e6);
+		sqlite3_bind_int64(st, first + 5, ru->ru_maxrss);
+	}
+}
+
 /* NULL when ei's strings are within their limits, else why not. */
 static const char *
 end_info_error(const struct skm_end_info *ei)
@@ -399,19 +425,7 @@ end_tx(struct skm_db *db, void *arg)
 	sqlite3_bind_int(st, 2, ei->completed ? 1 : 0);
 	sqlite3_bind_double(st, 3, d);
 	bind_text(st, ":et", job->rec.et);
-	if (ei->exit_code >= 0)
-		sqlite3_bind_int(st, 5, ei->exit_code);
-	if (ei->signal > 0)
-		sqlite3_bind_int(st, 6, ei->signal);
-	bind_text(st, ":fu", job->rec.fu);
-	if (ei->rusage != NULL) {
-		const struct rusage *ru = ei->rusage;
-		sqlite3_bind_double(st, 8, (double)ru->ru_utime.tv_sec +
-		    (double)ru->ru_utime.tv_usec / 1e6);
-		sqlite3_bind_double(st, 9, (double)ru->ru_stime.tv_sec +
-		    (double)ru->ru_stime.tv_usec / 1e6);
-		sqlite3_bind_int64(st, 10, ru->ru_maxrss);
-	}
+	end_bind_outcome(st, 5, ei, job->rec.fu);
 	bind_text(st, ":id", job->id);
 	src = sqlite3_step(st);
 	sqlite3_reset(st);

@@ -65,6 +65,8 @@ struct end_rec {
 };
 int end_rec_make(sqlite3 *c, const struct skm_inv *inv,
     const struct skm_end_info *ei, struct end_rec *r);
+void end_bind_outcome(sqlite3_stmt *st, int first,
+    const struct skm_end_info *ei, const char *fu);
 
 /* spool.c */
 int spool_wanted(int rc);

@@ -118,19 +118,7 @@ event_json(const struct skm_inv *inv, const struct skm_end_info *ei,
 		sqlite3_bind_int(st, 16, ei->completed ? 1 : 0);
 		sqlite3_bind_double(st, 17, r->d);
 		sqlite3_bind_text(st, 18, r->et, -1, SQLITE_STATIC);
-		if (ei->exit_code >= 0)
-			sqlite3_bind_int(st, 19, ei->exit_code);
-		if (ei->signal > 0)
-			sqlite3_bind_int(st, 20, ei->signal);
-		sqlite3_bind_text(st, 21, r->fu, -1, SQLITE_STATIC);
-		if (ei->rusage != NULL) {
-			const struct rusage *ru = ei->rusage;
-			sqlite3_bind_double(st, 22, (double)ru->ru_utime.tv_sec +
-			    (double)ru->ru_utime.tv_usec / 1e6);
-			sqlite3_bind_double(st, 23, (double)ru->ru_stime.tv_sec +
-			    (double)ru->ru_stime.tv_usec / 1e6);
-			sqlite3_bind_int64(st, 24, ru->ru_maxrss);
-		}
+		end_bind_outcome(st, 19, ei, r->fu);
 	} else {
 		sqlite3_bind_text(st, 21, "[]", -1, SQLITE_STATIC);
 	}
