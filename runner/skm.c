@@ -316,13 +316,26 @@ operands(const struct cmd *cmd, int argc, char **argv, int min, int max,
 	return -1;
 }
 
+/* The plain query commands: open the store, print q as --json or as a
+ * table (empty: what to say for no rows), close. */
+static int
+run_query(enum skm_query q, const struct skm_query_args *qa,
+    const char *empty)
+{
+	struct skm_db *db = opendb();
+	int r;
+
+	r = json ? print_json(db, q, qa) : print_table(db, q, qa, empty);
+	skm_close(db);
+	return r;
+}
+
 static int
 cmd_stats(int argc, char **argv, const struct cmd *cmd)
 {
 	static const struct option opts[] = { OPT_DB, OPT_HELP, OPT_JSON,
 	    OPT_END };
 	struct skm_query_args qa = { 0 };
-	struct skm_db *db;
 	int r;
 
 	if ((r = getopts(cmd, argc, argv, opts)) >= 0)
@@ -332,14 +345,7 @@ cmd_stats(int argc, char **argv, const struct cmd *cmd)
 	if ((r = operands(cmd, argc, argv, 0, 0, NULL)) >= 0)
 		return r;
 
-	db = opendb();
-	if (json)
-		r = print_json(db, SKM_Q_STATS, &qa);
-	else
-		r = print_table(db, SKM_Q_STATS, &qa,
-		    "no skills recorded yet");
-	skm_close(db);
-	return r;
+	return run_query(SKM_Q_STATS, &qa, "no skills recorded yet");
 }
 
 static int
@@ -426,7 +432,6 @@ cmd_recent(int argc, char **argv, const struct cmd *cmd)
 	    { "failed", no_argument,       NULL, 'f' },
 	    OPT_END };
 	struct skm_query_args qa = { 0 };
-	struct skm_db *db;
 	long long n;
 	int ch, r;
 
@@ -457,13 +462,7 @@ cmd_recent(int argc, char **argv, const struct cmd *cmd)
 	if ((r = operands(cmd, argc, argv, 0, 0, NULL)) >= 0)
 		return r;
 
-	db = opendb();
-	if (json)
-		r = print_json(db, SKM_Q_RECENT, &qa);
-	else
-		r = print_table(db, SKM_Q_RECENT, &qa, NULL);
-	skm_close(db);
-	return r;
+	return run_query(SKM_Q_RECENT, &qa, NULL);
 }
 
 static int
@@ -747,7 +746,6 @@ cmd_search(int argc, char **argv, const struct cmd *cmd)
 	    { "limit", required_argument, NULL, 'l' },
 	    OPT_END };
 	struct skm_query_args qa = { 0 };
-	struct skm_db *db;
 	long long n;
 	char *text;
 	int ch, r;
@@ -774,12 +772,7 @@ cmd_search(int argc, char **argv, const struct cmd *cmd)
 		return r;
 	qa.text = text = join(argc, argv);
 
-	db = opendb();
-	if (json)
-		r = print_json(db, SKM_Q_SEARCH, &qa);
-	else
-		r = print_table(db, SKM_Q_SEARCH, &qa, "no matches");
-	skm_close(db);
+	r = run_query(SKM_Q_SEARCH, &qa, "no matches");
 	free(text);
 	return r;
 }
@@ -792,7 +785,6 @@ cmd_errors(int argc, char **argv, const struct cmd *cmd)
 	    { "limit", required_argument, NULL, 'l' },
 	    OPT_END };
 	struct skm_query_args qa = { 0 };
-	struct skm_db *db;
 	long long n;
 	int ch, r;
 
@@ -820,13 +812,7 @@ cmd_errors(int argc, char **argv, const struct cmd *cmd)
 	if ((r = operands(cmd, argc, argv, 0, 0, NULL)) >= 0)
 		return r;
 
-	db = opendb();
-	if (json)
-		r = print_json(db, SKM_Q_ERRORS, &qa);
-	else
-		r = print_table(db, SKM_Q_ERRORS, &qa, "no errors recorded");
-	skm_close(db);
-	return r;
+	return run_query(SKM_Q_ERRORS, &qa, "no errors recorded");
 }
 
 static int
