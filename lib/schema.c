@@ -206,11 +206,31 @@ static const char m3_sql[] =
 "  SELECT DISTINCT skill_name, workflow_path FROM skill_invocation\n"
 "  ORDER BY 1, 2;\n";
 
+/*
+ * Migration 4: where the fold stands in each journal file.  Recorders
+ * append events to files in DB.journal/ (journal.c); the fold (fold.c)
+ * applies them in batches, and each batch's transaction also moves its
+ * file's row here, so a fold killed at any instant resumes exactly where
+ * its last commit left off: nothing applied twice, nothing skipped.
+ * A file's row stays after the file is gone (done = 1): file ids are
+ * never reused, and the counts are what `skm check` reports.
+ */
+static const char m4_sql[] =
+"CREATE TABLE journal_fold (\n"
+"  file_id TEXT PRIMARY KEY NOT NULL,\n"
+"  offset INTEGER NOT NULL DEFAULT 0,\n"
+"  applied INTEGER NOT NULL DEFAULT 0,\n"
+"  quarantined INTEGER NOT NULL DEFAULT 0,\n"
+"  done INTEGER NOT NULL DEFAULT 0,\n"
+"  updated_at TEXT NOT NULL\n"
+") WITHOUT ROWID;\n";
+
 const struct skm_migration skm_migrations[] = {
 	{ 1, "skill_invocation, skill_metrics, session_skill, search index, "
 	    "summary view", m1_sql },
 	{ 2, "skill_invocation.pid_start for skm reap", m2_sql },
 	{ 3, "search index over (skill, workflow path) pairs", m3_sql },
+	{ 4, "journal_fold: the fold's place in each journal file", m4_sql },
 };
 const int skm_nmigrations =
     (int)(sizeof(skm_migrations) / sizeof(skm_migrations[0]));
