@@ -9,6 +9,7 @@ BINDIR ?= $(PREFIX)/bin
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DATADIR ?= $(PREFIX)/share
 DESTDIR ?=
 
 CC ?= cc
@@ -206,6 +207,11 @@ install: all
 	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/skm.pc
 	install -d $(DESTDIR)$(LIBDIR)/skm
 	install -m 755 $(SHIM) $(DESTDIR)$(LIBDIR)/skm/
+	install -d $(DESTDIR)$(DATADIR)/skm
+	sed 's|^SKM_RUN ?= skm-run$$|SKM_RUN ?= $(BINDIR)/skm-run|' share/skm/skm.mk \
+	    > $(DESTDIR)$(DATADIR)/skm/skm.mk
+	chmod 644 $(DESTDIR)$(DATADIR)/skm/skm.mk
+	install -m 755 share/skm/sh $(DESTDIR)$(DATADIR)/skm/
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(PROGS))
@@ -214,6 +220,8 @@ uninstall:
 	rm -f $(DESTDIR)$(INCLUDEDIR)/skm.h $(DESTDIR)$(PKGCONFIGDIR)/skm.pc
 	rm -f $(DESTDIR)$(LIBDIR)/skm/libskm-preload.so
 	-rmdir $(DESTDIR)$(LIBDIR)/skm 2>/dev/null
+	rm -f $(DESTDIR)$(DATADIR)/skm/skm.mk $(DESTDIR)$(DATADIR)/skm/sh
+	-rmdir $(DESTDIR)$(DATADIR)/skm 2>/dev/null
 
 clean:
 	rm -f lib/*.o runner/*.o examples/*.o examples/inprocess $(UNIT_BIN) $(TEST_HELPERS)
