@@ -10,6 +10,15 @@ LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 DATADIR ?= $(PREFIX)/share
+# Where Python finds modules for this PREFIX: the entry of python3's own
+# sys.path under PREFIX (Debian: /usr/local/lib/python3.N/dist-packages,
+# /usr/lib/python3/dist-packages), else PREFIX's site-packages.
+PYTHON ?= python3
+PYTHONDIR ?= $(or $(shell $(PYTHON) -c 'import sys, sysconfig; \
+    p = sys.argv[1].rstrip("/"); \
+    m = [d for d in sys.path if d.startswith(p + "/lib/python") and d.endswith("-packages")]; \
+    print(m[0] if m else sysconfig.get_path("purelib", "posix_prefix", {"base": p, "platbase": p}))' \
+    '$(PREFIX)' 2>/dev/null),$(PREFIX)/lib/python3/dist-packages)
 DESTDIR ?=
 
 CC ?= cc
@@ -212,6 +221,9 @@ install: all
 	    > $(DESTDIR)$(DATADIR)/skm/skm.mk
 	chmod 644 $(DESTDIR)$(DATADIR)/skm/skm.mk
 	install -m 755 share/skm/sh $(DESTDIR)$(DATADIR)/skm/
+	install -d $(DESTDIR)$(PYTHONDIR)
+	sed 's|^_LIBDIR = None$$|_LIBDIR = "$(LIBDIR)"|' python/skm.py > $(DESTDIR)$(PYTHONDIR)/skm.py
+	chmod 644 $(DESTDIR)$(PYTHONDIR)/skm.py
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(PROGS))
@@ -222,6 +234,8 @@ uninstall:
 	-rmdir $(DESTDIR)$(LIBDIR)/skm 2>/dev/null
 	rm -f $(DESTDIR)$(DATADIR)/skm/skm.mk $(DESTDIR)$(DATADIR)/skm/sh
 	-rmdir $(DESTDIR)$(DATADIR)/skm 2>/dev/null
+	rm -f $(DESTDIR)$(PYTHONDIR)/skm.py $(DESTDIR)$(PYTHONDIR)/__pycache__/skm.*.pyc
+	-rmdir $(DESTDIR)$(PYTHONDIR)/__pycache__ 2>/dev/null
 
 clean:
 	rm -f lib/*.o runner/*.o examples/*.o examples/inprocess $(UNIT_BIN) $(TEST_HELPERS)

@@ -9,6 +9,12 @@ load helpers
 
 MK="$TOP/share/skm/skm.mk"
 
+# q QUERY: sql once every recorded run is in the store.
+q() {
+	skm drain >/dev/null
+	sql "$1"
+}
+
 # pair NAME: directories $A (plain) and $B (with skm.mk) holding the
 # Makefile read from stdin.
 pair() {
@@ -100,12 +106,12 @@ MAKEFILE
 @test "every recipe line is recorded as its target's skill, with its exit status; \$(shell) is not" {
 	basic_makefile
 	(cd "$BATS_TEST_TMPDIR/skm" && make -k all never sig >/dev/null 2>&1) || true
-	[ "$(sql "SELECT skill_name || ':' || count(*) FROM skill_invocation GROUP BY skill_name ORDER BY 1" | tr '\n' ' ')" = \
+	[ "$(q "SELECT skill_name || ':' || count(*) FROM skill_invocation GROUP BY skill_name ORDER BY 1" | tr '\n' ' ')" = \
 	    "fail:1 ign:2 multi:2 ok:2 sig:1 " ]
-	[ "$(sql "SELECT error_type FROM skill_invocation WHERE skill_name = 'fail'")" = "exit:3" ]
-	[ "$(sql "SELECT error_type FROM skill_invocation WHERE skill_name = 'sig'")" = "signal:SIGTERM" ]
-	[ "$(sql "SELECT group_concat(coalesce(error_type, '-'), ' ') FROM (SELECT error_type FROM skill_invocation WHERE skill_name = 'ign' ORDER BY invoked_at)")" = "exit:4 -" ]
-	[ "$(sql "SELECT command FROM skill_invocation WHERE skill_name = 'ok' ORDER BY invoked_at LIMIT 1")" = \
+	[ "$(q "SELECT error_type FROM skill_invocation WHERE skill_name = 'fail'")" = "exit:3" ]
+	[ "$(q "SELECT error_type FROM skill_invocation WHERE skill_name = 'sig'")" = "signal:SIGTERM" ]
+	[ "$(q "SELECT group_concat(coalesce(error_type, '-'), ' ') FROM (SELECT error_type FROM skill_invocation WHERE skill_name = 'ign' ORDER BY invoked_at)")" = "exit:4 -" ]
+	[ "$(q "SELECT command FROM skill_invocation WHERE skill_name = 'ok' ORDER BY invoked_at LIMIT 1")" = \
 	    "/bin/sh -c 'echo ok ok at-parse-time'" ]
 	skm check
 }
@@ -140,7 +146,7 @@ MAKEFILE
 	[ "$(grep -c 'met the others' "$BATS_TEST_TMPDIR/skm.out")" = 4 ]
 	[ ! -s "$BATS_TEST_TMPDIR/skm.err" ]
 	# the sub-make's recipes are recorded under the recipe that ran it
-	[ "$(sql "SELECT count(*) FROM skill_invocation c JOIN skill_invocation p ON c.parent_id = p.id WHERE p.skill_name = 'sub' AND c.skill_name LIKE 'p_'")" = 4 ]
+	[ "$(q "SELECT count(*) FROM skill_invocation c JOIN skill_invocation p ON c.parent_id = p.id WHERE p.skill_name = 'sub' AND c.skill_name LIKE 'p_'")" = 4 ]
 }
 
 @test "make -j4 with failing recipes: same output and status, with and without -k" {
@@ -177,7 +183,7 @@ MAKEFILE
 	same
 	[ "$(cat "$BATS_TEST_TMPDIR/skm.rc")" = 0 ]
 	[ "$(cat "$BATS_TEST_TMPDIR/skm.out")" = $'first\nsecond\nthird one' ]
-	[ "$(sql "SELECT count(*) FROM skill_invocation WHERE skill_name = 'one'")" = 1 ]
+	[ "$(q "SELECT count(*) FROM skill_invocation WHERE skill_name = 'one'")" = 1 ]
 }
 
 @test "SKM_MK_SKILL names or skips the skill per target; SKM_DISABLE=1 records nothing" {
@@ -196,9 +202,9 @@ MAKEFILE
 	run make -s
 	[ "$status" -eq 0 ]
 	[ "$output" = $'compiling a.o\ncompiling b.o\ncleaning' ]
-	[ "$(sql "SELECT skill_name || ':' || count(*) FROM skill_invocation GROUP BY skill_name")" = "compile:2" ]
+	[ "$(q "SELECT skill_name || ':' || count(*) FROM skill_invocation GROUP BY skill_name")" = "compile:2" ]
 	SKM_DISABLE=1 make -s >/dev/null
-	[ "$(sql "SELECT count(*) FROM skill_invocation")" = 2 ]
+	[ "$(q "SELECT count(*) FROM skill_invocation")" = 2 ]
 }
 
 @test "a SHELL and .SHELLFLAGS set before the include are the ones recipes run under" {
@@ -215,7 +221,7 @@ MAKEFILE
 	[ "$status" -eq 2 ]
 	[ "${lines[0]}" = bash ]
 	[[ "$output" != *unreachable* ]]
-	[ "$(sql "SELECT error_type FROM skill_invocation WHERE skill_name = 't'")" = "exit:1" ]
+	[ "$(q "SELECT error_type FROM skill_invocation WHERE skill_name = 't'")" = "exit:1" ]
 }
 
 @test "a target name skm refuses as a skill runs its recipe unrecorded" {
@@ -225,5 +231,5 @@ MAKEFILE
 	run make -s "$long"
 	[ "$status" -eq 0 ]
 	[ "$output" = built ]
-	[ "$(sql "SELECT count(*) FROM skill_invocation" 2>/dev/null || echo 0)" = 0 ]
+	[ "$(q "SELECT count(*) FROM skill_invocation" 2>/dev/null || echo 0)" = 0 ]
 }
