@@ -124,9 +124,93 @@ jkeys() {
 	[[ "$stderr" == *"--exit 256: too large"* ]]
 }
 
-@test "a command's --help prints its synopsis and exits 0" {
-	run -0 skm recent --help
-	[ "$output" = "usage: skm recent [--skill S] [--limit N] [--failed] [--json]" ]
+@test "a command's --help prints its synopsis and options and exits 0" {
+	run -0 --separate-stderr skm recent --help
+	[ "${lines[0]}" = "usage: skm recent [--skill S] [--limit N] [--failed] [--json]" ]
+	[[ "$output" == *"-n, --limit N "*"at most N invocations (default 20)"* ]]
+	[[ "$output" == *"-j, --json "* ]]
+	[ -z "$stderr" ]
+	# skm help COMMAND prints the same.
+	want=$output
+	run -0 skm help recent
+	[ "$output" = "$want" ]
+}
+
+@test "every command listed by skm help takes --help, prints its usage and exits 0" {
+	export SKM_DB="$BATS_TEST_TMPDIR/nowhere/metrics.db"
+	cmds=$(skm help | sed -n '/^commands:/,/^$/s/^  \([a-z-]*\) .*/\1/p')
+	[ "$(echo "$cmds" | wc -l)" -ge 19 ]
+	for c in $cmds; do
+		run -0 --separate-stderr skm "$c" --help
+		[ "${lines[0]}" = "usage: $(skm --help | sed -n "s/^ *\(skm $c\( .*\)\{0,1\}\)\$/\1/p")" ] ||
+		    { echo "$c: ${lines[0]}"; false; }
+		[ -z "$stderr" ]
+		run -0 skm "$c" -h
+	done
+	# Asking for help never creates a store.
+	[ ! -e "$BATS_TEST_TMPDIR/nowhere" ]
+}
+
+@test "--help after other options and operands still wins, an error before it does not" {
+	run -0 skm end some-id --failed --help
+	[[ "${lines[0]}" == "usage: skm end ID "* ]]
+	run -2 --separate-stderr skm end --bogus --help
+	[[ "$stderr" == *"unknown option: --bogus"* ]]
+}
+
+@test "a mistyped command gets a did-you-mean from the command table" {
+	run -2 --separate-stderr skm stat
+	[[ "${stderr_lines[0]}" == "skm: unknown command: stat (did you mean stats?)" ]]
+	run -2 --separate-stderr skm recnet
+	[[ "${stderr_lines[0]}" == *"(did you mean recent?)" ]]
+	run -2 --separate-stderr skm end-sesion x
+	[[ "${stderr_lines[0]}" == *"(did you mean end-session?)" ]]
+	# Nothing near: no suggestion.
+	run -2 --separate-stderr skm frobnicate
+	[ "${stderr_lines[0]}" = "skm: unknown command: frobnicate" ]
+	run -2 --separate-stderr skm help stast
+	[[ "${stderr_lines[0]}" == *"unknown command: stast (did you mean stats?)" ]]
+}
+
+@test "a mistyped option gets a did-you-mean from the command's row" {
+	run -2 --separate-stderr skm recent --limt 3
+	[ "${stderr_lines[0]}" = "skm: unknown option: --limt (did you mean --limit?)" ]
+	[ "${stderr_lines[1]}" = "usage: skm recent [--skill S] [--limit N] [--failed] [--json]" ]
+	run -2 --separate-stderr skm show x --jsno
+	[[ "${stderr_lines[0]}" == *"unknown option: --jsno (did you mean --json?)" ]]
+	run -2 --separate-stderr skm end x --error-typ t --follwo-up a
+	[[ "${stderr_lines[0]}" == *"unknown option: --follwo-up (did you mean --follow-up?)" ]]
+	# An option of another command is not suggested.
+	run -2 --separate-stderr skm stats --failed
+	[ "${stderr_lines[0]}" = "skm: unknown option: --failed" ]
+	# A global option too.
+	run -2 --separate-stderr skm --dbb x stats
+	[[ "${stderr_lines[0]}" == *"unknown option: --dbb (did you mean --db?)" ]]
+}
+
+@test "options parse as with getopt_long: =, prefixes, short clusters and --" {
+	record build
+	record lint --exit 2
+	run -0 skm recent --limit=1
+	[ "${#lines[@]}" -eq 2 ]
+	run -0 skm recent --lim 1 --fail
+	[[ "${lines[1]}" == *lint* ]]
+	run -0 skm recent -n1 -s build
+	[ "${#lines[@]}" -eq 2 ]
+	[[ "${lines[1]}" == *build* ]]
+	skm recent -jn 1 >"$BATS_TEST_TMPDIR/r.json"
+	[ "$(jget "$BATS_TEST_TMPDIR/r.json" '$[0].skill_name')" = lint ]
+	run -2 --separate-stderr skm recent --json=yes
+	[[ "$stderr" == *"option --json takes no argument"* ]]
+	run -2 --separate-stderr skm recent -x
+	[[ "$stderr" == *"unknown option: -x"* ]]
+	run -2 --separate-stderr skm recent -n
+	[[ "$stderr" == *"option -n needs an argument"* ]]
+	run -2 --separate-stderr skm end x --e
+	[[ "$stderr" == *"option --e is ambiguous (did you mean --exit or --error-type?)"* ]]
+	# After --, a dash is an operand.
+	run -1 --separate-stderr skm show -- --json
+	[ "$stderr" = "skm: no such skill: --json" ]
 }
 
 # --- version ---------------------------------------------------------------

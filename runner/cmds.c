@@ -1,0 +1,121 @@
+/*
+ * cmds.c - the table of skm's commands, in the order `skm help` lists
+ * them.
+ *
+ * A row is everything the CLI knows about a command: its synopsis and
+ * --help are made from it, cli.c parses its command line against it, and
+ * "did you mean" suggests from it.  Every command also takes --help (-h)
+ * and the global options (--db) without listing them; CMD_JSON adds
+ * --json (-j).  Adding a command: a row here, its handler's prototype in
+ * cmd.h, the handler in a runner/cmd-*.c file (see "Adding a command" in
+ * docs/ARCHITECTURE.md).
+ */
+#include <stddef.h>
+
+#include "cmd.h"
+
+const struct cmd cmd_table[] = {
+	{ .name = "stats", .run = cmd_stats, .flags = CMD_READ | CMD_JSON,
+	  .summary = "one row per skill: runs, completion, average and "
+	    "p50/p95/p99" },
+	{ .name = "show", .run = cmd_show, .flags = CMD_READ | CMD_JSON,
+	  .summary = "one skill in detail, with its workflow, error and "
+	    "follow-up counts",
+	  .operands = "SKILL", .min_operands = 1, .max_operands = 1 },
+	{ .name = "summary", .run = cmd_summary, .flags = CMD_READ | CMD_JSON,
+	  .summary = "all skills at a glance, top error types and workflow "
+	    "paths" },
+	{ .name = "recent", .run = cmd_recent, .flags = CMD_READ | CMD_JSON,
+	  .summary = "the latest invocations (20 unless --limit), or "
+	    "failures only",
+	  .opts = CMD_OPTS(
+	    OPT("skill", 's', "S", "only the invocations of skill S"),
+	    OPT("limit", 'n', "N", "at most N invocations (default 20)"),
+	    OPT("failed", 0, NULL,
+		"only the invocations that did not complete")) },
+	{ .name = "timeline", .run = cmd_timeline,
+	  .flags = CMD_READ | CMD_JSON,
+	  .summary = "runs, completions and average duration per time "
+	    "bucket",
+	  .operands = "SKILL", .min_operands = 1, .max_operands = 1,
+	  .opts = CMD_OPTS(
+	    OPT("since", 0, "T", "from time T (ISO 8601, or a duration "
+		"ago: 7d)"),
+	    OPT("until", 0, "T", "up to time T (default now)"),
+	    OPT("bucket", 0, "minute|hour|day|week",
+		"the bucket size (default day)")) },
+	{ .name = "search", .run = cmd_search, .flags = CMD_READ | CMD_JSON,
+	  .summary = "full-text (FTS5) search over skill names and workflow "
+	    "paths",
+	  .operands = "QUERY", .min_operands = 1, .max_operands = -1,
+	  .opts = CMD_OPTS(
+	    OPT("limit", 'n', "N", "at most N matches (default 100)")) },
+	{ .name = "errors", .run = cmd_errors, .flags = CMD_READ | CMD_JSON,
+	  .summary = "error types by count and share of runs",
+	  .opts = CMD_OPTS(
+	    OPT("skill", 's', "S", "only the errors of skill S"),
+	    OPT("limit", 'n', "N", "at most N error types (default all)")) },
+	{ .name = "session", .run = cmd_session, .flags = CMD_READ | CMD_JSON,
+	  .summary = "the skills a session used",
+	  .operands = "ID", .min_operands = 1, .max_operands = 1,
+	  .missing = "session ID" },
+	{ .name = "begin", .run = cmd_begin, .flags = CMD_WRITE,
+	  .summary = "start an invocation by hand; prints its id",
+	  .opts = CMD_OPTS(
+	    OPT_F("skill", 's', "S", "the skill run", CMD_OPT_REQUIRED),
+	    OPT("workflow", 'w', "W", "the workflow path it runs in"),
+	    OPT("session", 0, "ID", "the session it belongs to"),
+	    OPT("project", 0, "P", "the project directory")) },
+	{ .name = "end", .run = cmd_end, .flags = CMD_WRITE,
+	  .summary = "end an invocation (--completed unless told otherwise)",
+	  .operands = "ID", .min_operands = 1, .max_operands = 1,
+	  .opts = CMD_OPTS(
+	    OPT("exit", 0, "N", "its exit status: 0 completed, else failed"),
+	    OPT("completed", 0, NULL, "it completed (the default)"),
+	    OPT("failed", 0, NULL, "it did not complete"),
+	    OPT("error-type", 0, "T", "what kind of failure it was"),
+	    OPT_F("follow-up", 0, "A", "an action taken after it "
+		"(repeatable)", CMD_OPT_MULTI)),
+	  .more = "--exit, --completed and --failed exclude each other." },
+	{ .name = "end-session", .run = cmd_end_session, .flags = CMD_WRITE,
+	  .summary = "store exact min/max/p50/p95/p99 for every skill of a "
+	    "session",
+	  .operands = "ID", .min_operands = 1, .max_operands = 1,
+	  .missing = "session ID" },
+	{ .name = "import", .run = cmd_import, .flags = CMD_WRITE,
+	  .summary = "add invocations from JSON Lines or CSV (all or "
+	    "nothing)",
+	  .operands = "[FILE | -]", .min_operands = 0, .max_operands = 1 },
+	{ .name = "export", .run = cmd_export, .flags = CMD_READ,
+	  .summary = "write ended invocations as JSON Lines or CSV",
+	  .opts = CMD_OPTS(
+	    OPT("since", 0, "T", "only invocations started from time T"),
+	    OPT("skill", 's', "S", "only the invocations of skill S"),
+	    OPT("format", 0, "jsonl|csv", "the output format (default "
+		"jsonl)")) },
+	{ .name = "check", .run = cmd_check, .flags = CMD_READ,
+	  .summary = "integrity check; aggregates must equal a recompute" },
+	{ .name = "recompute", .run = cmd_recompute, .flags = CMD_WRITE,
+	  .summary = "rebuild aggregates (and stored percentiles) from the "
+	    "invocations",
+	  .operands = "[SKILL]", .min_operands = 0, .max_operands = 1 },
+	{ .name = "drain", .run = cmd_drain, .flags = CMD_WRITE,
+	  .summary = "apply the runs waiting in the spool now" },
+	{ .name = "reap", .run = cmd_reap, .flags = CMD_WRITE,
+	  .summary = "end as 'abandoned' the running invocations whose "
+	    "process is gone",
+	  .opts = CMD_OPTS(
+	    OPT("older-than", 0, "DUR", "also those of other hosts running "
+		"longer than DUR (e.g. 24h)")) },
+	{ .name = "backup", .run = cmd_backup, .flags = CMD_READ,
+	  .summary = "a consistent copy of the store, taken online",
+	  .operands = "FILE", .min_operands = 1, .max_operands = 1,
+	  .opts = CMD_OPTS(
+	    OPT("force", 0, NULL, "replace FILE if it exists")) },
+	{ .name = "version", .run = cmd_version,
+	  .summary = "print the versions" },
+	{ .name = "help", .run = cmd_help, .summary = "this help",
+	  .operands = "[COMMAND]", .min_operands = 0, .max_operands = 1 },
+};
+
+const size_t cmd_table_len = sizeof(cmd_table) / sizeof(cmd_table[0]);
