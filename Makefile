@@ -26,10 +26,35 @@ PKG_CONFIG ?= pkg-config
 CFLAGS ?= -O2 -g
 # What the code needs whatever CFLAGS a user gives on the command line.
 BASE_CFLAGS = -std=c11 -Wall -Wextra -D_GNU_SOURCE -fPIC -fvisibility=hidden
-DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags sqlite3 libbsd-overlay 2>/dev/null)
-DEPS_LIBS := $(shell $(PKG_CONFIG) --libs sqlite3 libbsd-overlay 2>/dev/null)
+# The libraries, through pkg-config: each module and the Debian package
+# that provides it.  Without them nothing is built (a library linked
+# without them would record nothing), except by the targets that install
+# them first and then run make again.
+DEPS_PKGS = sqlite3:libsqlite3-dev libbsd-overlay:libbsd-dev
+DEPS_MISSING := $(shell command -v $(PKG_CONFIG) >/dev/null 2>&1 || echo pkg-config; \
+    for p in $(DEPS_PKGS); do \
+	$(PKG_CONFIG) --exists $${p%%:*} 2>/dev/null || echo $${p\#*:}; done)
+NODEPS_GOALS = deps check check-asan check-valgrind bench bench-quick demo fuzz \
+    clean uninstall
+ifneq ($(DEPS_MISSING),)
+ifneq ($(MAKECMDGOALS),)
+ifeq ($(filter-out $(NODEPS_GOALS),$(MAKECMDGOALS)),)
+DEPS_DEFER = 1
+endif
+endif
+ifndef DEPS_DEFER
+$(error missing development packages: $(strip $(DEPS_MISSING)); run `make deps` (as root) or install them)
+endif
+endif
+DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(foreach p,$(DEPS_PKGS),$(firstword $(subst :, ,$(p)))) 2>/dev/null)
+DEPS_LIBS := $(shell $(PKG_CONFIG) --libs $(foreach p,$(DEPS_PKGS),$(firstword $(subst :, ,$(p)))) 2>/dev/null)
 ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS) $(DEPS_CFLAGS) -Ilib
 LDLIBS += $(DEPS_LIBS) -lm
+# Each object's header dependencies, written by the compiler as it builds
+# it (.d beside the object; for a program built from one source, beside
+# the program).
+DEPFLAGS = -MMD -MP
+DEPFLAGS_PROG = -MMD -MP -MF $@.d -MT $@
 
 SONAME = libskm.so.$(VERSION_MAJOR)
 SOLIB = libskm.so.$(VERSION)
@@ -44,16 +69,16 @@ UNIT_BIN = $(UNIT_SRC:.c=)
 PROGS = skm-run skm
 all: $(SOLIB) libskm.a skm.pc $(PROGS) examples/inprocess shim
 
-%.o: %.c $(wildcard lib/*.h runner/*.h)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+%.o: %.c
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 libskm.a: $(LIB_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $(LIB_OBJ)
 
 $(SOLIB): $(LIB_OBJ) lib/libskm.map
-	$(CC) $(CFLAGS) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/libskm.map \
-	    -o $@ $(LIB_OBJ) $(LDFLAGS) $(LDLIBS)
+	$(CC) $(CFLAGS) -shared -Wl,--no-undefined -Wl,-soname,$(SONAME) \
+	    -Wl,--version-script=lib/libskm.map -o $@ $(LIB_OBJ) $(LDFLAGS) $(LDLIBS)
 	ln -sf $(SOLIB) $(SONAME)
 	ln -sf $(SONAME) libskm.so
 
@@ -71,33 +96,31 @@ skm: $(CLI_OBJ) libskm.a
 examples/inprocess: examples/inprocess.o libskm.a
 	$(CC) $(CFLAGS) -o $@ $< libskm.a $(LDFLAGS) $(LDLIBS)
 
-tests/unit/%: tests/unit/%.c tests/unit/unit.h libskm.a
-	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< libskm.a $(LDFLAGS) $(LDLIBS) -lpthread
+tests/unit/%: tests/unit/%.c libskm.a
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS_PROG) -Itests/unit -o $@ $< libskm.a $(LDFLAGS) $(LDLIBS) -lpthread
 
 # The LD_PRELOAD shim.  It links nothing of lib: it dlopen()s libskm.so
 # (and with it the system's libsqlite3) only in a process it records; see
 # "The shim" in docs/ARCHITECTURE.md.  Only the names in shim/preload.map
-# are exported.  glibc before 2.34 keeps dlopen in libdl.
+# are exported.  glibc before 2.34 keeps dlopen in libdl: SHIM_LDLIBS,
+# probed once per compiler into config.mk.
 SHIM = shim/libskm-preload.so
 SHIM_OBJ = shim/preload.o shim/rules.o
-SHIM_LDLIBS = $(shell printf '\043include <dlfcn.h>\nint main(void){return !dlopen;}\n' | \
-    $(CC) -x c -o /dev/null - >/dev/null 2>&1 || echo -ldl)
 SHIM_TESTS = tests/shim/t_host tests/shim/t_sqlite tests/shim/t_host_static
 
 shim: $(SHIM) $(SOLIB)
 
-$(SHIM_OBJ): shim/rules.h lib/skm.h
 $(SHIM_OBJ): ALL_CFLAGS += -DSKM_LIBDIR='"$(LIBDIR)"'
 
 $(SHIM): $(SHIM_OBJ) shim/preload.map
-	$(CC) $(CFLAGS) -shared -Wl,--version-script=shim/preload.map \
+	$(CC) $(CFLAGS) -shared -Wl,--no-undefined -Wl,--version-script=shim/preload.map \
 	    -o $@ $(SHIM_OBJ) $(LDFLAGS) $(SHIM_LDLIBS)
 
 tests/shim/t_host: tests/shim/t_host.c
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS) -lpthread
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS_PROG) -o $@ $< $(LDFLAGS) -lpthread
 
 tests/shim/t_sqlite: tests/shim/t_sqlite.c
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS) $(DEPS_LIBS)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS_PROG) -o $@ $< $(LDFLAGS) $(DEPS_LIBS)
 
 # A static binary ignores LD_PRELOAD; the test needs a static libc and is
 # skipped (saying so) without one.
@@ -106,15 +129,17 @@ tests/shim/t_host_static: tests/shim/t_host.c
 	    { rm -f $@; echo "note: no static libc: the static-binary shim test will be skipped"; }
 
 bench/shim-startup: bench/shim-startup.c
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS_PROG) -o $@ $< $(LDFLAGS)
 
 bench-shim: all bench/shim-startup tests/shim/t_host
 	@sh bench/shim-startup.sh
 
 tests/helpers/%: tests/helpers/%.c libskm.a
-	$(CC) $(ALL_CFLAGS) -o $@ $< libskm.a $(LDFLAGS) $(LDLIBS) -lpthread
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS_PROG) -o $@ $< libskm.a $(LDFLAGS) $(LDLIBS) -lpthread
 
 TEST_HELPERS = tests/helpers/skm-load
+FUZZERS = rules spool redact import since
+REPLAYS = $(addprefix tests/fuzz/replay-,$(FUZZERS))
 
 deps:
 	@sh tests/deps.sh
@@ -124,8 +149,8 @@ deps:
 # Both build with optimisation and print one table; numbers never fail the
 # build, only a harness that cannot run does.
 BENCH_CFLAGS = -O2 -g -DNDEBUG
-bench/bench: bench/bench.c lib/skm.h libskm.a
-	$(CC) $(ALL_CFLAGS) -o $@ bench/bench.c libskm.a $(LDFLAGS) $(LDLIBS) -lpthread
+bench/bench: bench/bench.c libskm.a
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS_PROG) -o $@ bench/bench.c libskm.a $(LDFLAGS) $(LDLIBS) -lpthread
 
 bench: deps
 	@$(MAKE) --no-print-directory CFLAGS="$(BENCH_CFLAGS)" all bench/bench
@@ -140,7 +165,7 @@ bench-quick: deps
 check: deps
 	@$(MAKE) --no-print-directory check-run
 
-check-run: all $(UNIT_BIN) $(TEST_HELPERS) $(SHIM_TESTS)
+check-run: all $(UNIT_BIN) $(TEST_HELPERS) $(SHIM_TESTS) $(REPLAYS)
 	@sh tests/run.sh $(UNIT_BIN)
 
 # The unit and bats suites again, built with AddressSanitizer and
@@ -159,26 +184,34 @@ check-asan: deps
 # seeds in tests/fuzz/corpus/NAME; what it finds new goes to
 # build/fuzz/NAME, crashes to build/fuzz/crash-NAME-*.  Inputs worth
 # keeping (every crash, once fixed) go into tests/fuzz/regress/NAME, which
-# `make check` replays with the ordinary compiler.
+# `make check` replays with the ordinary compiler, linked with the
+# objects in FUZZ_LINK_NAME.
 FUZZ_SECONDS ?= 20
 FUZZ_CC ?= clang
-FUZZERS = rules spool redact import since
 FUZZ_SRC_rules = shim/rules.c
 FUZZ_SRC_spool = $(LIB_SRC)
 FUZZ_SRC_redact = runner/redact.c
 FUZZ_SRC_import = $(LIB_SRC)
 FUZZ_SRC_since = lib/timeparse.c
+FUZZ_LINK_rules = shim/rules.o
+FUZZ_LINK_spool = libskm.a
+FUZZ_LINK_redact = runner/redact.o
+FUZZ_LINK_import = libskm.a
+FUZZ_LINK_since = libskm.a
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined $(BASE_CFLAGS) $(DEPS_CFLAGS) -Ilib
-REPLAYS = $(addprefix tests/fuzz/replay-,$(FUZZERS))
-check-run: $(REPLAYS)
 
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(wildcard lib/*.h shim/*.h runner/*.h)
+# Built from all its sources in one go, so always built again: it only
+# runs under `make fuzz`, where the build is a second beside the fuzzing.
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c FORCE
 	@mkdir -p build/fuzz
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRC_$*) $(DEPS_LIBS) -lm
 
-tests/fuzz/replay-%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB_SRC) $(wildcard lib/*.h shim/*.h runner/*.h)
-	$(CC) $(ALL_CFLAGS) -DSKM_REPLAY -o $@ tests/fuzz/replay.c $< $(FUZZ_SRC_$*) $(LDFLAGS) $(LDLIBS)
+tests/fuzz/%.o: ALL_CFLAGS += -DSKM_REPLAY
+.SECONDEXPANSION:
+tests/fuzz/replay-%: tests/fuzz/replay.o tests/fuzz/fuzz_%.o $$(FUZZ_LINK_$$*)
+	$(CC) $(CFLAGS) -o $@ tests/fuzz/replay.o tests/fuzz/fuzz_$*.o \
+	    $(FUZZ_LINK_$*) $(LDFLAGS) $(LDLIBS)
 
 fuzz:
 	@sh tests/deps.sh fuzz
@@ -237,11 +270,31 @@ uninstall:
 	rm -f $(DESTDIR)$(PYTHONDIR)/skm.py $(DESTDIR)$(PYTHONDIR)/__pycache__/skm.*.pyc
 	-rmdir $(DESTDIR)$(PYTHONDIR)/__pycache__ 2>/dev/null
 
+# Probes of the compiler, run once and kept in config.mk; made again when
+# the Makefile or CC changes.
+ifneq ($(MAKECMDGOALS),clean)
+-include config.mk
+endif
+ifneq ($(CONFIG_CC),$(CC))
+CONFIG_STALE = FORCE
+endif
+config.mk: Makefile $(CONFIG_STALE)
+	@{ echo '# made by make: what $(CC) needs'; echo 'CONFIG_CC = $(CC)'; \
+	  if printf '\043include <dlfcn.h>\nint main(void){return !dlopen;}\n' | \
+	      $(CC) -x c -o /dev/null - >/dev/null 2>&1; then \
+	    echo 'SHIM_LDLIBS ='; else echo 'SHIM_LDLIBS = -ldl'; fi; } >$@.tmp
+	@mv $@.tmp $@
+
+-include $(wildcard lib/*.d runner/*.d shim/*.d examples/*.d bench/*.d tests/*/*.d)
+
 clean:
 	rm -f lib/*.o runner/*.o examples/*.o examples/inprocess $(UNIT_BIN) $(TEST_HELPERS)
 	rm -f bench/bench
-	rm -f libskm.a libskm.so libskm.so.* skm.pc $(PROGS)
-	rm -f shim/*.o $(SHIM) $(SHIM_TESTS) bench/shim-startup $(REPLAYS)
+	rm -f libskm.a libskm.so libskm.so.* skm.pc $(PROGS) config.mk
+	rm -f shim/*.o $(SHIM) $(SHIM_TESTS) bench/shim-startup $(REPLAYS) tests/fuzz/*.o
+	rm -f lib/*.d runner/*.d shim/*.d examples/*.d bench/*.d tests/*/*.d
 	rm -rf build
 
-.PHONY: all check check-run check-asan check-valgrind fuzz demo deps install uninstall clean shim bench bench-quick bench-shim
+FORCE:
+
+.PHONY: all check check-run check-asan check-valgrind fuzz demo deps install uninstall clean shim bench bench-quick bench-shim FORCE
