@@ -128,6 +128,13 @@ skm_inv_id(const struct skm_inv *inv)
 	return inv != NULL ? inv->id : "";
 }
 
+void
+skm_inv_set_pid(struct skm_inv *inv, long long pid)
+{
+	if (inv != NULL && pid > 0)
+		inv->pid = pid;
+}
+
 static void
 bind_text(sqlite3_stmt *st, const char *name, const char *v)
 {

@@ -171,6 +171,15 @@ int skm_begin(struct skm_db *db, const struct skm_begin_info *bi,
 /* The invocation's id: SKM_ID_LEN characters, owned by inv. */
 const char *skm_inv_id(const struct skm_inv *inv);
 
+/*
+ * skm_inv_set_pid - the process whose life the invocation follows, when
+ * it is known only after skm_inv_create() (a wrapper's child, forked after
+ * its id went into the child's environment).  Call it before
+ * skm_inv_start(): the begin records pid and the start time of that
+ * process, by which `skm reap` tells a run whose process is gone.
+ */
+void skm_inv_set_pid(struct skm_inv *inv, long long pid);
+
 /* Forget inv without ending it (e.g. in a forked child).  NULL is fine. */
 void skm_inv_free(struct skm_inv *inv);
 

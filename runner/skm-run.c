@@ -245,15 +245,19 @@ command_line(char *const argv[])
 static void
 rec_warn(struct rec *r, const char *what, const char *msg)
 {
-	struct sigaction ign, old;
+	struct sigaction ign, old, oldttou;
 
 	if (!r->warned && !r->quiet) {
 		memset(&ign, 0, sizeof(ign));
 		ign.sa_handler = SIG_IGN;
 		sigemptyset(&ign.sa_mask);
 		sigaction(SIGPIPE, &ign, &old);
+		/* A background job under `stty tostop` still writes its
+		 * line rather than stopping the command's group. */
+		sigaction(SIGTTOU, &ign, &oldttou);
 		warnx("warning: %s: %.*s", what, (int)strcspn(msg, "\n"),
 		    msg);
+		sigaction(SIGTTOU, &oldttou, NULL);
 		sigaction(SIGPIPE, &old, NULL);
 	}
 	r->warned = 1;
@@ -373,6 +377,11 @@ main(int argc, char *argv[])
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'f':
+			/* Refused before the command runs: the end could not
+			 * take it, and the run would stay "running". */
+			if (strlen(optarg) > SKM_FIELD_MAX)
+				errx(125, "follow-up action longer than %d "
+				    "bytes", SKM_FIELD_MAX);
 			follow_ups = reallocarray(follow_ups, nfollow + 1,
 			    sizeof(*follow_ups));
 			if (follow_ups == NULL)
@@ -436,7 +445,6 @@ main(int argc, char *argv[])
 		err(125, NULL);
 	bi.parent_id = parent;
 	bi.source = "run";
-	bi.pid = getpid();	/* skm-run's: it is the one that ends the row */
 
 	if ((rc = skm_inv_create(&bi, &r.inv)) != SKM_OK) {
 		r.inv = NULL;
@@ -449,10 +457,13 @@ main(int argc, char *argv[])
 
 	if (spawn_start(&sp, argv) == -1)
 		err(125, "cannot run %s", argv[0]);
-	/* Under `ulimit -f` a store write past the limit must fail with
-	 * EFBIG (and go to the spool), not kill us and lose the command's
-	 * status.  The child already has the disposition we started with. */
-	signal(SIGXFSZ, SIG_IGN);
+	/* The run follows the command's own process (pid and start time):
+	 * `skm reap` ends it only once the command is gone, also when
+	 * skm-run itself was killed.  Under `ulimit -f`, a store write past
+	 * the limit fails with EFBIG: spawn.c's handler does not relay the
+	 * SIGXFSZ skm-run raises itself. */
+	if (r.inv != NULL)
+		skm_inv_set_pid(r.inv, sp.pid);
 	rec_begin(&r, dbpath);
 	if ((exec_errno = spawn_exec_error(&sp)) != 0)
 		warnc(exec_errno, "%s", argv[0]);

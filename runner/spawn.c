@@ -1,20 +1,48 @@
 /*
- * spawn.c - fork, exec and wait for skm-run's command.
+ * spawn.c - fork, exec and wait for skm-run's command, as transparently
+ * as env(1), which only execs.
  *
- * The pattern is git's run-command.c: everything the child needs (argv,
- * the environment) exists before fork(); all signals are blocked across
- * fork() so that no handler runs in the child before exec; the child only
- * restores the signal mask and calls execvp(), and if that fails it writes
- * errno into a close-on-exec pipe and _exit()s.  The parent learns whether
- * the exec worked by reading that pipe: end of file means it did.  Nothing
- * allocates between fork() and exec().
+ * Fork and exec follow git's run-command.c: everything the child needs
+ * (argv, the environment) exists before fork(); all signals are blocked
+ * across fork() so that no handler runs in the child before exec; the
+ * child only (maybe) moves to a process group of its own, restores the
+ * signal mask and calls execvp(), and if that fails it writes errno into
+ * a close-on-exec pipe and _exit()s.  The parent learns whether the exec
+ * worked by reading that pipe: end of file means it did.  Nothing
+ * allocates between fork() and exec().  The parent changes its own
+ * dispositions only after fork(), so the child starts with exactly the
+ * dispositions and mask skm-run was started with (SIGCHLD ignored by the
+ * caller included); the wrapper itself takes SIGCHLD's default, or it
+ * could not wait for its child.
  *
- * The parent changes its own signal dispositions only after fork(), so the
- * child starts with exactly the dispositions and mask skm-run was started
- * with.  While the child runs, SIGINT and SIGQUIT are ignored (the terminal
- * sends them to the whole foreground process group, so the child gets its
- * own copy) and SIGTERM, SIGHUP, SIGUSR1 and SIGUSR2 are forwarded to the
- * child.  stdin, stdout, stderr and the process group are left alone.
+ * Signals (docs/ARCHITECTURE.md, "skm-run and signals", says why):
+ *
+ *   - Where the command runs.  When skm-run is in the foreground process
+ *     group of its controlling terminal, the command stays in that group
+ *     (as today, and as GNU timeout --foreground does): the terminal's
+ *     Ctrl-C, Ctrl-Z, reads and window changes reach it directly.
+ *     Otherwise (no terminal: a service, CI, cron, a supervisor such as
+ *     timeout that made a group of its own) the command leads a process
+ *     group of its own, as with tini -g or dumb-init: a signal sent to
+ *     the caller's group then reaches only the wrapper, which relays it.
+ *   - What is relayed.  Every signal whose default action ends or stops
+ *     a process (real-time ones included), except SIGKILL and SIGSTOP,
+ *     which cannot be caught.  To the command's group in the own-group
+ *     case, to the command in the foreground case.  A signal the command
+ *     already got is not relayed again: one the terminal sent to the
+ *     whole foreground group (si_code SI_KERNEL), one the command sent,
+ *     and in the foreground case one a process of the group other than
+ *     skm-run's parent sent (it signalled the group: sudo's rule).  A
+ *     signal skm-run raises itself (SIGPIPE, SIGXFSZ on its own write) is
+ *     not relayed; a fault of its own (SIGSEGV...) kills it as usual.
+ *   - Stops.  The wrapper waits with WUNTRACED semantics: when the
+ *     command stops, the wrapper stops itself with the same signal (so a
+ *     shell or supervisor sees the job stopped); when the wrapper is
+ *     continued, it continues the command unless the same SIGCONT already
+ *     did.  A stop signal the terminal sends stops only the command; the
+ *     wrapper follows.
+ *   - Death.  The wrapper never dies of a relayed signal; it dies of
+ *     the command's (spawn_exit_like).
  */
 #include <sys/types.h>
 #include <sys/resource.h>
@@ -23,39 +51,86 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "spawn.h"
 
-static const int ignored[] = { SIGINT, SIGQUIT };
-static const int forwarded[] = { SIGTERM, SIGHUP, SIGUSR1, SIGUSR2 };
-#define NIGNORED (sizeof(ignored) / sizeof(ignored[0]))
-#define NFORWARDED (sizeof(forwarded) / sizeof(forwarded[0]))
-
-/* The dispositions spawn_start() replaced, restored by spawn_wait(). */
-static struct sigaction saved_ignored[NIGNORED];
-static struct sigaction saved_forwarded[NFORWARDED];
-
-/* The child forward() sends signals to; 0 when there is none. */
+/* Where relay() sends signals: the child, or its group; 0: nowhere. */
 _Static_assert(sizeof(pid_t) <= sizeof(sig_atomic_t), "pid_t fits sig_atomic_t");
-static volatile sig_atomic_t forward_pid;
+static volatile sig_atomic_t relay_pid;
+static volatile sig_atomic_t relay_group;	/* the child leads its group */
 
 /*
- * forward - the handler of the forwarded signals.  It calls kill() itself
+ * not_relayed - the signals left alone: the uncatchable ones, SIGCHLD
+ * (the wrapper's own business), and those whose default is to do nothing
+ * (SIGCONT is handled by the stop logic; SIGWINCH comes from a terminal
+ * to the whole foreground group).
+ */
+static int
+not_relayed(int sig)
+{
+	return sig == SIGKILL || sig == SIGSTOP || sig == SIGCHLD ||
+	    sig == SIGCONT || sig == SIGURG || sig == SIGWINCH;
+}
+
+/* A fault: the signal the kernel sends a process for its own mistake. */
+static int
+is_fault(int sig)
+{
+	return sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE ||
+	    sig == SIGILL || sig == SIGTRAP || sig == SIGSYS;
+}
+
+/* The signals a terminal sends to its whole foreground process group. */
+static int
+from_terminal(int sig)
+{
+	return sig == SIGINT || sig == SIGQUIT || sig == SIGTSTP ||
+	    sig == SIGTTIN || sig == SIGTTOU || sig == SIGHUP;
+}
+
+/*
+ * relay - the handler of every relayed signal.  It calls kill() itself
  * rather than setting a flag for the wait loop: a flag checked before
- * wait4() leaves a window in which a signal is noticed only after the
- * child exits, i.e. never.  kill() is async-signal-safe; errno is kept.
+ * waitid() leaves a window in which a signal is noticed only after the
+ * child exits, i.e. never.  Only async-signal-safe calls; errno is kept.
  */
 static void
-forward(int sig)
+relay(int sig, siginfo_t *si, void *uc)
 {
+	struct sigaction dfl;
 	int saved_errno = errno;
-	pid_t pid = (pid_t)forward_pid;
+	pid_t pid = (pid_t)relay_pid, from;
 
+	(void)uc;
+	if (si->si_code > 0) {
+		/* From the kernel.  Our own fault: die of it, as without
+		 * a handler (the instruction runs again). */
+		if (is_fault(sig)) {
+			memset(&dfl, 0, sizeof(dfl));
+			dfl.sa_handler = SIG_DFL;
+			sigaction(sig, &dfl, NULL);
+			goto out;
+		}
+		/* The terminal sent it to the group, the command included. */
+		if (!relay_group && from_terminal(sig))
+			goto out;
+	} else {
+		/* From a process (kill, sigqueue, tgkill). */
+		from = si->si_pid;
+		if (from == getpid() || from == pid)
+			goto out;
+		if (!relay_group && from != getppid() &&
+		    getpgid(from) == getpgrp())
+			goto out;
+	}
 	if (pid > 0)
-		kill(pid, sig);
+		kill(relay_group ? -pid : pid, sig);
+out:
 	errno = saved_errno;
 }
 
@@ -66,38 +141,51 @@ spawn_exec_status(int errnum)
 }
 
 /*
- * catch_signals - ignore SIGINT/SIGQUIT and forward the others to pid,
- * remembering the dispositions they had.  Called with all signals blocked.
+ * in_foreground - 1 when skm-run has a controlling terminal whose
+ * foreground process group is skm-run's: terminal job control is in
+ * play and the command must stay in this group.
  */
-static void
-catch_signals(pid_t pid)
+static int
+in_foreground(void)
 {
-	struct sigaction sa;
-	size_t i;
+	pid_t fg;
+	int fd;
 
-	forward_pid = pid;
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = SIG_IGN;
-	for (i = 0; i < NIGNORED; i++)
-		sigaction(ignored[i], &sa, &saved_ignored[i]);
-	/* SA_RESTART: the store work going on meanwhile is not disturbed. */
-	sa.sa_handler = forward;
-	sa.sa_flags = SA_RESTART;
-	for (i = 0; i < NFORWARDED; i++)
-		sigaction(forwarded[i], &sa, &saved_forwarded[i]);
+	fd = open("/dev/tty", O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (fd == -1)
+		return 0;
+	fg = tcgetpgrp(fd);
+	close(fd);
+	return fg != -1 && fg == getpgrp();
 }
 
+/*
+ * catch_signals - relay every catchable signal that ends or stops a
+ * process to pid, and take SIGCHLD's default.  Called with all signals
+ * blocked, after fork(): the child keeps the caller's dispositions.
+ * glibc's own real-time signals refuse a handler; they are skipped.
+ */
 static void
-restore_signals(void)
+catch_signals(pid_t pid, int own_group)
 {
-	size_t i;
+	struct sigaction sa;
+	int sig;
 
-	for (i = 0; i < NFORWARDED; i++)
-		sigaction(forwarded[i], &saved_forwarded[i], NULL);
-	for (i = 0; i < NIGNORED; i++)
-		sigaction(ignored[i], &saved_ignored[i], NULL);
-	forward_pid = 0;
+	relay_group = own_group;
+	relay_pid = pid;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGCHLD, &sa, NULL);
+	/* SA_RESTART: the store work going on meanwhile is not disturbed.
+	 * All relayed signals blocked while one is relayed: each is relayed
+	 * whole before the next. */
+	sigfillset(&sa.sa_mask);
+	sa.sa_sigaction = relay;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	for (sig = 1; sig < NSIG; sig++)
+		if (!not_relayed(sig))
+			(void)sigaction(sig, &sa, NULL);
 }
 
 /*
@@ -105,11 +193,13 @@ restore_signals(void)
  * execvp() in glibc searches PATH using stack buffers, not malloc().
  */
 static void __attribute__((noreturn))
-exec_child(char *const argv[], const sigset_t *mask, int errfd)
+exec_child(char *const argv[], const sigset_t *mask, int own_group, int errfd)
 {
 	int e;
 	ssize_t n;
 
+	if (own_group)
+		setpgid(0, 0);
 	sigprocmask(SIG_SETMASK, mask, NULL);
 	execvp(argv[0], argv);
 	e = errno;
@@ -119,22 +209,28 @@ exec_child(char *const argv[], const sigset_t *mask, int errfd)
 	_exit(spawn_exec_status(e));
 }
 
+/*
+ * spawn_start - the wrapper's own mask is emptied once the handlers are
+ * in place: a signal the caller blocked is still relayed, and stays
+ * pending in the command (which has the caller's mask), as with env.
+ */
 int
 spawn_start(struct spawn *sp, char *const argv[])
 {
-	sigset_t all, old;
-	int fds[2], e;
+	sigset_t all, old, none;
+	int fds[2], e, own_group;
 	pid_t pid;
 
 	sp->pid = 0;
 	sp->errfd = -1;
+	sp->own_group = own_group = !in_foreground();
 	if (pipe2(fds, O_CLOEXEC) == -1)
 		return -1;
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
 	pid = fork();
 	if (pid == 0)
-		exec_child(argv, &old, fds[1]);
+		exec_child(argv, &old, own_group, fds[1]);
 	e = errno;
 	close(fds[1]);
 	if (pid == -1) {
@@ -143,9 +239,14 @@ spawn_start(struct spawn *sp, char *const argv[])
 		errno = e;
 		return -1;
 	}
-	/* Signals that came meanwhile are pending and now reach forward(). */
-	catch_signals(pid);
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	/* Both sides set the group, so it exists before anything is
+	 * relayed to it (EACCES: the child has exec'd, so it did). */
+	if (own_group)
+		setpgid(pid, pid);
+	catch_signals(pid, own_group);
+	/* Signals that came meanwhile are pending and now reach relay(). */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	sp->pid = pid;
 	sp->errfd = fds[0];
 	return 0;
@@ -169,24 +270,94 @@ spawn_exec_error(struct spawn *sp)
 }
 
 /*
- * spawn_wait - first wait without reaping (WNOWAIT), so the child stays a
- * zombie and its pid cannot be reused while forward() may still kill() it;
- * then put the old dispositions back and reap it with wait4() for the
- * rusage.
+ * still_stopped - 1 when /proc says pid is stopped (state T or t), 0
+ * when it runs, -1 when it cannot be told.
+ */
+static int
+still_stopped(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* The command name may hold ')': the state follows the last one. */
+	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ')
+		return -1;
+	return p[2] == 'T' || p[2] == 't';
+}
+
+/*
+ * stop_like - the child stopped with sig: stop the wrapper with the same
+ * signal (its default action, unblocked for the moment), so that whoever
+ * waits for skm-run sees it stop.  An own-group child's stop is followed
+ * with SIGSTOP: TSTP, TTIN and TTOU are discarded in an orphaned process
+ * group, which the wrapper's may be (setsid) while the child's is not.
+ * Once continued, continue the child too, unless the SIGCONT that woke the
+ * wrapper already reached it (the foreground group's fg).
+ */
+static void
+stop_like(struct spawn *sp, int sig)
+{
+	struct sigaction dfl, old;
+	sigset_t set, oset;
+	int restore;
+
+	if (sp->own_group)
+		sig = SIGSTOP;
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	restore = sigaction(sig, &dfl, &old) == 0;
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	sigprocmask(SIG_UNBLOCK, &set, &oset);
+	kill(getpid(), sig);
+	/* Here until continued. */
+	sigprocmask(SIG_SETMASK, &oset, NULL);
+	if (restore)
+		sigaction(sig, &old, NULL);
+	if (still_stopped(sp->pid) != 0)
+		kill(sp->own_group ? -sp->pid : sp->pid, SIGCONT);
+}
+
+/*
+ * spawn_wait - wait without reaping (WNOWAIT), so the child stays a
+ * zombie and its pid cannot be reused while relay() may still kill() it;
+ * a stop is taken off the queue and followed.  Once the child has
+ * terminated, relaying ends and the child is reaped with wait4() for the
+ * rusage.  The handlers stay: a late signal must not kill the wrapper
+ * before it has exited as the command did.
  */
 int
 spawn_wait(struct spawn *sp, int *status, struct rusage *ru)
 {
-	siginfo_t si;
+	siginfo_t si, drop;
 	pid_t r;
 	int rc;
 
 	if (sp->errfd != -1)
 		spawn_exec_error(sp);
-	do
-		rc = waitid(P_PID, (id_t)sp->pid, &si, WEXITED | WNOWAIT);
-	while (rc == -1 && errno == EINTR);
-	restore_signals();
+	for (;;) {
+		memset(&si, 0, sizeof(si));
+		rc = waitid(P_PID, (id_t)sp->pid, &si,
+		    WEXITED | WSTOPPED | WNOWAIT);
+		if (rc == -1 && errno == EINTR)
+			continue;
+		if (rc == -1 || si.si_code != CLD_STOPPED)
+			break;
+		/* Take the stop off the queue, then follow it. */
+		(void)waitid(P_PID, (id_t)sp->pid, &drop, WSTOPPED | WNOHANG);
+		stop_like(sp, si.si_status);
+	}
+	relay_pid = 0;
 	do
 		r = wait4(sp->pid, status, 0, ru);
 	while (r == -1 && errno == EINTR);

@@ -1,8 +1,9 @@
 /*
  * spawn.h - run one child command the way a wrapper must: fork and exec
- * with the caller's signal state, learn whether the exec worked, forward
- * termination signals while waiting, and finally die as the child died.
- * See runner/spawn.c.
+ * with the caller's signal state, learn whether the exec worked, relay
+ * signals and job-control stops while waiting, and finally die as the
+ * child died.  See runner/spawn.c and "skm-run and signals" in
+ * docs/ARCHITECTURE.md.
  */
 #ifndef SKM_SPAWN_H
 #define SKM_SPAWN_H
@@ -13,14 +14,17 @@
 struct spawn {
 	pid_t pid;	/* the child; 0 before spawn_start() */
 	int errfd;	/* read end of the exec-error pipe; -1 once read */
+	int own_group;	/* the child leads a process group of its own */
 };
 
 /*
  * spawn_start - fork and execvp(argv[0], argv) with the current environ.
  * Returns 0 with sp filled in, or -1 with errno set when no child could be
- * made (pipe or fork failed).  From then on until spawn_wait() returns,
- * SIGINT and SIGQUIT are ignored and SIGTERM, SIGHUP, SIGUSR1 and SIGUSR2
- * are forwarded to the child.
+ * made (pipe or fork failed).  The child gets the signal mask and
+ * dispositions skm-run was started with.  From then on the wrapper relays
+ * every signal whose default action ends a process, and the job-control
+ * stops, to the child exactly once (see spawn.c), and takes SIGCHLD's
+ * default action for itself.
  */
 int spawn_start(struct spawn *sp, char *const argv[]);
 
@@ -32,9 +36,12 @@ int spawn_start(struct spawn *sp, char *const argv[]);
 int spawn_exec_error(struct spawn *sp);
 
 /*
- * spawn_wait - wait for the child to terminate.  Stores its wait status in
- * *status and its resource usage in *ru, restores the signal dispositions
- * spawn_start() changed, and returns 0; -1 with errno if waiting failed.
+ * spawn_wait - wait for the child to terminate, stopping the wrapper
+ * whenever the child stops and continuing the child when the wrapper is
+ * continued.  Stores its wait status in *status and its resource usage
+ * in *ru and returns 0; -1 with errno if waiting failed.  Signals that
+ * come afterwards are ignored: the command is gone, and the wrapper
+ * must still exit as it did.
  */
 int spawn_wait(struct spawn *sp, int *status, struct rusage *ru);
 

@@ -80,7 +80,7 @@ running() {
 
 # --- reap ------------------------------------------------------------------
 
-@test "reap ends a kill -9'd skm-run as abandoned, counted once" {
+@test "reap ends a kill -9'd skm-run as abandoned once its command is gone, counted once" {
 	skm-run -s job -w w -- sleep 300 3>&- &
 	wrapper=$!
 	for _ in $(seq 200); do
@@ -91,10 +91,14 @@ running() {
 	child=$(ps -o pid= --ppid "$wrapper" | tr -d ' ')
 	[ -n "$child" ]
 	kill -9 "$wrapper"
-	# not waited for yet: a zombie is gone too
-	run -0 skm reap
-	kill "$child"
 	wait "$wrapper" || true
+	# the command still runs: the run is not abandoned yet
+	run -0 skm reap
+	[ "$output" = "0 invocations reaped" ]
+	[ "$(running job)" = 1 ]
+	kill "$child"
+	for _ in $(seq 100); do kill -0 "$child" 2>/dev/null || break; sleep 0.05; done
+	run -0 skm reap
 	[ "${#lines[@]}" -eq 2 ]
 	[[ "${lines[0]}" == "abandoned "*" job" ]]
 	[ "${lines[1]}" = "1 invocation reaped" ]
