@@ -137,7 +137,7 @@ bench-shim: all bench/shim-startup tests/shim/t_host
 tests/helpers/%: tests/helpers/%.c libskm.a
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS_PROG) -o $@ $< libskm.a $(LDFLAGS) $(LDLIBS) -lpthread
 
-TEST_HELPERS = tests/helpers/skm-load
+TEST_HELPERS = tests/helpers/skm-load tests/helpers/probe tests/helpers/sigcount
 FUZZERS = rules spool redact import since
 REPLAYS = $(addprefix tests/fuzz/replay-,$(FUZZERS))
 

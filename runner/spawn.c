@@ -93,6 +93,66 @@ from_terminal(int sig)
 	    sig == SIGTTIN || sig == SIGTTOU || sig == SIGHUP;
 }
 
+/* The stops a process group that is orphaned does not take (POSIX). */
+static int
+is_tty_stop(int sig)
+{
+	return sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+/*
+ * proc_field - the state character (field 3) or the parent pid (field 4)
+ * of pid, from /proc/PID/stat; -1 when it cannot be read.
+ * Async-signal-safe: open, read, close.
+ */
+static long
+proc_field(pid_t pid, int field)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* The command name may hold ')': the state follows the last one. */
+	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ' || p[2] == '\0')
+		return -1;
+	if (field == 3)
+		return (unsigned char)p[2];
+	return strtol(p + 4, NULL, 10);
+}
+
+/*
+ * group_orphaned - whether skm-run's own process group is, as far as
+ * skm-run can tell, orphaned: no process of it whose parent is in another
+ * group of the same session.  The ancestors that share the group are
+ * looked at, not other members.  The kernel discards TSTP, TTIN and TTOU
+ * sent to an orphaned group: so would the command have, run by env in
+ * skm-run's place.  Async-signal-safe (snprintf of a number aside, which
+ * glibc does without locks or allocation).
+ */
+static int
+group_orphaned(void)
+{
+	pid_t self = getpid(), pg = getpgrp(), sid = getsid(0), p, pp;
+	int i;
+
+	for (p = self, i = 0; i < 64; i++, p = pp) {
+		pp = p == self ? getppid() : (pid_t)proc_field(p, 4);
+		if (pp <= 0 || getsid(pp) != sid)
+			return 1;
+		if (getpgid(pp) != pg)
+			return 0;
+	}
+	return 1;
+}
+
 /*
  * relay - the handler of every relayed signal.  It calls kill() itself
  * rather than setting a flag for the wait loop: a flag checked before
@@ -128,6 +188,9 @@ relay(int sig, siginfo_t *si, void *uc)
 		    getpgid(from) == getpgrp())
 			goto out;
 	}
+	/* env's command, in skm-run's group, would not have stopped. */
+	if (relay_group && is_tty_stop(sig) && group_orphaned())
+		goto out;
 	if (pid > 0)
 		kill(relay_group ? -pid : pid, sig);
 out:
@@ -269,37 +332,22 @@ spawn_exec_error(struct spawn *sp)
 	return n == (ssize_t)sizeof(e) ? e : 0;
 }
 
-/*
- * still_stopped - 1 when /proc says pid is stopped (state T or t), 0
- * when it runs, -1 when it cannot be told.
- */
+/* still_stopped - 1 when pid is stopped (state T or t), 0 when it runs,
+ * -1 when it cannot be told. */
 static int
 still_stopped(pid_t pid)
 {
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
+	long st = proc_field(pid, 3);
 
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	/* The command name may hold ')': the state follows the last one. */
-	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ')
-		return -1;
-	return p[2] == 'T' || p[2] == 't';
+	return st == -1 ? -1 : st == 'T' || st == 't';
 }
 
 /*
  * stop_like - the child stopped with sig: stop the wrapper with the same
  * signal (its default action, unblocked for the moment), so that whoever
- * waits for skm-run sees it stop.  An own-group child's stop is followed
- * with SIGSTOP: TSTP, TTIN and TTOU are discarded in an orphaned process
- * group, which the wrapper's may be (setsid) while the child's is not.
+ * waits for skm-run sees it stop.  The kernel discards TSTP, TTIN and
+ * TTOU in an orphaned process group, which the wrapper's may be (setsid)
+ * while an own-group child's is not: there, SIGSTOP.
  * Once continued, continue the child too, unless the SIGCONT that woke the
  * wrapper already reached it (the foreground group's fg).
  */
@@ -310,7 +358,7 @@ stop_like(struct spawn *sp, int sig)
 	sigset_t set, oset;
 	int restore;
 
-	if (sp->own_group)
+	if (sp->own_group && is_tty_stop(sig) && group_orphaned())
 		sig = SIGSTOP;
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
