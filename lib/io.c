@@ -7,16 +7,24 @@
  * nothing is escaped by hand.
  *
  * Import reads what export writes, and the reference design's bulk-import
- * objects.  A JSON line is taken apart by SQLite (json_each over the line,
- * bound as a parameter: one parse per line, no JSON parser of our own); a
- * CSV record by a small RFC 4180 reader.  Either way each value goes
- * through one check per field type (text, integer, real, boolean,
- * timestamp, array of strings) and into one prepared INSERT.  The whole
+ * objects.  A JSON line is read by a small reader of flat objects (below;
+ * json_each() cost a statement step per member, cut strings at an
+ * escaped NUL and clamped numbers out of range); a CSV record by a small
+ * RFC 4180 reader.  Either way each value goes through one check per
+ * field type (text, integer, real, boolean, timestamp, array of
+ * strings), the record through the checks that span fields
+ * (finish_record: a completed run has a duration, times are in order),
+ * and into one prepared INSERT straight into skill_invocation.  The whole
  * import is one write transaction: any bad record rolls everything back,
- * and after the last record the aggregates of the skills that got rows are
- * recomputed once, not row by row.
+ * and after the last record the aggregates of the skills that got rows
+ * are recomputed once, not row by row.
+ *
+ * Export prints each real with the fewest digits that read back to the
+ * same double (real_text_fn): SQLite's own 15 significant digits changed
+ * durations on a round trip.
  */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -64,15 +72,15 @@ static const struct field {
 };
 #define NFIELDS ((int)(sizeof(fields) / sizeof(fields[0])))
 enum { FI_ID, FI_SKILL, FI_INVOKED, FI_ENDED, FI_COMPLETED = 8,
-    FI_DURATION = 9, FI_FOLLOWUP = 13, FI_COMMAND = 14, FI_SOURCE = 20,
-    FI_MONO = 21 };
+    FI_DURATION = 9, FI_FOLLOWUP = 13, FI_COMMAND = 14, FI_RSS = 19,
+    FI_SOURCE = 20, FI_MONO = 21 };
 
 /*
- * Records are checked and staged in a temporary table of this connection
- * first, then moved into skill_invocation by one INSERT ... SELECT: FTS5
- * flushes its pending index data at the end of every statement that
- * writes it, so one statement per record would cost an index segment per
- * record (2.5 times the time of the whole import).
+ * Each record goes straight into skill_invocation; an id already there
+ * is skipped (so of two records with one id the first wins).  The import
+ * prepares this statement itself and finalizes it at the end: a
+ * statement of the handle's cache could be recycled by another prepare
+ * while the import still holds it.
  */
 #define COLUMNS \
     "id, skill_name, invoked_at, ended_at, workflow_path, session_id, " \
@@ -80,17 +88,10 @@ enum { FI_ID, FI_SKILL, FI_INVOKED, FI_ENDED, FI_COMPLETED = 8,
     "exit_code, signal, follow_up_actions, command, host, pid, " \
     "user_cpu_seconds, sys_cpu_seconds, max_rss_kb, source, mono_start, " \
     "boot_id, pid_start"
-static const char stage_create_sql[] =
-    "CREATE TEMP TABLE IF NOT EXISTS skm_import (" COLUMNS ")";
-static const char stage_sql[] =
-    "INSERT INTO temp.skm_import (" COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, "
-    "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
-    "?20, ?21, ?22, ?23, ?24)";
-/* In file order, so the first of two records with one id wins. */
-static const char move_sql[] =
-    "INSERT INTO main.skill_invocation (" COLUMNS ") SELECT " COLUMNS
-    " FROM temp.skm_import WHERE true ORDER BY rowid "
-    "ON CONFLICT (id) DO NOTHING";
+static const char insert_sql[] =
+    "INSERT INTO main.skill_invocation (" COLUMNS ") VALUES (?1, ?2, ?3, "
+    "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
+    "?19, ?20, ?21, ?22, ?23, ?24) ON CONFLICT (id) DO NOTHING";
 
 /* Page cache of an import, in KiB (only what is used is allocated). */
 #define IMPORT_CACHE_KB "262144"
@@ -104,6 +105,7 @@ struct val {
 	long long i;		/* K_INT, K_BOOL */
 	double r;		/* K_REAL */
 	int csv;		/* from CSV: numbers and booleans come as text */
+	int minified;		/* K_ARRAY: as json() would store it */
 };
 
 /* The state of one import. */
@@ -115,11 +117,14 @@ struct import_job {
 	long long line0;	/* lines before the first record */
 	struct skm_import_result res;
 	/* the record being assembled */
-	sqlite3_stmt *ins;
+	sqlite3_stmt *ins;	/* insert_sql, the job's own */
 	uint32_t seen;
-	long long invoked_ms;
+	long long invoked_ms, ended_ms;
 	double duration;
-	int has_duration;
+	int has_duration, completed;
+	/* decoded JSON strings (the value, the key) */
+	char *sbuf, *kbuf;
+	size_t scap, kcap;
 };
 
 static int
@@ -132,13 +137,47 @@ bad(struct skm_db *db, struct import_job *job, const char *field,
 	return store_fail(db, SKM_FORMAT, "line %lld: %s", job->line, why);
 }
 
+/*
+ * decimal - is s a decimal number as JSON writes one (an optional minus,
+ * digits, then for a real an optional fraction and exponent)?  strtoll
+ * and strtod alone take more: leading blanks, '+', "0x10" (16), "inf".
+ */
+static int
+decimal(const char *s, int real)
+{
+	const char *d;
+
+	if (*s == '-')
+		s++;
+	for (d = s; *s >= '0' && *s <= '9'; s++)
+		;
+	if (s == d)
+		return 0;
+	if (real && *s == '.') {
+		for (d = ++s; *s >= '0' && *s <= '9'; s++)
+			;
+		if (s == d)
+			return 0;
+	}
+	if (real && (*s == 'e' || *s == 'E')) {
+		s++;
+		if (*s == '+' || *s == '-')
+			s++;
+		for (d = s; *s >= '0' && *s <= '9'; s++)
+			;
+		if (s == d)
+			return 0;
+	}
+	return *s == '\0';
+}
+
 /* Whole-string number parses for CSV text. */
 static int
 parse_ll(const char *s, long long *v)
 {
 	char *end;
 
-	if (*s == '\0')
+	if (!decimal(s, 0))
 		return -1;
 	errno = 0;
 	*v = strtoll(s, &end, 10);
@@ -150,11 +189,11 @@ parse_double(const char *s, double *v)
 {
 	char *end;
 
-	if (*s == '\0')
+	if (!decimal(s, 1))
 		return -1;
 	errno = 0;
 	*v = strtod(s, &end);
-	return errno == 0 && *end == '\0' && isfinite(*v) ? 0 : -1;
+	return *end == '\0' && isfinite(*v) ? 0 : -1;
 }
 
 /*
@@ -176,6 +215,14 @@ check_array(struct skm_db *db, struct import_job *job, const struct val *v)
 	if (v->len == 2 && memcmp(v->text, "[]", 2) == 0) {
 		sqlite3_bind_text(job->ins, FI_FOLLOWUP + 1, "[]", 2,
 		    SQLITE_STATIC);
+		return SKM_OK;
+	}
+	/* The JSON reader checked the elements already: strings of at
+	 * most SKM_FIELD_MAX bytes.  Without spaces the text is what json()
+	 * would make of it.  CSV gives the array as text: SQLite checks it. */
+	if (v->kind == K_ARRAY && v->minified) {
+		sqlite3_bind_text(job->ins, FI_FOLLOWUP + 1, v->text, v->len,
+		    SQLITE_TRANSIENT);
 		return SKM_OK;
 	}
 	if ((rc = store_prepare(db, sql, &st)) != SKM_OK)
@@ -209,12 +256,17 @@ static const char *
 text_error(int fi, const struct val *v)
 {
 	struct skm_begin_info bi = { 0 };
+	char name[SKM_NAME_MAX + 2];
 
 	switch (fi) {
 	case FI_SKILL:
 		if (memchr(v->text, '\0', v->len) != NULL)
 			return "holds a NUL character";
-		bi.skill = v->text;
+		/* A JSON value is not NUL-terminated where it lies. */
+		memcpy(name, v->text, v->len <= SKM_NAME_MAX ? v->len :
+		    SKM_NAME_MAX + 1);
+		name[v->len <= SKM_NAME_MAX ? v->len : SKM_NAME_MAX + 1] = '\0';
+		bi.skill = name;
 		return skm_begin_info_error(&bi);
 	case FI_COMMAND:
 		return v->len > SKM_COMMAND_MAX ? "too long" : NULL;
@@ -235,7 +287,7 @@ set_field(struct skm_db *db, struct import_job *job, int fi,
 {
 	const struct field *f = &fields[fi];
 	sqlite3_stmt *ins = job->ins;
-	char iso[TP_ISO_LEN], err[160];
+	char iso[TP_ISO_LEN], err[160], tbuf[64];
 	const char *why;
 	long long i, ms;
 	double r;
@@ -266,8 +318,15 @@ set_field(struct skm_db *db, struct import_job *job, int fi,
 	case F_INT:
 		if (v->kind == K_INT)
 			i = v->i;
+		else if (v->kind == K_REAL && v->r == floor(v->r))
+			return bad(db, job, f->name, "out of range (not a "
+			    "64-bit integer)");
 		else if (v->kind != K_TEXT || !v->csv || parse_ll(v->text, &i))
-			return bad(db, job, f->name, "not an integer");
+			return bad(db, job, f->name, v->kind == K_TEXT &&
+			    v->csv && decimal(v->text, 0) ? "out of range "
+			    "(not a 64-bit integer)" : "not an integer");
+		if (i < 0 && fi == FI_RSS)
+			return bad(db, job, f->name, "negative");
 		sqlite3_bind_int64(ins, fi + 1, i);
 		return SKM_OK;
 	case F_REAL:
@@ -302,16 +361,24 @@ set_field(struct skm_db *db, struct import_job *job, int fi,
 			i = -1;
 		if (i != 0 && i != 1)
 			return bad(db, job, f->name, "not true/false or 1/0");
+		job->completed = (int)i;
 		sqlite3_bind_int(ins, fi + 1, (int)i);
 		return SKM_OK;
 	case F_TIME:
 		if (v->kind != K_TEXT)
 			return bad(db, job, f->name, "not a timestamp string");
-		if (tp_parse_iso(v->text, &ms, err, sizeof(err)) != 0 ||
+		/* NUL-terminated for the parser; longer is no timestamp. */
+		if (v->len >= (int)sizeof(tbuf))
+			return bad(db, job, f->name, "not a timestamp");
+		memcpy(tbuf, v->text, v->len);
+		tbuf[v->len] = '\0';
+		if (tp_parse_iso(tbuf, &ms, err, sizeof(err)) != 0 ||
 		    tp_format_iso(ms, iso) != 0)
 			return bad(db, job, f->name, err);
 		if (fi == FI_INVOKED)
 			job->invoked_ms = ms;
+		else
+			job->ended_ms = ms;
 		sqlite3_bind_text(ins, fi + 1, iso, -1, SQLITE_TRANSIENT);
 		return SKM_OK;
 	case F_ARRAY:
@@ -335,6 +402,22 @@ finish_record(struct skm_db *db, struct import_job *job)
 	for (fi = 0; fi < NFIELDS; fi++)
 		if (fields[fi].required && !(job->seen & (1u << fi)))
 			return bad(db, job, fields[fi].name, "is required");
+	/* The checks that span fields.  (The journal's fold holds events
+	 * to the same rules: this is where a shared validator of one
+	 * event goes.) */
+	if ((job->seen & (1u << FI_ENDED)) && job->ended_ms < job->invoked_ms)
+		return bad(db, job, "ended_at", "before invoked_at");
+	if (job->completed && !job->has_duration) {
+		/* A completed run counts its duration into the averages:
+		 * without one it would count as 0 s. */
+		if (!(job->seen & (1u << FI_ENDED)))
+			return bad(db, job, "duration_seconds", "is required "
+			    "for a completed run without ended_at");
+		job->duration = (double)(job->ended_ms - job->invoked_ms) /
+		    1000.0;
+		job->has_duration = 1;
+		sqlite3_bind_double(job->ins, FI_DURATION + 1, job->duration);
+	}
 	if (!(job->seen & (1u << FI_ENDED))) {
 		/* Imported invocations are ended: at start + duration. */
 		ended = job->invoked_ms + (job->has_duration ?
@@ -356,6 +439,7 @@ finish_record(struct skm_db *db, struct import_job *job)
 	if (src != SQLITE_DONE)
 		return store_sqlfail(db, src, "import");
 	job->res.records++;
+	job->res.inserted += sqlite3_changes(db->conn);
 	return SKM_OK;
 }
 
@@ -364,8 +448,10 @@ new_record(struct import_job *job)
 {
 	job->seen = 0;
 	job->has_duration = 0;
+	job->completed = 0;
 	job->duration = 0;
 	job->invoked_ms = 0;
+	job->ended_ms = 0;
 }
 
 /* The field named name (len bytes), trying hint first: records of one
@@ -385,67 +471,455 @@ find_field(const char *name, int len, int hint)
 }
 
 /*
- * json_record - one JSON Lines record: SQLite's json_each lists the
- * object's members with their JSON types; each known one is checked and
- * bound.  An object is required (the line starts with '{').
+ * The JSON Lines reader.  A record is one flat JSON object whose members
+ * are strings, numbers, true, false, null or (follow_up_actions) an array
+ * of strings; members skm does not know may hold any JSON value and are
+ * checked and skipped.  The reader works in the line itself: a string
+ * without escapes is used where it lies, one with escapes is decoded into
+ * a buffer of the job.  It replaces json_each(), which cost one SQLite
+ * statement step per member and hid what import must refuse: an escaped
+ * NUL (json_each cut the string there), a number out of range (clamped
+ * or turned into Inf).  tests/fuzz/fuzz_import.c runs it.
+ */
+struct jrd {
+	const char *p, *end;
+	const char *why;	/* what is wrong, when a call returns -1 */
+};
+
+static void
+jws(struct jrd *r)
+{
+	while (r->p < r->end && (*r->p == ' ' || *r->p == '\t' ||
+	    *r->p == '\n' || *r->p == '\r'))
+		r->p++;
+}
+
+static int
+jfail(struct jrd *r, const char *why)
+{
+	r->why = why;
+	return -1;
+}
+
+static int
+hex4(const char *s, unsigned *v)
+{
+	int i;
+
+	*v = 0;
+	for (i = 0; i < 4; i++) {
+		unsigned c = (unsigned char)s[i];
+		*v <<= 4;
+		if (c >= '0' && c <= '9')
+			*v |= c - '0';
+		else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+			*v |= (c | 0x20) - 'a' + 10;
+		else
+			return -1;
+	}
+	return 0;
+}
+
+/* Append code point c as UTF-8 to b (room for 4 bytes is there). */
+static size_t
+put_utf8(char *b, unsigned c)
+{
+	if (c < 0x80) {
+		b[0] = (char)c;
+		return 1;
+	}
+	if (c < 0x800) {
+		b[0] = (char)(0xc0 | c >> 6);
+		b[1] = (char)(0x80 | (c & 0x3f));
+		return 2;
+	}
+	if (c < 0x10000) {
+		b[0] = (char)(0xe0 | c >> 12);
+		b[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+		b[2] = (char)(0x80 | (c & 0x3f));
+		return 3;
+	}
+	b[0] = (char)(0xf0 | c >> 18);
+	b[1] = (char)(0x80 | ((c >> 12) & 0x3f));
+	b[2] = (char)(0x80 | ((c >> 6) & 0x3f));
+	b[3] = (char)(0x80 | (c & 0x3f));
+	return 4;
+}
+
+/*
+ * jstr - the string at r->p (its opening quote): *s and *len get its
+ * text, in the line when it has no escapes, else decoded into *buf (of
+ * *cap bytes, grown as needed).  An escaped NUL, a raw control
+ * character, a bad escape or a lone surrogate is refused.
+ */
+static int
+jstr(struct jrd *r, char **buf, size_t *cap, const char **s, size_t *len)
+{
+	const char *q = ++r->p, *start = q;
+	size_t n = 0, need;
+	unsigned c, lo;
+	char *nb;
+
+	while (q < r->end && *q != '"' && *q != '\\' &&
+	    (unsigned char)*q >= 0x20)
+		q++;
+	if (q < r->end && *q == '"') {	/* no escapes: the common case */
+		*s = start;
+		*len = (size_t)(q - start);
+		r->p = q + 1;
+		return 0;
+	}
+	/* Decoded text is never longer than the escaped text. */
+	need = (size_t)(r->end - start) + 1;
+	if (need > *cap) {
+		if ((nb = realloc(*buf, need)) == NULL)
+			return jfail(r, "out of memory");
+		*buf = nb;
+		*cap = need;
+	}
+	for (q = start; q < r->end && *q != '"'; ) {
+		if ((unsigned char)*q < 0x20)
+			return jfail(r, "a control character in a string");
+		if (*q != '\\') {
+			(*buf)[n++] = *q++;
+			continue;
+		}
+		if (++q >= r->end)
+			break;
+		switch (*q++) {
+		case '"': (*buf)[n++] = '"'; break;
+		case '\\': (*buf)[n++] = '\\'; break;
+		case '/': (*buf)[n++] = '/'; break;
+		case 'b': (*buf)[n++] = '\b'; break;
+		case 'f': (*buf)[n++] = '\f'; break;
+		case 'n': (*buf)[n++] = '\n'; break;
+		case 'r': (*buf)[n++] = '\r'; break;
+		case 't': (*buf)[n++] = '\t'; break;
+		case 'u':
+			if (r->end - q < 4 || hex4(q, &c) != 0)
+				return jfail(r, "a bad \\u escape");
+			q += 4;
+			if (c == 0)
+				return jfail(r, "a NUL character (\\u0000) "
+				    "in a string");
+			if (c >= 0xdc00 && c <= 0xdfff)
+				return jfail(r, "a lone surrogate in a "
+				    "\\u escape");
+			if (c >= 0xd800 && c <= 0xdbff) {
+				if (r->end - q < 6 || q[0] != '\\' ||
+				    q[1] != 'u' || hex4(q + 2, &lo) != 0 ||
+				    lo < 0xdc00 || lo > 0xdfff)
+					return jfail(r, "a lone surrogate in "
+					    "a \\u escape");
+				q += 6;
+				c = 0x10000 + ((c - 0xd800) << 10) +
+				    (lo - 0xdc00);
+			}
+			/* \uXXXX is 6 bytes for at most 3, a pair 12
+			 * for 4: the buffer cannot overflow. */
+			n += put_utf8(*buf + n, c);
+			break;
+		default:
+			return jfail(r, "a bad escape in a string");
+		}
+	}
+	if (q >= r->end)
+		return jfail(r, "a string is not closed");
+	r->p = q + 1;
+	*s = *buf;
+	*len = n;
+	return 0;
+}
+
+/*
+ * jnum - the number at r->p, as JSON writes one.  An integer that fits
+ * 64 bits is K_INT, anything else K_REAL; a number too large for a
+ * double (1e999) is refused rather than stored as Inf.
+ */
+static int
+jnum(struct jrd *r, struct val *v)
+{
+	const char *q = r->p, *d;
+	char tmp[64], *end;
+	int isint = 1;
+	size_t n;
+
+	if (q < r->end && *q == '-')
+		q++;
+	d = q;
+	while (q < r->end && *q >= '0' && *q <= '9')
+		q++;
+	if (q == d || (*d == '0' && q - d > 1))
+		return jfail(r, "a bad number");
+	if (q < r->end && *q == '.') {
+		isint = 0;
+		d = ++q;
+		while (q < r->end && *q >= '0' && *q <= '9')
+			q++;
+		if (q == d)
+			return jfail(r, "a bad number");
+	}
+	if (q < r->end && (*q == 'e' || *q == 'E')) {
+		isint = 0;
+		q++;
+		if (q < r->end && (*q == '+' || *q == '-'))
+			q++;
+		d = q;
+		while (q < r->end && *q >= '0' && *q <= '9')
+			q++;
+		if (q == d)
+			return jfail(r, "a bad number");
+	}
+	if ((n = (size_t)(q - r->p)) >= sizeof(tmp))
+		return jfail(r, "a number of more than 63 characters");
+	memcpy(tmp, r->p, n);
+	tmp[n] = '\0';
+	r->p = q;
+	errno = 0;
+	if (isint) {
+		v->i = strtoll(tmp, &end, 10);
+		if (errno == 0) {
+			v->kind = K_INT;
+			return 0;
+		}
+	}
+	v->kind = K_REAL;
+	errno = 0;
+	v->r = strtod(tmp, &end);
+	if (!isfinite(v->r))
+		return jfail(r, "a number too large (not finite)");
+	return 0;
+}
+
+static int
+jlit(struct jrd *r, const char *lit, size_t n)
+{
+	if ((size_t)(r->end - r->p) < n || memcmp(r->p, lit, n) != 0)
+		return jfail(r, "not valid JSON");
+	r->p += n;
+	return 0;
+}
+
+/* Skip any JSON value (a member skm does not know), checking it. */
+static int
+jskip(struct jrd *r, struct import_job *job, int depth)
+{
+	const char *s;
+	size_t len;
+	struct val v;
+	int obj;
+
+	jws(r);
+	if (r->p >= r->end)
+		return jfail(r, "not valid JSON");
+	if (depth > 64)
+		return jfail(r, "nested more than 64 deep");
+	switch (*r->p) {
+	case '"':
+		return jstr(r, &job->sbuf, &job->scap, &s, &len);
+	case 't': return jlit(r, "true", 4);
+	case 'f': return jlit(r, "false", 5);
+	case 'n': return jlit(r, "null", 4);
+	case '[':
+	case '{':
+		obj = *r->p++ == '{';
+		jws(r);
+		if (r->p < r->end && *r->p == (obj ? '}' : ']')) {
+			r->p++;
+			return 0;
+		}
+		for (;;) {
+			if (obj) {
+				jws(r);
+				if (r->p >= r->end || *r->p != '"' ||
+				    jstr(r, &job->sbuf, &job->scap, &s,
+				    &len) != 0)
+					return jfail(r, r->why ? r->why :
+					    "not valid JSON");
+				jws(r);
+				if (r->p >= r->end || *r->p++ != ':')
+					return jfail(r, "not valid JSON");
+			}
+			if (jskip(r, job, depth + 1) != 0)
+				return -1;
+			jws(r);
+			if (r->p < r->end && *r->p == ',') {
+				r->p++;
+				continue;
+			}
+			if (r->p < r->end && *r->p == (obj ? '}' : ']')) {
+				r->p++;
+				return 0;
+			}
+			return jfail(r, "not valid JSON");
+		}
+	}
+	return jnum(r, &v);
+}
+
+/*
+ * jarray - follow_up_actions: an array whose elements are all strings
+ * of at most SKM_FIELD_MAX bytes gives K_ARRAY with its text; already
+ * minified (no space between elements), that text is what json() would
+ * store.  Anything else in the array gives K_OTHER.
+ */
+static int
+jarray(struct jrd *r, struct import_job *job, struct val *v)
+{
+	const char *start = r->p, *s;
+	size_t len;
+	int strings = 1;
+
+	v->minified = 1;
+	r->p++;
+	if (r->p < r->end && *r->p != ']' && *r->p != '"')
+		v->minified = 0;
+	jws(r);
+	if (r->p < r->end && *r->p == ']')
+		goto done;
+	for (;;) {
+		jws(r);
+		if (r->p < r->end && *r->p == '"') {
+			if (jstr(r, &job->sbuf, &job->scap, &s, &len) != 0)
+				return -1;
+			if (len > SKM_FIELD_MAX)
+				strings = 0;
+		} else {
+			strings = 0;
+			if (jskip(r, job, 1) != 0)
+				return -1;
+		}
+		if (r->p < r->end && *r->p != ',' && *r->p != ']')
+			v->minified = 0;
+		jws(r);
+		if (r->p < r->end && *r->p == ',') {
+			r->p++;
+			if (r->p < r->end && *r->p != '"')
+				v->minified = 0;
+			continue;
+		}
+		if (r->p < r->end && *r->p == ']')
+			break;
+		return jfail(r, "not valid JSON");
+	}
+done:
+	r->p++;
+	/* Not all strings: SQLite's check (check_array) says what is
+	 * wrong. */
+	v->kind = K_ARRAY;
+	if (!strings)
+		v->minified = 0;
+	v->text = start;
+	v->len = (int)(r->p - start);
+	return 0;
+}
+
+/* The value of known field fi at r->p into v. */
+static int
+jvalue(struct jrd *r, struct import_job *job, struct val *v)
+{
+	const char *s;
+	size_t len;
+
+	memset(v, 0, sizeof(*v));
+	if (r->p >= r->end)
+		return jfail(r, "not valid JSON");
+	switch (*r->p) {
+	case '"':
+		if (jstr(r, &job->sbuf, &job->scap, &s, &len) != 0)
+			return -1;
+		if (len > INT_MAX / 2)
+			return jfail(r, "a string too long");
+		v->kind = K_TEXT;
+		v->text = s;
+		v->len = (int)len;
+		return 0;
+	case 't':
+		v->kind = K_BOOL;
+		v->i = 1;
+		return jlit(r, "true", 4);
+	case 'f':
+		v->kind = K_BOOL;
+		return jlit(r, "false", 5);
+	case 'n':
+		v->kind = K_NULL;
+		return jlit(r, "null", 4);
+	case '[':
+		return jarray(r, job, v);
+	case '{':
+		v->kind = K_OTHER;
+		return jskip(r, job, 1);
+	}
+	return jnum(r, v);
+}
+
+/*
+ * json_record - one JSON Lines record (len bytes at line, from its '{'):
+ * each member skm knows is checked and bound, the others skipped.
  */
 static int
 json_record(struct skm_db *db, struct import_job *job, const char *line,
     size_t len)
 {
-	static const char sql[] =
-	    "SELECT key, type, atom, value FROM json_each(?1)";
-	const char *type, *key;
+	struct jrd r = { line + 1, line + len, NULL };
+	const char *key;
 	struct val v;
-	sqlite3_stmt *st;
-	int rc, src, fi, hint = 0;
+	size_t klen;
+	int rc, fi, hint = 0;
 
-	if ((rc = store_prepare(db, sql, &st)) != SKM_OK)
-		return rc;
-	sqlite3_bind_text(st, 1, line, (int)len, SQLITE_STATIC);
 	new_record(job);
-	rc = SKM_OK;
-	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-		key = (const char *)sqlite3_column_text(st, 0);
-		fi = find_field(key, sqlite3_column_bytes(st, 0), hint);
-		if (fi < 0)
-			continue;	/* not ours: ignored */
-		hint = fi + 1;
-		type = (const char *)sqlite3_column_text(st, 1);
-		memset(&v, 0, sizeof(v));
-		switch (type[0]) {
-		case 'n': v.kind = K_NULL; break;
-		case 'i': v.kind = K_INT; v.i = sqlite3_column_int64(st, 2);
-			break;
-		case 'r': v.kind = K_REAL; v.r = sqlite3_column_double(st, 2);
-			break;
-		case 'f': v.kind = K_BOOL; v.i = 0; break;
-		case 't':
-			if (type[1] == 'r') {
-				v.kind = K_BOOL;
-				v.i = 1;
-				break;
-			}
-			v.kind = K_TEXT;
-			v.text = (const char *)sqlite3_column_text(st, 2);
-			v.len = sqlite3_column_bytes(st, 2);
-			break;
-		case 'a':
-			v.kind = K_ARRAY;
-			v.text = (const char *)sqlite3_column_text(st, 3);
-			v.len = sqlite3_column_bytes(st, 3);
-			break;
-		default: v.kind = K_OTHER; break;
-		}
-		if ((rc = set_field(db, job, fi, &v)) != SKM_OK)
-			break;
+	jws(&r);
+	if (r.p < r.end && *r.p == '}') {
+		r.p++;
+		goto done;
 	}
-	sqlite3_reset(st);
-	if (rc != SKM_OK)
-		return rc;
-	if (src != SQLITE_DONE)
-		return bad(db, job, NULL, "not a valid JSON object");
+	for (;;) {
+		jws(&r);
+		if (r.p >= r.end || *r.p != '"' ||
+		    jstr(&r, &job->kbuf, &job->kcap, &key, &klen) != 0)
+			goto invalid;
+		fi = klen < 64 ? find_field(key, (int)klen, hint) : -1;
+		jws(&r);
+		if (r.p >= r.end || *r.p++ != ':')
+			goto invalid;
+		jws(&r);
+		if (fi < 0) {
+			if (jskip(&r, job, 1) != 0)
+				goto invalid;	/* not ours: ignored */
+		} else {
+			hint = fi + 1;
+			if (jvalue(&r, job, &v) != 0)
+				return bad(db, job, fields[fi].name, r.why);
+			if ((rc = set_field(db, job, fi, &v)) != SKM_OK)
+				return rc;
+		}
+		jws(&r);
+		if (r.p < r.end && *r.p == ',') {
+			r.p++;
+			continue;
+		}
+		if (r.p < r.end && *r.p == '}') {
+			r.p++;
+			break;
+		}
+		goto invalid;
+	}
+done:
+	jws(&r);
+	if (r.p != r.end) {
+		r.why = "text after the object";
+		goto invalid;
+	}
 	return finish_record(db, job);
+invalid:
+	if (r.why != NULL) {
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "not a valid JSON object: %s",
+		    r.why);
+		return bad(db, job, NULL, msg);
+	}
+	return bad(db, job, NULL, "not a valid JSON object");
 }
 
 static int
@@ -753,24 +1227,6 @@ recompute_new(struct skm_db *db, struct import_job *job, long long before)
 	return rc;
 }
 
-/* Move the staged records in; an id already present is skipped. */
-static int
-move_staged(struct skm_db *db, struct import_job *job)
-{
-	sqlite3_stmt *st;
-	int rc, src;
-
-	if ((rc = store_prepare(db, move_sql, &st)) != SKM_OK)
-		return rc;
-	src = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (src != SQLITE_DONE)
-		return store_sqlfail(db, src, "import");
-	job->res.inserted = sqlite3_changes(db->conn);
-	job->res.skipped = job->res.records - job->res.inserted;
-	return store_exec(db, "DELETE FROM temp.skm_import");
-}
-
 static int
 import_tx(struct skm_db *db, void *arg)
 {
@@ -797,10 +1253,12 @@ import_tx(struct skm_db *db, void *arg)
 	sqlite3_reset(st);
 	if (src != SQLITE_ROW)
 		return store_sqlfail(db, src, "import");
-	if ((rc = store_exec(db, stage_create_sql)) != SKM_OK ||
-	    (rc = store_exec(db, "DELETE FROM temp.skm_import")) != SKM_OK ||
-	    (rc = store_prepare(db, stage_sql, &job->ins)) != SKM_OK)
-		return rc;
+	sqlite3_finalize(job->ins);
+	job->ins = NULL;
+	src = sqlite3_prepare_v3(db->conn, insert_sql, -1,
+	    SQLITE_PREPARE_PERSISTENT, &job->ins, NULL);
+	if (src != SQLITE_OK)
+		return store_sqlfail(db, src, "import");
 
 	/* JSON Lines start with '{'; anything else is CSV.  Blank lines
 	 * and a byte order mark before are read here (and counted). */
@@ -818,10 +1276,10 @@ import_tx(struct skm_db *db, void *arg)
 	    c == EOF ? SKM_OK : import_csv(db, job);
 	if (rc == SKM_OK && ferror(job->in))
 		rc = store_fail(db, SKM_IOERR, "import: read error");
-	if (rc == SKM_OK)
-		rc = move_staged(db, job);
-	if (rc == SKM_OK)
+	if (rc == SKM_OK) {
+		job->res.skipped = job->res.records - job->res.inserted;
 		rc = recompute_new(db, job, before);
+	}
 	return rc;
 }
 
@@ -844,11 +1302,56 @@ skm_import(struct skm_db *db, FILE *in, struct skm_import_result *res)
 	/* A bulk load touches far more pages than the 2 MB default cache:
 	 * spilling them into the WAL before the commit doubles the writes. */
 	store_exec(db, "PRAGMA cache_size = -" IMPORT_CACHE_KB);
+	/* A statement that fires triggers keeps a statement journal, a
+	 * temporary file written at every insert: in memory, it is cheap. */
+	store_exec(db, "PRAGMA temp_store = MEMORY");
 	rc = store_write(db, import_tx, &job);
+	sqlite3_finalize(job.ins);
+	free(job.sbuf);
+	free(job.kbuf);
 	store_exec(db, "PRAGMA cache_size = -2000");
+	store_exec(db, "PRAGMA temp_store = DEFAULT");
 	if (rc == SKM_OK && res != NULL)
 		*res = job.res;
 	return rc;
+}
+
+/*
+ * real_text_fn - skm_real_text(x): a real as the shortest decimal text
+ * that reads back to the same double (15, 16 or 17 significant digits,
+ * the first that round-trips), with ".0" when it would look like an
+ * integer, as SQLite writes reals.  NULL for NULL and for what is not
+ * finite (no JSON number can say it; import never stores one).
+ */
+static void
+real_text_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	char buf[40];
+	double d;
+	int p;
+
+	(void)argc;
+	if (sqlite3_value_type(argv[0]) == SQLITE_NULL)
+		return;
+	if (sqlite3_value_type(argv[0]) == SQLITE_INTEGER) {
+		snprintf(buf, sizeof(buf), "%lld",
+		    (long long)sqlite3_value_int64(argv[0]));
+		sqlite3_result_text(ctx, buf, -1, SQLITE_TRANSIENT);
+		return;
+	}
+	d = sqlite3_value_double(argv[0]);
+	if (!isfinite(d))
+		return;
+	for (p = 15; p < 17; p++) {
+		snprintf(buf, sizeof(buf), "%.*g", p, d);
+		if (strtod(buf, NULL) == d)
+			break;
+	}
+	if (p == 17)
+		snprintf(buf, sizeof(buf), "%.17g", d);
+	if (strpbrk(buf, ".e") == NULL)
+		strlcat(buf, ".0", sizeof(buf));
+	sqlite3_result_text(ctx, buf, -1, SQLITE_TRANSIENT);
 }
 
 /*
@@ -866,7 +1369,10 @@ export_sql(int csv)
 	for (i = 0; i < NFIELDS; i++) {
 		const char *n = fields[i].name;
 
-		if (csv)
+		if (csv && fields[i].type == F_REAL)
+			sqlite3_str_appendf(s, "%scoalesce(skm_real_text("
+			    "\"%w\"), '')", i ? " || ',' || " : "", n);
+		else if (csv)
 			sqlite3_str_appendf(s, "%sCASE WHEN \"%w\" IS NULL "
 			    "THEN '' WHEN typeof(\"%w\") = 'text' THEN '\"' || "
 			    "replace(\"%w\", '\"', '\"\"') || '\"' ELSE "
@@ -875,6 +1381,9 @@ export_sql(int csv)
 		else if (fields[i].type == F_ARRAY)
 			sqlite3_str_appendf(s, "%s'%q', json(\"%w\")",
 			    i ? ", " : "", n, n);
+		else if (fields[i].type == F_REAL)
+			sqlite3_str_appendf(s, "%s'%q', json(skm_real_text("
+			    "\"%w\"))", i ? ", " : "", n, n);
 		else
 			sqlite3_str_appendf(s, "%s'%q', \"%w\"", i ? ", " : "",
 			    n, n);
@@ -913,6 +1422,10 @@ skm_export(struct skm_db *db, const struct skm_export_args *args,
 	if (args->since != NULL && tp_parse_since(args->since, tp_now_ms(),
 	    &ms, since, err, sizeof(err)) != 0)
 		return store_fail(db, SKM_MISUSE, "since %s", err);
+	if (sqlite3_create_function(db->conn, "skm_real_text", 1,
+	    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+	    real_text_fn, NULL, NULL) != SQLITE_OK)
+		return store_sqlfail(db, sqlite3_errcode(db->conn), "export");
 	if ((sql = export_sql(args->format == SKM_EXPORT_CSV)) == NULL)
 		return store_fail(db, SKM_NOMEM, "export: out of memory");
 	src = sqlite3_prepare_v2(db->conn, sql, -1, &st, NULL);

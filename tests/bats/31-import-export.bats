@@ -17,9 +17,11 @@ bats_require_minimum_version 1.5.0
 	[ "$(sql "SELECT total_invocations || ' ' || completed_invocations || ' ' || workflow_paths FROM skill_metrics")" = '2 1 {"quick":2}' ]
 	[ "$(sql "SELECT invoked_at || ' ' || ended_at || ' ' || source FROM skill_invocation WHERE id = 'r2'")" = \
 	    "2026-01-05T10:00:00.000Z 2026-01-05T10:00:02.000Z import" ]
-	echo '{"id":"r3","skill_name":"lint","invoked_at":"2026-01-05T12:00Z","completed":1}' |
+	echo '{"id":"r3","skill_name":"lint","invoked_at":"2026-01-05T12:00Z","ended_at":"2026-01-05T12:00:04Z","completed":1}' |
 	    skm import - >/dev/null
 	[ "$(sql "SELECT total_invocations FROM skill_metrics")" = 3 ]
+	# no duration: the two times give it
+	[ "$(sql "SELECT duration_seconds FROM skill_invocation WHERE id = 'r3'")" = 4.0 ]
 	run -0 skm check
 }
 
@@ -49,10 +51,10 @@ bats_require_minimum_version 1.5.0
 	before=$(sql "SELECT count(*) FROM skill_invocation")
 	{
 		for i in 1 2 3; do
-			echo "{\"id\":\"g$i\",\"skill_name\":\"new\",\"invoked_at\":\"2026-01-05T10:00:00Z\",\"completed\":true}"
+			echo "{\"id\":\"g$i\",\"skill_name\":\"new\",\"invoked_at\":\"2026-01-05T10:00:00Z\",\"completed\":true,\"duration_seconds\":1}"
 		done
-		echo '{"id":"g4","skill_name":"new","invoked_at":"yesterday","completed":true}'
-		echo "{\"id\":\"g5\",\"skill_name\":\"new\",\"invoked_at\":\"2026-01-05T10:00:00Z\",\"completed\":true}"
+		echo '{"id":"g4","skill_name":"new","invoked_at":"yesterday","completed":true,"duration_seconds":1}'
+		echo "{\"id\":\"g5\",\"skill_name\":\"new\",\"invoked_at\":\"2026-01-05T10:00:00Z\",\"completed\":true,\"duration_seconds\":1}"
 	} >"$BATS_TEST_TMPDIR/bad.jsonl"
 	run -1 --separate-stderr skm import "$BATS_TEST_TMPDIR/bad.jsonl"
 	[[ "$stderr" == *"bad.jsonl: line 4: invoked_at: 'yesterday': not a timestamp"* ]]
@@ -63,7 +65,7 @@ bats_require_minimum_version 1.5.0
 }
 
 @test "a line that is not JSON, or a missing key, is rejected with its line number" {
-	printf '{"id":"a","skill_name":"s","invoked_at":"2026-01-05T10:00:00Z","completed":true}\nnot json\n' |
+	printf '{"id":"a","skill_name":"s","invoked_at":"2026-01-05T10:00:00Z","completed":true,"duration_seconds":1}\nnot json\n' |
 	    { run -1 --separate-stderr skm import; [[ "$stderr" == *"stdin: line 2:"* ]]; }
 	echo '{"id":"a","skill_name":"s","completed":true}' >"$BATS_TEST_TMPDIR/m.jsonl"
 	run -1 --separate-stderr skm import "$BATS_TEST_TMPDIR/m.jsonl"
@@ -72,9 +74,9 @@ bats_require_minimum_version 1.5.0
 }
 
 @test "import reads CSV with a header, quotes, doubled quotes and newlines" {
-	printf '%s\r\n' 'id,skill_name,invoked_at,completed,workflow_path,follow_up_actions,command' \
-	    'c1,lint,2026-01-05T10:00:00Z,true,"a,b","[""x""]","say ""hi"""' \
-	    'c2,lint,2026-01-05T10:00:00Z,0,,,"two' 'lines"' >"$BATS_TEST_TMPDIR/a.csv"
+	printf '%s\r\n' 'id,skill_name,invoked_at,completed,workflow_path,follow_up_actions,command,duration_seconds' \
+	    'c1,lint,2026-01-05T10:00:00Z,true,"a,b","[""x""]","say ""hi""",1.5' \
+	    'c2,lint,2026-01-05T10:00:00Z,0,,,"two' 'lines",' >"$BATS_TEST_TMPDIR/a.csv"
 	run -0 skm import "$BATS_TEST_TMPDIR/a.csv"
 	[ "$output" = "2 records: 2 imported, 0 already present; 1 skill recomputed" ]
 	[ "$(sql "SELECT workflow_path || '|' || follow_up_actions || '|' || command FROM skill_invocation WHERE id = 'c1'")" = 'a,b|["x"]|say "hi"' ]
@@ -116,7 +118,7 @@ record_runs() {
 }
 
 @test "export --skill and --since filter, oldest first" {
-	printf '{"id":"%s","skill_name":"%s","invoked_at":"%s","completed":1}\n' \
+	printf '{"id":"%s","skill_name":"%s","invoked_at":"%s","completed":1,"duration_seconds":1}\n' \
 	    b new 2026-01-05T00:00:00Z a old 2020-01-01T00:00:00Z c new 2020-06-01T00:00:00Z |
 	    skm import - >/dev/null
 	run -0 skm export
@@ -138,4 +140,30 @@ record_runs() {
 	printf '{"id":"h1","skill_name":"x","invoked_at":"2026-01-01T00:00:00Z","completed":true,"duration_seconds":1e300}\n' >"$BATS_TEST_TMPDIR/h.jsonl"
 	run -1 --separate-stderr skm import "$BATS_TEST_TMPDIR/h.jsonl"
 	[[ "$stderr" == *"line 1: duration_seconds: longer than 100 years" ]]
+}
+
+@test "import refuses Inf, a clamped integer, an escaped NUL, hex and a run without a duration" {
+	head='{"id":"i1","skill_name":"x","invoked_at":"2026-01-01T00:00:00Z"'
+	for rest in ',"completed":true,"duration_seconds":1e999}' \
+	    ',"completed":false,"max_rss_kb":100000000000000000000}' \
+	    ',"completed":false,"command":"a\u0000b"}' \
+	    ',"completed":true}'; do
+		printf '{"id":"i0","skill_name":"x","invoked_at":"2026-01-01T00:00:00Z","completed":false}\n%s%s\n' "$head" "$rest" >"$BATS_TEST_TMPDIR/i.jsonl"
+		run -1 --separate-stderr skm import "$BATS_TEST_TMPDIR/i.jsonl"
+		[[ "$stderr" == *"i.jsonl: line 2: "* ]]
+	done
+	printf 'id,skill_name,invoked_at,completed,duration_seconds\ni2,x,2026-01-01T00:00:00Z,1,0x10\n' >"$BATS_TEST_TMPDIR/i.csv"
+	run -1 --separate-stderr skm import "$BATS_TEST_TMPDIR/i.csv"
+	[[ "$stderr" == *"line 2: duration_seconds: not a number"* ]]
+	[ "$(sql "SELECT count(*) FROM skill_invocation")" = 0 ]
+}
+
+@test "export writes reals that read back exactly" {
+	printf '{"id":"e1","skill_name":"x","invoked_at":"2026-01-01T00:00:00Z","completed":true,"duration_seconds":0.43333333333333335,"user_cpu_seconds":0.1}\n' >"$BATS_TEST_TMPDIR/e.jsonl"
+	skm import "$BATS_TEST_TMPDIR/e.jsonl" >/dev/null
+	run -0 skm export
+	[[ "$output" == *'"duration_seconds":0.43333333333333335,'* ]]
+	[[ "$output" == *'"user_cpu_seconds":0.1,'* ]]
+	run -0 skm export --format csv
+	[[ "${lines[1]}" == *',0.43333333333333335,'* ]]
 }

@@ -114,12 +114,12 @@ a_bad_record_rejects_the_whole_import(void)
 {
 	static const struct { const char *text, *msg; } bad[] = {
 		{ "{\"id\":\"x\",\"skill_name\":\"s\",\"invoked_at\":"
-		  "\"2026-01-05T10:00Z\",\"completed\":true}\n"
+		  "\"2026-01-05T10:00Z\",\"completed\":false}\n"
 		  "{\"id\":\"y\",\"skill_name\":\"s\",\"invoked_at\":"
 		  "\"2026-02-30T10:00Z\",\"completed\":true}\n",
 		  "line 2: invoked_at: '2026-02-30T10:00Z': no such date" },
 		{ "{\"id\":\"x\",\"skill_name\":\"s\",\"invoked_at\":"
-		  "\"2026-01-05T10:00Z\",\"completed\":true}\n\n"
+		  "\"2026-01-05T10:00Z\",\"completed\":false}\n\n"
 		  "{\"id\":\"y\",\"skill_name\":\"s\",\"invoked_at\":"
 		  "\"2026-01-05T10:00Z\",\"completed\":true\n",
 		  "line 3: not a valid JSON object" },
@@ -140,21 +140,70 @@ a_bad_record_rejects_the_whole_import(void)
 		  "\"invoked_at\":\"2026-01-05T10:00Z\",\"completed\":1}\n",
 		  "line 1: id: given twice" },
 		{ "{\"id\":\"x\",\"skill_name\":\"s\",\"invoked_at\":"
-		  "\"2026-01-05T10:00Z\",\"completed\":1}\n[1]\n",
+		  "\"2026-01-05T10:00Z\",\"completed\":0}\n[1]\n",
 		  "line 2: not a JSON object" },
 		{ "id,skill_name,invoked_at,completed\n"
-		  "x,s,2026-01-05T10:00Z,1\n"
+		  "x,s,2026-01-05T10:00Z,0\n"
 		  "y,s,2026-01-05T10:00Z\n",
 		  "line 3: 3 fields, the header has 4" },
 		{ "id,skill_name,invoked_at,completed\n"
-		  "x,s,2026-01-05T10:00Z,1\n"
+		  "x,s,2026-01-05T10:00Z,0\n"
 		  "\"y,s,2026-01-05T10:00Z,1\n",
 		  "line 3: a quoted field is not closed" },
 		{ "id,skill_name,completed\nx,s,1\n",
 		  "line 1: the header has no column" },
 		{ "id,skill_name,invoked_at,completed,exit_code\n"
-		  "x,s,2026-01-05T10:00Z,1,12a\n",
+		  "x,s,2026-01-05T10:00Z,0,12a\n",
 		  "line 2: exit_code: not an integer" },
+		/* Inf would be stored, exported as Inf and refused back */
+		{ "{\"id\":\"x\",\"skill_name\":\"s\",\"invoked_at\":"
+		  "\"2026-01-05T10:00Z\",\"completed\":0}\n"
+		  "{\"id\":\"y\",\"skill_name\":\"s\",\"invoked_at\":"
+		  "\"2026-01-05T10:00Z\",\"completed\":1,"
+		  "\"duration_seconds\":1e999}\n",
+		  "line 2: duration_seconds: a number too large" },
+		/* not clamped to the largest 64-bit integer */
+		{ "{\"id\":\"x\",\"skill_name\":\"s\",\"invoked_at\":"
+		  "\"2026-01-05T10:00Z\",\"completed\":0,"
+		  "\"max_rss_kb\":100000000000000000000}\n",
+		  "line 1: max_rss_kb: out of range" },
+		{ "{\"id\":\"x\",\"skill_name\":\"s\",\"invoked_at\":"
+		  "\"2026-01-05T10:00Z\",\"completed\":0,"
+		  "\"max_rss_kb\":-1}\n",
+		  "line 1: max_rss_kb: negative" },
+		/* not cut at the NUL */
+		{ "{\"id\":\"x\",\"skill_name\":\"s\",\"invoked_at\":"
+		  "\"2026-01-05T10:00Z\",\"completed\":0,"
+		  "\"command\":\"rm -rf /tmp/x\\u0000 /\"}\n",
+		  "line 1: command: a NUL character" },
+		{ "{\"id\":\"x\",\"skill_name\":\"s\",\"invoked_at\":"
+		  "\"2026-01-05T10:00Z\",\"completed\":0,"
+		  "\"junk\":[\"\\u0000\"]}\n",
+		  "line 1: not a valid JSON object: a NUL character" },
+		/* not read as 16 */
+		{ "id,skill_name,invoked_at,completed,duration_seconds\n"
+		  "x,s,2026-01-05T10:00Z,1,0x10\n",
+		  "line 2: duration_seconds: not a number" },
+		{ "id,skill_name,invoked_at,completed,exit_code\n"
+		  "x,s,2026-01-05T10:00Z,0, 7\n",
+		  "line 2: exit_code: not an integer" },
+		{ "id,skill_name,invoked_at,completed,duration_seconds\n"
+		  "x,s,2026-01-05T10:00Z,1,inf\n",
+		  "line 2: duration_seconds: not a number" },
+		/* a completed run without a duration would count as 0 s */
+		{ "{\"id\":\"x\",\"skill_name\":\"s\",\"invoked_at\":"
+		  "\"2026-01-05T10:00Z\",\"completed\":true}\n",
+		  "line 1: duration_seconds: is required for a completed run" },
+		{ "{\"id\":\"x\",\"skill_name\":\"s\",\"invoked_at\":"
+		  "\"2026-01-05T10:00Z\",\"ended_at\":\"2026-01-05T09:59Z\","
+		  "\"completed\":false}\n",
+		  "line 1: ended_at: before invoked_at" },
+		{ "{\"id\":\"x\",\"skill_name\":\"s\",\"invoked_at\":"
+		  "\"2026-01-05T10:00Z\",\"completed\":false} x\n",
+		  "line 1: not a valid JSON object: text after the object" },
+		{ "{\"id\":\"x\",\"skill_name\":\"s\",\"invoked_at\":"
+		  "\"2026-01-05T10:00Z\",\"completed\":false,\"pid\":01}\n",
+		  "line 1: pid: a bad number" },
 	};
 	struct skm_db *db = unit_open("m.db");
 	size_t i;
@@ -172,6 +221,29 @@ a_bad_record_rejects_the_whole_import(void)
 	    "SELECT count(*) FROM skill_invocation"), 0);
 	CHECK_INT(unit_sql_int(unit_path("m.db"),
 	    "SELECT count(*) FROM skill_metrics"), 0);
+}
+
+/* A completed run given ended_at but no duration: the two times say it. */
+static void
+a_missing_duration_comes_from_ended_at(void)
+{
+	static const char line[] =
+	    "{\"id\":\"d1\",\"skill_name\":\"s\",\"invoked_at\":"
+	    "\"2026-01-05T10:00:00Z\",\"ended_at\":\"2026-01-05T10:00:02.5Z\","
+	    "\"completed\":true,\"follow_up_actions\":[ \"a\" , \"b\\/c\" ],"
+	    "\"extra\":{\"k\":[1,{\"x\":null},-2.5e3,\"\\ud83d\\ude00\"]}}\n";
+	struct skm_db *db = unit_open("m.db");
+	char *s;
+
+	CHECK_INT(import_text(db, line, NULL), SKM_OK);
+	s = sql1("SELECT duration_seconds || ' ' || follow_up_actions FROM "
+	    "skill_invocation WHERE id = 'd1'");
+	CHECK_STR(s, "2.5 [\"a\",\"b\\/c\"]");
+	free(s);
+	CHECK_INT(unit_sql_int(unit_path("m.db"), "SELECT "
+	    "avg_duration_seconds * 10 FROM skill_metrics"), 25);
+	CHECK_INT(skm_check(db, NULL, NULL), SKM_OK);
+	skm_close(db);
 }
 
 static void
@@ -277,6 +349,10 @@ export_import_export_is_byte_identical(void)
 	CHECK_INT(import_text(db2, j1, NULL), SKM_OK);
 	j2 = export_text(db2, SKM_EXPORT_JSONL);
 	CHECK_STR(j2, j1);
+	/* the reals read back exactly: 1/3 + 0.1 i needs 17 digits */
+	CHECK_INT(unit_sql_int(unit_path("n.db"), "SELECT count(*) FROM "
+	    "skill_invocation WHERE duration_seconds IN (1.0 / 3, "
+	    "0.1 + 1.0 / 3, 0.2 + 1.0 / 3)"), 3);
 	c2 = export_text(db2, SKM_EXPORT_CSV);
 	CHECK_STR(c2, c1);
 	CHECK_INT(skm_check(db2, NULL, NULL), SKM_OK);
@@ -303,9 +379,11 @@ export_filters_by_skill_and_since_and_skips_running(void)
 {
 	static const char two[] =
 	    "{\"id\":\"old\",\"skill_name\":\"a\",\"invoked_at\":"
-	    "\"2020-01-01T00:00:00Z\",\"completed\":1}\n"
+	    "\"2020-01-01T00:00:00Z\",\"completed\":1,"
+	    "\"duration_seconds\":1}\n"
 	    "{\"id\":\"new\",\"skill_name\":\"b\",\"invoked_at\":"
-	    "\"2026-01-05T00:00:00Z\",\"completed\":1}\n";
+	    "\"2026-01-05T00:00:00Z\",\"completed\":1,"
+	    "\"duration_seconds\":2}\n";
 	struct skm_db *db = unit_open("m.db");
 	struct skm_export_args ea = { 0 };
 	struct skm_begin_info bi = { .skill = "a" };
@@ -449,6 +527,7 @@ main(void)
 {
 	RUN(jsonl_import_keeps_unicode_quotes_and_normalises_times);
 	RUN(a_bad_record_rejects_the_whole_import);
+	RUN(a_missing_duration_comes_from_ended_at);
 	RUN(csv_import_reads_quotes_newlines_and_nulls);
 	RUN(export_import_export_is_byte_identical);
 	RUN(export_filters_by_skill_and_since_and_skips_running);
