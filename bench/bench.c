@@ -1074,6 +1074,83 @@ bench_queries(const char *big)
 }
 
 /* ------------------------------------------------------------------ */
+/*
+ * 6b. The queries of issue 9 as a user runs them: whole `skm` processes
+ * on a store of bench/gen-jsonl.sh's invocations (8 skills, so each
+ * holds an eighth of them), imported by skm itself.  Each figure is the
+ * median wall time less the median of `skm version` (the process
+ * itself), the commands interleaved round by round.
+ */
+struct cliq {
+	const char *name;
+	char *argv[12];
+	double target_ms;
+	int fails;
+	double *t;
+};
+
+static void
+bench_cli_queries(void)
+{
+	const char *jsonl = in_dir("gen.jsonl"), *store = in_dir("gen.db");
+	char gen[8400], *imp[] = { skmcli, "--db", (char *)store, "import",
+	    (char *)jsonl, NULL };
+#define Q(name, target, ...) { name, { skmcli, "--db", (char *)store, \
+	__VA_ARGS__, NULL }, target, 0, NULL }
+	struct cliq qs[] = {
+		Q("skm version", 0, "version"),
+		Q("skm show lint", 20, "show", "lint"),
+		Q("skm stats", 50, "stats"),
+		Q("skm timeline lint --since 7d --bucket hour", 20, "timeline",
+		    "lint", "--since", "7d", "--bucket", "hour"),
+		Q("skm search nightly", 20, "search", "nightly"),
+		Q("skm summary", 20, "summary"),
+		Q("skm errors", 20, "errors"),
+		Q("skm recent", 20, "recent"),
+	};
+#undef Q
+	const int nq = (int)(sizeof(qs) / sizeof(qs[0]));
+	double base, m;
+	int i, r, st;
+
+	snprintf(gen, sizeof(gen), "sh '%s/bench/gen-jsonl.sh' %ld > '%s'",
+	    top, sz->big, jsonl);
+	rm_store(store);
+	if (system(gen) != 0 || (run(imp, NULL, -1, &st), st != 0)) {
+		row_na(fmt("skm queries, gen-jsonl.sh %ld", sz->big),
+		    "<= 20 ms each", "n/a (generate or import failed)");
+		unlink(jsonl);
+		return;
+	}
+	unlink(jsonl);
+	for (i = 0; i < nq; i++) {
+		qs[i].t = xcalloc((size_t)sz->query_reps, sizeof(double));
+		run(qs[i].argv, NULL, -1, NULL);	/* warm the page cache */
+	}
+	for (r = 0; r < sz->query_reps; r++) {
+		for (i = 0; i < nq; i++) {
+			struct cliq *q = &qs[(i + r) % nq];
+			q->t[r] = run(q->argv, NULL, -1, &st);
+			if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+				q->fails++;
+		}
+	}
+	base = median(qs[0].t, sz->query_reps) * 1e3;
+	for (i = 1; i < nq; i++) {
+		m = median(qs[i].t, sz->query_reps) * 1e3 - base;
+		row(fmt("%s, gen-jsonl %ld (8 skills), less skm version",
+		    qs[i].name, sz->big), fmt("%.1f ms", m),
+		    fmt("skm version %.1f ms", base), "-",
+		    fmt("<= %g ms", qs[i].target_ms),
+		    qs[i].fails ? fmt("NO (%d failed)", qs[i].fails) :
+		    yesno(m <= qs[i].target_ms), m, base, "ms");
+	}
+	for (i = 0; i < nq; i++)
+		free(qs[i].t);
+	rm_store(store);
+}
+
+/* ------------------------------------------------------------------ */
 /* 7. Record cost on a small and a big store; 8. bytes per invocation. */
 
 static void
@@ -1255,6 +1332,7 @@ main(int argc, char *argv[])
 	bench_shim();
 	bench_inprocess();
 	bench_import();
+	bench_cli_queries();
 	snprintf(big, sizeof(big), "%s/big.db", dir);
 	snprintf(small, sizeof(small), "%s/small.db", dir);
 	have_big = gen_store(big, sz->big) == 0;

@@ -3,10 +3,15 @@
  * every end, the full recompute, persisted percentiles and the check that
  * the two agree.
  *
- * Counters, sums, min/max and the JSON count maps are updated at every end
- * (O(1) each).  Order statistics are not: p50/p95/p99 are computed when a
- * query asks, through the (skill_name, completed, duration_seconds) index,
- * and persisted only by recompute, end-session and import.
+ * Counters, sums, min/max, the JSON count maps, the counts of the
+ * invocation's (skill, workflow path) pair (skill_workflow) and of its
+ * skill and hour (skill_timeline) are updated at every end (O(1) each).
+ * Order statistics are not: an end marks its skill's p50/p95/p99 stale
+ * (percentiles_valid = 0); the next query that needs them computes them
+ * exactly through the (skill_name, completed, duration_seconds) index
+ * and stores them (agg_refresh_percentiles), as do recompute,
+ * end-session and import.  `skm check` holds every one of these to a
+ * recompute.
  *
  * The count maps are JSON objects whose keys are arbitrary strings.  They
  * are changed with json_patch(map, json_object(key, n)), never with a JSON
@@ -41,9 +46,37 @@ has_counts(sqlite3_stmt *row)
 	    (fu != NULL && strcmp((const char *)fu, "[]") != 0);
 }
 
+/* The hour (epoch seconds, a multiple of 3600) that the ISO time t is
+ * in: floor, also before 1970. */
+#define AGG_HOUR_S(u) "((" u ") - (((" u ") % 3600) + 3600) % 3600)"
+#define AGG_HOUR(t) AGG_HOUR_S("unixepoch(" t ")")
+
 /*
- * agg_add - count the ended invocation id into its skill's aggregates and
- * its session's row.  Runs inside the caller's write transaction.
+ * count_in - step sql with the skill (?1), column col of the invocation
+ * row of agg_add (?2: its workflow path for a pair, its invoked_at for
+ * an hour), completed (?3) and the duration of a completed run (?4).
+ */
+static int
+count_in(struct skm_db *db, const char *sql, sqlite3_stmt *row, int col,
+    int completed)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = store_prepare(db, sql, &st)) != SKM_OK)
+		return rc;
+	sqlite3_bind_value(st, 1, sqlite3_column_value(row, 0));
+	sqlite3_bind_value(st, 2, sqlite3_column_value(row, col));
+	sqlite3_bind_int(st, 3, completed);
+	if (completed)
+		sqlite3_bind_value(st, 4, sqlite3_column_value(row, 2));
+	return step_done(db, st, "aggregate counts");
+}
+
+/*
+ * agg_add - count the ended invocation id into its skill's aggregates,
+ * its pair's and hour's counts and its session's row.  Runs inside the
+ * caller's write transaction.
  */
 int
 agg_add(struct skm_db *db, const char *id)
@@ -78,7 +111,8 @@ agg_add(struct skm_db *db, const char *id)
 	    "  excluded.first_invoked), excluded.first_invoked), "
 	    "last_invoked = coalesce(max(last_invoked, excluded.last_invoked), "
 	    "  excluded.last_invoked), "
-	    "last_aggregated_at = excluded.last_aggregated_at";
+	    "last_aggregated_at = excluded.last_aggregated_at, "
+	    "percentiles_valid = 0";
 	static const char maps[] =
 	    "UPDATE skill_metrics SET "
 	    "workflow_paths = CASE WHEN ?2 IS NULL THEN workflow_paths ELSE "
@@ -105,6 +139,24 @@ agg_add(struct skm_db *db, const char *id)
 	    "invocation_count = invocation_count + 1, "
 	    "first_invoked = min(first_invoked, excluded.first_invoked), "
 	    "last_invoked = max(last_invoked, excluded.last_invoked), "
+	    "total_duration_seconds = total_duration_seconds + "
+	    "  excluded.total_duration_seconds";
+	/* UNIQUE (skill_name, workflow_path) lets NULL paths repeat, so no
+	 * upsert: an update, and an insert when it found no pair. */
+	static const char pair[] =
+	    "UPDATE skill_workflow SET invocation_count = invocation_count + 1, "
+	    "completed_count = completed_count + ?3, "
+	    "total_duration_seconds = total_duration_seconds + coalesce(?4, 0) "
+	    "WHERE skill_name = ?1 AND workflow_path IS ?2";
+	static const char pair_new[] =
+	    "INSERT INTO skill_workflow (skill_name, workflow_path, "
+	    "invocation_count, completed_count, total_duration_seconds) "
+	    "VALUES (?1, ?2, 1, ?3, coalesce(?4, 0))";
+	static const char hour[] =
+	    "INSERT INTO skill_timeline VALUES (?1, " AGG_HOUR("?2") ", 1, ?3, "
+	    "coalesce(?4, 0)) ON CONFLICT (skill_name, hour) DO UPDATE SET "
+	    "invocation_count = invocation_count + 1, "
+	    "completed_count = completed_count + excluded.completed_count, "
 	    "total_duration_seconds = total_duration_seconds + "
 	    "  excluded.total_duration_seconds";
 	sqlite3_stmt *row, *st;
@@ -145,6 +197,14 @@ agg_add(struct skm_db *db, const char *id)
 		if ((rc = step_done(db, st, "aggregate maps")) != SKM_OK)
 			goto out;
 	}
+
+	if ((rc = count_in(db, pair, row, 3, completed)) != SKM_OK)
+		goto out;
+	if (sqlite3_changes(db->conn) == 0 &&
+	    (rc = count_in(db, pair_new, row, 3, completed)) != SKM_OK)
+		goto out;
+	if ((rc = count_in(db, hour, row, 6, completed)) != SKM_OK)
+		goto out;
 
 	if (sqlite3_column_type(row, 7) != SQLITE_NULL) {
 		if ((rc = store_prepare(db, session, &st)) != SKM_OK)
@@ -218,6 +278,18 @@ out:
 #define RECOMPUTE_ONE RECOMPUTE_T("")
 #define RECOMPUTE_ALL RECOMPUTE_T(" NOT INDEXED")
 
+/* The rows of skill_workflow and skill_timeline, recomputed. */
+#define RECOMPUTE_PAIRS(H) \
+	"SELECT skill_name, workflow_path, count(*), sum(completed), " \
+	"total(CASE WHEN completed THEN duration_seconds END) " \
+	"FROM skill_invocation" H " WHERE " RECOMPUTE_WHERE \
+	" GROUP BY 1, 2 ORDER BY 1, 2"
+#define RECOMPUTE_HOURS(H) \
+	"SELECT skill_name, " AGG_HOUR("invoked_at") ", count(*), " \
+	"sum(completed), " \
+	"total(CASE WHEN completed THEN duration_seconds END) " \
+	"FROM skill_invocation" H " WHERE " RECOMPUTE_WHERE " GROUP BY 1, 2"
+
 /* A map in canonical form (keys in order), for comparisons. */
 #define CANON(m) \
 	"(SELECT coalesce(json_group_object(key, value), '{}') FROM " \
@@ -237,8 +309,33 @@ agg_percentiles(struct skm_db *db, const char *skill)
 	    "p50_duration_seconds = skm_pct(skill_name, 0.5), "
 	    "p95_duration_seconds = skm_pct(skill_name, 0.95), "
 	    "p99_duration_seconds = skm_pct(skill_name, 0.99), "
+	    "percentiles_valid = 1, "
 	    "last_aggregated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
 	    "WHERE ?1 IS NULL OR skill_name = ?1";
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = store_prepare(db, sql, &st)) != SKM_OK)
+		return rc;
+	if (skill != NULL)
+		sqlite3_bind_text(st, 1, skill, -1, SQLITE_STATIC);
+	return step_done(db, st, "percentiles");
+}
+
+/*
+ * agg_percentiles_stale - the same for the skills (skill, or all when
+ * NULL) whose stored percentiles an end has made stale.
+ */
+int
+agg_percentiles_stale(struct skm_db *db, const char *skill)
+{
+	static const char sql[] =
+	    "UPDATE skill_metrics SET "
+	    "p50_duration_seconds = skm_pct(skill_name, 0.5), "
+	    "p95_duration_seconds = skm_pct(skill_name, 0.95), "
+	    "p99_duration_seconds = skm_pct(skill_name, 0.99), "
+	    "percentiles_valid = 1 "
+	    "WHERE NOT percentiles_valid AND (?1 IS NULL OR skill_name = ?1)";
 	sqlite3_stmt *st;
 	int rc;
 
@@ -279,8 +376,25 @@ agg_recompute(struct skm_db *db, const char *skill, int percentiles)
 	static const char sins_one[] = SESSION_INSERT("skill_invocation");
 	static const char sins_all[] =
 	    SESSION_INSERT("skill_invocation NOT INDEXED");
+	static const char pdel[] =
+	    "DELETE FROM skill_workflow WHERE ?1 IS NULL OR skill_name = ?1";
+	static const char pins_one[] =
+	    "INSERT INTO skill_workflow (skill_name, workflow_path, "
+	    "invocation_count, completed_count, total_duration_seconds) "
+	    RECOMPUTE_PAIRS("");
+	static const char pins_all[] =
+	    "INSERT INTO skill_workflow (skill_name, workflow_path, "
+	    "invocation_count, completed_count, total_duration_seconds) "
+	    RECOMPUTE_PAIRS(" NOT INDEXED");
+	static const char tdel[] =
+	    "DELETE FROM skill_timeline WHERE ?1 IS NULL OR skill_name = ?1";
+	static const char tins_one[] =
+	    "INSERT INTO skill_timeline " RECOMPUTE_HOURS("");
+	static const char tins_all[] =
+	    "INSERT INTO skill_timeline " RECOMPUTE_HOURS(" NOT INDEXED");
 	const char *const steps[] = { del, skill ? ins_one : ins_all, sdel,
-	    skill ? sins_one : sins_all };
+	    skill ? sins_one : sins_all, pdel, skill ? pins_one : pins_all,
+	    tdel, skill ? tins_one : tins_all };
 	sqlite3_stmt *st;
 	size_t i;
 	int rc;
@@ -346,6 +460,7 @@ end_session_tx(struct skm_db *db, void *arg)
 	    "p50_duration_seconds = skm_pct(skill_name, 0.5), "
 	    "p95_duration_seconds = skm_pct(skill_name, 0.95), "
 	    "p99_duration_seconds = skm_pct(skill_name, 0.99), "
+	    "percentiles_valid = 1, "
 	    "last_aggregated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
 	    "WHERE skill_name IN (SELECT skill_name FROM session_skill "
 	    "WHERE session_id = ?1)";
@@ -391,10 +506,71 @@ report(void (*cb)(void *, const char *), void *arg, const char *msg)
 	return 1;
 }
 
+/* Rows of pairs and hours that differ from a recompute: the skill and
+ * which pair or hour.  Durations are sums, compared within rounding. */
+#define CHECK_COUNTS(stored, key, keyexpr, recomputed) \
+	"SELECT coalesce(w.skill_name, r.skill_name), " keyexpr " FROM (" \
+	stored ") w FULL JOIN (" recomputed ") r " \
+	"ON r.skill_name = w.skill_name AND r." key " IS w." key " " \
+	"WHERE w.skill_name IS NULL OR r.skill_name IS NULL " \
+	"OR w.n IS NOT r.n OR w.c IS NOT r.c " \
+	"OR abs(w.d - r.d) > 1e-6 * (1 + abs(r.d))"
+static const char check_pairs_sql[] = CHECK_COUNTS(
+	"SELECT skill_name, workflow_path, invocation_count AS n, "
+	"completed_count AS c, total_duration_seconds AS d "
+	"FROM skill_workflow WHERE invocation_count > 0",
+	"workflow_path", "'workflow path ' || coalesce("
+	"quote(coalesce(w.workflow_path, r.workflow_path)), '(none)')",
+	"SELECT skill_name, workflow_path, n, c, d FROM (SELECT skill_name, "
+	"workflow_path, count(*) AS n, sum(completed) AS c, "
+	"total(CASE WHEN completed THEN duration_seconds END) AS d "
+	"FROM skill_invocation NOT INDEXED WHERE ended_at IS NOT NULL "
+	"GROUP BY 1, 2)");
+static const char check_hours_sql[] = CHECK_COUNTS(
+	"SELECT skill_name, hour, invocation_count AS n, "
+	"completed_count AS c, total_duration_seconds AS d "
+	"FROM skill_timeline",
+	"hour", "'timeline hour ' || strftime('%Y-%m-%dT%H:00Z', "
+	"coalesce(w.hour, r.hour), 'unixepoch')",
+	"SELECT skill_name, " AGG_HOUR("invoked_at") " AS hour, "
+	"count(*) AS n, sum(completed) AS c, "
+	"total(CASE WHEN completed THEN duration_seconds END) AS d "
+	"FROM skill_invocation NOT INDEXED WHERE ended_at IS NOT NULL "
+	"GROUP BY 1, 2");
+/* Percentiles marked valid must be what skm_pct() computes now. */
+static const char check_pct_sql[] =
+	"SELECT skill_name, 'stored percentiles' FROM skill_metrics "
+	"WHERE percentiles_valid AND ("
+	"p50_duration_seconds IS NOT skm_pct(skill_name, 0.5) OR "
+	"p95_duration_seconds IS NOT skm_pct(skill_name, 0.95) OR "
+	"p99_duration_seconds IS NOT skm_pct(skill_name, 0.99))";
+
+/* Run one of the queries above; each row is a problem to report. */
+static int
+check_rows(struct skm_db *db, const char *sql,
+    void (*cb)(void *, const char *), void *arg, int *bad)
+{
+	sqlite3_stmt *st;
+	char msg[1024];
+	int src;
+
+	src = sqlite3_prepare_v2(db->conn, sql, -1, &st, NULL);
+	if (src != SQLITE_OK)
+		return store_sqlfail(db, src, "check");
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		snprintf(msg, sizeof(msg), "skill '%s': %s differs from a "
+		    "recompute", (const char *)sqlite3_column_text(st, 0),
+		    (const char *)sqlite3_column_text(st, 1));
+		*bad |= report(cb, arg, msg);
+	}
+	sqlite3_finalize(st);
+	return src == SQLITE_DONE ? SKM_OK : store_sqlfail(db, src, "check");
+}
+
 /*
  * skm_check - SQLite's integrity check, the migrations' checksums, then
- * every skill's stored aggregates against a recompute.  Order statistics
- * p50/p95/p99 are snapshots by design and are not compared.
+ * every skill's stored aggregates against a recompute: skill_metrics, the
+ * pair counts, the hourly rollups, and the percentiles marked valid.
  */
 int
 skm_check(struct skm_db *db, void (*cb)(void *, const char *), void *arg)
@@ -485,6 +661,10 @@ skm_check(struct skm_db *db, void (*cb)(void *, const char *), void *arg)
 	sqlite3_finalize(st);
 	if (src != SQLITE_DONE)
 		return store_sqlfail(db, src, "check");
+	if ((rc = check_rows(db, check_pairs_sql, cb, arg, &bad)) != SKM_OK ||
+	    (rc = check_rows(db, check_hours_sql, cb, arg, &bad)) != SKM_OK ||
+	    (rc = check_rows(db, check_pct_sql, cb, arg, &bad)) != SKM_OK)
+		return rc;
 	/* Events waiting in the spool are not damage: they are runs the
 	 * store could not take at the time, and the next write applies
 	 * them.  They are reported as a note and do not fail the check. */

@@ -159,10 +159,16 @@ query_register(struct skm_db *db)
 	return src == SQLITE_OK ? SKM_OK : SKM_ERROR;
 }
 
+/* The stored percentiles when they are valid (refresh_percentiles()
+ * makes them so before the query), computed here when they are not (a
+ * store that could not be written). */
+#define PCT_COL(p, col) \
+	"CASE WHEN percentiles_valid THEN " col " " \
+	"ELSE skm_pct(skill_name, " p ") END AS " col
 #define PCT_COLS \
-	"skm_pct(skill_name, 0.5) AS p50_duration_seconds, " \
-	"skm_pct(skill_name, 0.95) AS p95_duration_seconds, " \
-	"skm_pct(skill_name, 0.99) AS p99_duration_seconds"
+	PCT_COL("0.5", "p50_duration_seconds") ", " \
+	PCT_COL("0.95", "p95_duration_seconds") ", " \
+	PCT_COL("0.99", "p99_duration_seconds")
 
 /* How a query's rows become JSON: one object, or an array of them. */
 enum shape { ARRAY, OBJECT };
@@ -180,46 +186,57 @@ struct query_def {
  * that empty buckets appear as zeros; the invocations in [:lo, :hi) are
  * counted into them.  All of these are computed and checked in C
  * (bind_timeline) and bound: nothing the user typed is part of the SQL.
+ *
+ * Buckets of an hour or more add up the hourly rollups of
+ * skill_timeline (migration 5): a week by hour reads 168 rows whatever
+ * the number of invocations.  Minute buckets count the invocations
+ * themselves (TIMELINE_RAW_SQL).
  */
-#define TIMELINE_SQL \
+#define TIMELINE_HEAD \
 	"WITH RECURSIVE b(t) AS (SELECT :from UNION ALL " \
-	"  SELECT t + :width FROM b WHERE t + :width <= :to), " \
-	"i AS (SELECT ((unixepoch(invoked_at) - :off) / :width) * :width " \
-	"  + :off AS t, count(*) AS n, sum(completed) AS c, " \
-	"  avg(CASE WHEN completed THEN duration_seconds END) AS a " \
-	"  FROM skill_invocation WHERE skill_name = :skill " \
-	"  AND invoked_at >= :lo AND invoked_at < :hi " \
-	"  AND ended_at IS NOT NULL GROUP BY 1) " \
+	"  SELECT t + :width FROM b WHERE t + :width <= :to), "
+#define TIMELINE_TAIL \
 	"SELECT strftime('%Y-%m-%dT%H:%M:%SZ', b.t, 'unixepoch') AS bucket, " \
 	"coalesce(i.n, 0) AS invocations, coalesce(i.c, 0) AS completed, " \
 	"coalesce(i.a, 0.0) AS avg_duration_seconds " \
 	"FROM b LEFT JOIN i ON i.t = b.t ORDER BY b.t"
+#define TIMELINE_SQL TIMELINE_HEAD \
+	"i AS (SELECT ((hour - :off) / :width) * :width + :off AS t, " \
+	"  sum(invocation_count) AS n, sum(completed_count) AS c, " \
+	"  CASE WHEN sum(completed_count) > 0 THEN " \
+	"  sum(total_duration_seconds) / sum(completed_count) END AS a " \
+	"  FROM skill_timeline WHERE skill_name = :skill " \
+	"  AND hour >= :from AND hour < :to + :width GROUP BY 1) " \
+	TIMELINE_TAIL
+static const char timeline_raw_sql[] = TIMELINE_HEAD
+	"i AS (SELECT ((unixepoch(invoked_at) - :off) / :width) * :width "
+	"  + :off AS t, count(*) AS n, sum(completed) AS c, "
+	"  avg(CASE WHEN completed THEN duration_seconds END) AS a "
+	"  FROM skill_invocation WHERE skill_name = :skill "
+	"  AND invoked_at >= :lo AND invoked_at < :hi "
+	"  AND ended_at IS NOT NULL GROUP BY 1) "
+	TIMELINE_TAIL;
 
 /*
  * Search: FTS5 indexes each distinct (skill, workflow path) pair once
- * (skill_workflow, migration 3).  bm25() is more negative for a better
- * match.  MATERIALIZED: bm25() only works in the query that does the
- * MATCH, so SQLite must not fold that query into the others.  The counts
- * come from joining back to the invocations: each matched skill's rows
- * are read once through the index on skill_name (k, then CROSS JOIN to
- * keep that order) and grouped by path; the groups that are matched
- * pairs are kept.
+ * (skill_workflow, migration 3), and skill_workflow counts the pair's
+ * ended invocations (migration 5): a search reads its matches and
+ * nothing else.  bm25() is more negative for a better match.
+ * MATERIALIZED: bm25() only works in the query that does the MATCH, so
+ * SQLite must not fold that query into the join.
  */
 #define SEARCH_SQL \
 	"WITH f AS MATERIALIZED (SELECT rowid AS r, " \
 	"  bm25(skill_invocation_fts) AS score FROM skill_invocation_fts " \
-	"  WHERE skill_invocation_fts MATCH :text), " \
-	"m AS MATERIALIZED (SELECT w.skill_name AS s, w.workflow_path AS p, " \
-	"  f.score AS score FROM f JOIN skill_workflow w ON w.id = f.r), " \
-	"k AS MATERIALIZED (SELECT DISTINCT s FROM m), " \
-	"g AS (SELECT i.skill_name AS s, i.workflow_path AS p, " \
-	"  count(*) AS n, avg(CASE WHEN i.completed THEN i.duration_seconds " \
-	"  END) AS a FROM k CROSS JOIN skill_invocation i " \
-	"  WHERE i.skill_name = k.s AND i.ended_at IS NOT NULL GROUP BY 1, 2) " \
-	"SELECT g.s AS skill_name, g.p AS workflow_path, " \
-	"g.n AS invocation_count, coalesce(g.a, 0.0) AS avg_duration_seconds " \
-	"FROM g JOIN m ON m.s = g.s AND m.p IS g.p " \
-	"ORDER BY m.score, g.n DESC, g.s, g.p LIMIT :limit"
+	"  WHERE skill_invocation_fts MATCH :text) " \
+	"SELECT w.skill_name AS skill_name, w.workflow_path AS workflow_path, " \
+	"w.invocation_count AS invocation_count, " \
+	"CASE WHEN w.completed_count > 0 THEN " \
+	"w.total_duration_seconds / w.completed_count ELSE 0.0 END " \
+	"AS avg_duration_seconds " \
+	"FROM f JOIN skill_workflow w ON w.id = f.r " \
+	"WHERE w.invocation_count > 0 ORDER BY f.score, w.invocation_count " \
+	"DESC, w.skill_name, w.workflow_path LIMIT :limit"
 
 /* Error types and workflow paths come from the count maps of
  * skill_metrics: one row per skill, so these never scan invocations. */
@@ -428,6 +445,44 @@ bind_args(struct skm_db *db, sqlite3_stmt *st, const struct skm_query_args *a,
 	return SKM_OK;
 }
 
+/*
+ * refresh_percentiles - store the exact percentiles of the skills whose
+ * stored ones an end made stale (skill, or all when NULL), so that this
+ * query and the next ones read them instead of walking the index.  Only
+ * skills with PCT_STORE_MIN completed runs or more: below, computing
+ * them in the query costs less than a write.  Only if the write lock is
+ * free this instant: a query never waits for writers.  Failing changes
+ * nothing: the query computes what is stale.
+ */
+#define PCT_STORE_MIN "1000"
+static void
+refresh_percentiles(struct skm_db *db, const char *skill)
+{
+	static const char stale[] =
+	    "SELECT EXISTS (SELECT 1 FROM skill_metrics WHERE "
+	    "NOT percentiles_valid AND (?1 IS NULL OR skill_name = ?1) "
+	    "AND completed_invocations >= " PCT_STORE_MIN ")";
+	sqlite3_stmt *st;
+	int any, busy_ms = db->busy_ms;
+
+	if (store_prepare(db, stale, &st) != SKM_OK)
+		return;
+	if (skill != NULL)
+		sqlite3_bind_text(st, 1, skill, -1, SQLITE_STATIC);
+	any = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	if (!any)
+		return;
+	db->busy_ms = 0;
+	if (store_begin_write(db) == SKM_OK &&
+	    agg_percentiles_stale(db, skill) == SKM_OK)
+		store_commit(db);
+	else
+		store_rollback(db);
+	db->busy_ms = busy_ms;
+	store_clear(db);
+}
+
 /* SKM_NOTFOUND unless some invocation of skill was recorded. */
 static int
 skill_exists(struct skm_db *db, const char *skill)
@@ -477,6 +532,7 @@ prepare_query(struct skm_db *db, enum skm_query q,
     const struct skm_query_args *args, int json, sqlite3_stmt **out)
 {
 	const struct query_def *def;
+	const char *text;
 	sqlite3_stmt *st;
 	sqlite3_str *s;
 	char *sql;
@@ -500,7 +556,14 @@ prepare_query(struct skm_db *db, enum skm_query q,
 	if (q == SKM_Q_SEARCH && (args == NULL || args->text == NULL ||
 	    args->text[strspn(args->text, " \t\n")] == '\0'))
 		return store_fail(db, SKM_MISUSE, "empty search query");
-	src = sqlite3_prepare_v2(db->conn, def->sql, -1, &st, NULL);
+	if ((q == SKM_Q_STATS || q == SKM_Q_SHOW) && !(db->flags &
+	    SKM_OPEN_READONLY))
+		refresh_percentiles(db, q == SKM_Q_SHOW ? args->skill : NULL);
+	text = def->sql;
+	if (q == SKM_Q_TIMELINE && args->bucket != NULL &&
+	    strcmp(args->bucket, "minute") == 0)
+		text = timeline_raw_sql;
+	src = sqlite3_prepare_v2(db->conn, text, -1, &st, NULL);
 	if (src != SQLITE_OK)
 		return store_sqlfail(db, src, "query");
 	if (json) {
@@ -516,7 +579,7 @@ prepare_query(struct skm_db *db, enum skm_query q,
 			    is_json_col(c) ? ")" : "");
 		}
 		sqlite3_str_appendf(s, ")%s FROM (%s)%s",
-		    def->shape == ARRAY ? " AS o" : "", def->sql,
+		    def->shape == ARRAY ? " AS o" : "", text,
 		    def->shape == ARRAY ? ")" : "");
 		sqlite3_finalize(st);
 		if ((sql = sqlite3_str_finish(s)) == NULL)

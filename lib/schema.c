@@ -225,12 +225,70 @@ static const char m4_sql[] =
 "  updated_at TEXT NOT NULL\n"
 ") WITHOUT ROWID;\n";
 
+/*
+ * Migration 5: what the queries read grows with the answer, not with the
+ * table (issue 9).
+ *
+ * - skill_workflow counts the ended invocations of each (skill, workflow
+ *   path) pair, with their completed count and duration total: search
+ *   reads its matched pairs and nothing else.  The pairs are now kept by
+ *   the end of an invocation (agg_add) instead of a trigger at its begin:
+ *   a pair with no ended invocation has nothing to show, and an
+ *   INSERT that fires a trigger keeps a statement journal (an import
+ *   spent a third of its time writing it).
+ * - skill_timeline holds per skill and hour (epoch seconds, a multiple
+ *   of 3600) the ended invocations begun in that hour: timelines by hour,
+ *   day and week add these up.
+ * - skill_metrics.percentiles_valid says whether its p50/p95/p99 are
+ *   exact for the current data: an end clears it, a query that computes
+ *   them stores them and sets it.
+ * - The index on session_id goes: no query reads it (sessions are
+ *   answered from session_skill).
+ *
+ * `skm check` compares all of these with a recompute; `skm recompute`
+ * rebuilds them.
+ */
+#define M5_HOUR(t) "((" t ") - (((" t ") % 3600) + 3600) % 3600)"
+static const char m5_sql[] =
+"DROP TRIGGER skill_invocation_pair_ai;\n"
+"DROP TRIGGER skill_invocation_pair_au;\n"
+"DROP INDEX skill_invocation_session;\n"
+"ALTER TABLE skill_workflow\n"
+"  ADD COLUMN invocation_count INTEGER NOT NULL DEFAULT 0;\n"
+"ALTER TABLE skill_workflow\n"
+"  ADD COLUMN completed_count INTEGER NOT NULL DEFAULT 0;\n"
+"ALTER TABLE skill_workflow\n"
+"  ADD COLUMN total_duration_seconds REAL NOT NULL DEFAULT 0;\n"
+"CREATE TABLE skill_timeline (\n"
+"  skill_name TEXT NOT NULL,\n"
+"  hour INTEGER NOT NULL,\n"
+"  invocation_count INTEGER NOT NULL DEFAULT 0,\n"
+"  completed_count INTEGER NOT NULL DEFAULT 0,\n"
+"  total_duration_seconds REAL NOT NULL DEFAULT 0,\n"
+"  PRIMARY KEY (skill_name, hour)\n"
+") WITHOUT ROWID;\n"
+"ALTER TABLE skill_metrics\n"
+"  ADD COLUMN percentiles_valid INTEGER NOT NULL DEFAULT 0;\n"
+"DELETE FROM skill_workflow;\n"
+"INSERT INTO skill_workflow (skill_name, workflow_path, invocation_count,\n"
+"  completed_count, total_duration_seconds)\n"
+"  SELECT skill_name, workflow_path, count(*), sum(completed),\n"
+"  total(CASE WHEN completed THEN duration_seconds END)\n"
+"  FROM skill_invocation WHERE ended_at IS NOT NULL\n"
+"  GROUP BY 1, 2 ORDER BY 1, 2;\n"
+"INSERT INTO skill_timeline\n"
+"  SELECT skill_name, " M5_HOUR("unixepoch(invoked_at)") ", count(*),\n"
+"  sum(completed), total(CASE WHEN completed THEN duration_seconds END)\n"
+"  FROM skill_invocation WHERE ended_at IS NOT NULL GROUP BY 1, 2;\n";
+
 const struct skm_migration skm_migrations[] = {
 	{ 1, "skill_invocation, skill_metrics, session_skill, search index, "
 	    "summary view", m1_sql },
 	{ 2, "skill_invocation.pid_start for skm reap", m2_sql },
 	{ 3, "search index over (skill, workflow path) pairs", m3_sql },
 	{ 4, "journal_fold: the fold's place in each journal file", m4_sql },
+	{ 5, "per-pair counts, hourly timeline rollups, cached percentiles",
+	  m5_sql },
 };
 const int skm_nmigrations =
     (int)(sizeof(skm_migrations) / sizeof(skm_migrations[0]));

@@ -16,7 +16,10 @@
 #include <stdint.h>
 #include <time.h>
 
-#define SKM_CACHE_SLOTS 32
+/* More than the SQL constants of lib that go through store_prepare()
+ * (about 50): a full cache recycles its last slot, which a caller may
+ * still hold. */
+#define SKM_CACHE_SLOTS 96
 
 /* The store behind a handle.  One connection; not shared between threads. */
 struct skm_db {
@@ -108,6 +111,7 @@ void store_bulk(struct skm_db *db);
 int agg_add(struct skm_db *db, const char *id);
 int agg_recompute(struct skm_db *db, const char *skill, int percentiles);
 int agg_percentiles(struct skm_db *db, const char *skill);
+int agg_percentiles_stale(struct skm_db *db, const char *skill);
 
 /* query.c: register skm_pct() and friends on the handle's connection. */
 int query_register(struct skm_db *db);

@@ -426,6 +426,90 @@ injection_in_every_argument_leaves_the_store_intact(void)
 	    "SELECT count(*) FROM skill_invocation"), 1);
 }
 
+static void
+problem_count(void *arg, const char *msg)
+{
+	(void)msg;
+	++*(int *)arg;
+}
+
+/*
+ * The rollups behind search, timeline and the percentiles follow every
+ * end; skm_check finds each of them changed behind its back, and
+ * skm_recompute puts them right.  A stale percentile is computed, then
+ * stored by the next query.
+ */
+static void
+rollups_follow_ends_and_check_finds_them_changed(void)
+{
+	static const char *const tamper[] = {
+		"UPDATE skill_workflow SET invocation_count = 7 "
+		"WHERE workflow_path = 'w'",
+		"UPDATE skill_timeline SET total_duration_seconds = 1 "
+		"WHERE skill_name = 'lint'",
+		"DELETE FROM skill_timeline WHERE skill_name = 'b'",
+		"UPDATE skill_metrics SET p95_duration_seconds = 0 "
+		"WHERE skill_name = 'lint'",
+	};
+	struct skm_db *db = unit_open("m.db");
+	struct skm_query_args qa = { .skill = "lint" };
+	struct skm_begin_info bi = { .skill = "lint", .workflow = "w" };
+	struct skm_end_info ei = SKM_END_INFO_INIT;
+	struct skm_inv *run;
+	const char *p = unit_path("m.db");
+	char buf[300], *out, *all;
+	size_t k;
+	int i, n, w = 0;
+
+	/* lint has over 1000 completed runs: its percentiles are worth
+	 * storing (refresh_percentiles) */
+	all = calloc(1600, 300);
+	for (i = 0; i < 1600; i++) {
+		strlcat(all, inv(buf, sizeof(buf), i, i % 4 ? "lint" : "b",
+		    i % 2 ? "2026-01-05T10:00:00Z" : "2026-01-05T12:30:00Z",
+		    i % 3 ? "w" : "v", i % 10 != 0, i % 97, NULL),
+		    1600 * 300);
+		w += i % 4 && i % 3;
+	}
+	CHECK_INT(load(db, all), SKM_OK);
+	free(all);
+	CHECK_INT(skm_check(db, NULL, NULL), SKM_OK);
+	CHECK_INT(unit_sql_int(p, "SELECT sum(invocation_count) FROM "
+	    "skill_timeline"), 1600);
+	CHECK_INT(unit_sql_int(p, "SELECT count(*) FROM skill_timeline"), 3);
+	CHECK_INT(unit_sql_int(p, "SELECT sum(percentiles_valid) FROM "
+	    "skill_metrics"), 2);
+	/* an end makes its skill's percentiles stale ... */
+	ei.completed = 1;
+	ei.duration_seconds = 1000;
+	CHECK_INT(skm_begin(db, &bi, &run), SKM_OK);
+	CHECK_INT(skm_end(run, &ei), SKM_OK);
+	CHECK_INT(unit_sql_int(p, "SELECT percentiles_valid FROM "
+	    "skill_metrics WHERE skill_name = 'lint'"), 0);
+	CHECK_INT(unit_sql_int(p, "SELECT invocation_count FROM "
+	    "skill_workflow WHERE skill_name = 'lint' AND workflow_path = "
+	    "'w'"), w + 1);
+	CHECK_INT(skm_check(db, NULL, NULL), SKM_OK);
+	/* ... the next query computes and stores them */
+	CHECK_INT(skm_query_json(db, SKM_Q_SHOW, &qa, &out), SKM_OK);
+	CHECK(out != NULL && strstr(out, "\"p99_duration_seconds\":"
+	    "1000.0") == NULL && strstr(out, "\"max_duration_seconds\":"
+	    "1000.0") != NULL);
+	skm_free(out);
+	CHECK_INT(unit_sql_int(p, "SELECT percentiles_valid FROM "
+	    "skill_metrics WHERE skill_name = 'lint'"), 1);
+	CHECK_INT(skm_check(db, NULL, NULL), SKM_OK);
+	for (k = 0; k < sizeof(tamper) / sizeof(tamper[0]); k++) {
+		free(unit_sql(p, tamper[k]));
+		n = 0;
+		CHECK_INT(skm_check(db, problem_count, &n), SKM_CHECK);
+		CHECK(n >= 1);
+		CHECK_INT(skm_recompute(db, NULL), SKM_OK);
+		CHECK_INT(skm_check(db, NULL, NULL), SKM_OK);
+	}
+	skm_close(db);
+}
+
 int
 main(void)
 {
@@ -437,5 +521,6 @@ main(void)
 	RUN(search_groups_matches_and_rejects_bad_syntax);
 	RUN(errors_have_counts_and_shares_of_runs);
 	RUN(injection_in_every_argument_leaves_the_store_intact);
+	RUN(rollups_follow_ends_and_check_finds_them_changed);
 	return unit_done();
 }
