@@ -240,10 +240,12 @@ out:
 	"  AND " col " IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2) " \
 	"GROUP BY skill_name)"
 /* H is how the passes read the table: for one skill through its index
- * (RECOMPUTE_ONE), for all of them in one sequential scan each
- * (RECOMPUTE_ALL: NOT INDEXED) -- walking the index there would look up
- * every row of the table at random, four times over. */
-#define RECOMPUTE_T(H) \
+ * (""), for all of them in one sequential scan each (" NOT INDEXED") --
+ * walking the index there would look up every row of the table at
+ * random, four times over.  WP is where the workflow path map comes
+ * from: a pass over the invocations (RECOMPUTE_ALL, what `skm check`
+ * compares with) or the pair counts (RECOMPUTE_WP_PAIRS). */
+#define RECOMPUTE_T(H, WP) \
 	"SELECT b.skill_name AS skill_name, total_invocations, " \
 	"completed_invocations, abandoned_invocations, " \
 	"total_duration_seconds, min_duration_seconds, max_duration_seconds, " \
@@ -263,7 +265,7 @@ out:
 	"  min(invoked_at) AS first_invoked, max(invoked_at) AS last_invoked " \
 	"  FROM skill_invocation" H " WHERE " RECOMPUTE_WHERE \
 	"  GROUP BY skill_name) b " \
-	"LEFT JOIN " RECOMPUTE_MAP(H, "workflow_path") " wp " \
+	"LEFT JOIN " WP " wp " \
 	"  ON wp.skill_name = b.skill_name " \
 	"LEFT JOIN " RECOMPUTE_MAP(H, "error_type") " er " \
 	"  ON er.skill_name = b.skill_name " \
@@ -275,8 +277,18 @@ out:
 	"  AND (?1 IS NULL OR j.skill_name = ?1) " \
 	"  GROUP BY 1, 2 ORDER BY 1, 2) GROUP BY skill_name) fu " \
 	"  ON fu.skill_name = b.skill_name"
-#define RECOMPUTE_ONE RECOMPUTE_T("")
-#define RECOMPUTE_ALL RECOMPUTE_T(" NOT INDEXED")
+#define RECOMPUTE_ALL \
+	RECOMPUTE_T(" NOT INDEXED", RECOMPUTE_MAP(" NOT INDEXED", "workflow_path"))
+/* The recompute's own insert takes the workflow path map from the pair
+ * counts it has just rebuilt (skill_workflow: one row per pair) instead
+ * of another pass over the invocations; `skm check` recomputes both
+ * from the invocations. */
+#define RECOMPUTE_WP_PAIRS \
+	"(SELECT skill_name, json_group_object(workflow_path, " \
+	"  invocation_count) AS m FROM (SELECT skill_name, workflow_path, " \
+	"  invocation_count FROM skill_workflow WHERE workflow_path IS NOT " \
+	"  NULL AND invocation_count > 0 AND (?1 IS NULL OR skill_name = ?1) " \
+	"  ORDER BY 1, 2) GROUP BY skill_name)"
 
 /* The rows of skill_workflow and skill_timeline, recomputed. */
 #define RECOMPUTE_PAIRS(H) \
@@ -360,8 +372,10 @@ agg_recompute(struct skm_db *db, const char *skill, int percentiles)
 	    "follow_up_actions, first_invoked, last_invoked, " \
 	    "last_aggregated_at) SELECT *, " \
 	    "strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM (" select ")"
-	static const char ins_one[] = RECOMPUTE_INSERT(RECOMPUTE_ONE);
-	static const char ins_all[] = RECOMPUTE_INSERT(RECOMPUTE_ALL);
+	static const char ins_one[] =
+	    RECOMPUTE_INSERT(RECOMPUTE_T("", RECOMPUTE_WP_PAIRS));
+	static const char ins_all[] =
+	    RECOMPUTE_INSERT(RECOMPUTE_T(" NOT INDEXED", RECOMPUTE_WP_PAIRS));
 	static const char sdel[] =
 	    "DELETE FROM session_skill WHERE ?1 IS NULL OR skill_name = ?1";
 #define SESSION_INSERT(T) \
@@ -392,9 +406,10 @@ agg_recompute(struct skm_db *db, const char *skill, int percentiles)
 	    "INSERT INTO skill_timeline " RECOMPUTE_HOURS("");
 	static const char tins_all[] =
 	    "INSERT INTO skill_timeline " RECOMPUTE_HOURS(" NOT INDEXED");
-	const char *const steps[] = { del, skill ? ins_one : ins_all, sdel,
-	    skill ? sins_one : sins_all, pdel, skill ? pins_one : pins_all,
-	    tdel, skill ? tins_one : tins_all };
+	/* Pairs first: the metrics' workflow path map is made from them. */
+	const char *const steps[] = { pdel, skill ? pins_one : pins_all,
+	    del, skill ? ins_one : ins_all, sdel,
+	    skill ? sins_one : sins_all, tdel, skill ? tins_one : tins_all };
 	sqlite3_stmt *st;
 	size_t i;
 	int rc;

@@ -125,6 +125,9 @@ struct import_job {
 	/* decoded JSON strings (the value, the key) */
 	char *sbuf, *kbuf;
 	size_t scap, kcap;
+	/* the indexes set aside during a load into an empty table */
+	char *index_sql[16];
+	int nindex;
 };
 
 static int
@@ -1227,6 +1230,78 @@ recompute_new(struct skm_db *db, struct import_job *job, long long before)
 	return rc;
 }
 
+static void
+free_indexes(struct import_job *job)
+{
+	while (job->nindex > 0)
+		sqlite3_free(job->index_sql[--job->nindex]);
+}
+
+/*
+ * set_indexes_aside - into an empty table, the secondary indexes are
+ * dropped before the load and made again after it (make_indexes): one
+ * sort each instead of a B-tree insert per record into each, half the
+ * time of the load.  Their SQL comes from sqlite_schema, so they come
+ * back exactly as the migrations made them; all of it is inside the
+ * import's transaction, so a failed import leaves them as they were.
+ * The unique index on id stays: it is what skips ids already present.
+ */
+static int
+set_indexes_aside(struct skm_db *db, struct import_job *job)
+{
+	static const char sql[] =
+	    "SELECT sql FROM sqlite_schema WHERE type = 'index' "
+	    "AND tbl_name = 'skill_invocation' AND sql IS NOT NULL";
+	static const char names[] =
+	    "SELECT group_concat('DROP INDEX main.\"' || replace(name, '\"', "
+	    "'\"\"') || '\";', '') FROM sqlite_schema WHERE type = 'index' "
+	    "AND tbl_name = 'skill_invocation' AND sql IS NOT NULL";
+	sqlite3_stmt *st;
+	char *drop = NULL;
+	int rc, src;
+
+	if ((rc = store_prepare(db, sql, &st)) != SKM_OK)
+		return rc;
+	while ((src = sqlite3_step(st)) == SQLITE_ROW &&
+	    job->nindex < (int)(sizeof(job->index_sql) /
+	    sizeof(job->index_sql[0]))) {
+		job->index_sql[job->nindex] = sqlite3_mprintf("%s",
+		    sqlite3_column_text(st, 0));
+		if (job->index_sql[job->nindex] == NULL)
+			break;
+		job->nindex++;
+	}
+	sqlite3_reset(st);
+	if (src != SQLITE_DONE) {
+		free_indexes(job);
+		return src == SQLITE_ROW ? SKM_OK :	/* leave them be */
+		    store_sqlfail(db, src, "import");
+	}
+	/* No statement may be reading the schema while it changes. */
+	if ((rc = store_prepare(db, names, &st)) != SKM_OK)
+		return rc;
+	if ((src = sqlite3_step(st)) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL)
+		drop = sqlite3_mprintf("%s", sqlite3_column_text(st, 0));
+	sqlite3_reset(st);
+	if (src != SQLITE_ROW)
+		return store_sqlfail(db, src, "import");
+	rc = drop != NULL ? store_exec(db, drop) : SKM_OK;
+	sqlite3_free(drop);
+	return rc;
+}
+
+static int
+make_indexes(struct skm_db *db, struct import_job *job)
+{
+	int i, rc = SKM_OK;
+
+	for (i = 0; i < job->nindex && rc == SKM_OK; i++)
+		rc = store_exec(db, job->index_sql[i]);
+	free_indexes(job);
+	return rc;
+}
+
 static int
 import_tx(struct skm_db *db, void *arg)
 {
@@ -1253,6 +1328,9 @@ import_tx(struct skm_db *db, void *arg)
 	sqlite3_reset(st);
 	if (src != SQLITE_ROW)
 		return store_sqlfail(db, src, "import");
+	free_indexes(job);
+	if (before == 0 && (rc = set_indexes_aside(db, job)) != SKM_OK)
+		return rc;
 	sqlite3_finalize(job->ins);
 	job->ins = NULL;
 	src = sqlite3_prepare_v3(db->conn, insert_sql, -1,
@@ -1276,6 +1354,8 @@ import_tx(struct skm_db *db, void *arg)
 	    c == EOF ? SKM_OK : import_csv(db, job);
 	if (rc == SKM_OK && ferror(job->in))
 		rc = store_fail(db, SKM_IOERR, "import: read error");
+	if (rc == SKM_OK)
+		rc = make_indexes(db, job);
 	if (rc == SKM_OK) {
 		job->res.skipped = job->res.records - job->res.inserted;
 		rc = recompute_new(db, job, before);
@@ -1306,6 +1386,7 @@ skm_import(struct skm_db *db, FILE *in, struct skm_import_result *res)
 	 * temporary file written at every insert: in memory, it is cheap. */
 	store_exec(db, "PRAGMA temp_store = MEMORY");
 	rc = store_write(db, import_tx, &job);
+	free_indexes(&job);
 	sqlite3_finalize(job.ins);
 	free(job.sbuf);
 	free(job.kbuf);

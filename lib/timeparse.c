@@ -199,6 +199,16 @@ tp_parse_iso(const char *s, long long *ms, char *err, size_t errlen)
 	return 0;
 }
 
+/* v as n decimal digits, zero-padded (v < 10^n). */
+static void
+put_digits(char *p, unsigned v, int n)
+{
+	while (n-- > 0) {
+		p[n] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
 int
 tp_format_iso(long long ms, char out[TP_ISO_LEN])
 {
@@ -211,10 +221,23 @@ tp_format_iso(long long ms, char out[TP_ISO_LEN])
 	civil_from_days(days, &y, &m, &d);
 	if (y < 1 || y > 9999)
 		return -1;
-	snprintf(out, TP_ISO_LEN, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ",
-	    (int)y, m % 100, d % 100, (int)(rem / 3600000) % 100,
-	    (int)(rem / 60000 % 60), (int)(rem / 1000 % 60),
-	    (int)(rem % 1000));
+	/* Digit by digit: an import formats two per record, and snprintf
+	 * cost a tenth of it. */
+	put_digits(out, (unsigned)y, 4);
+	out[4] = '-';
+	put_digits(out + 5, m, 2);
+	out[7] = '-';
+	put_digits(out + 8, d, 2);
+	out[10] = 'T';
+	put_digits(out + 11, (unsigned)(rem / 3600000), 2);
+	out[13] = ':';
+	put_digits(out + 14, (unsigned)(rem / 60000 % 60), 2);
+	out[16] = ':';
+	put_digits(out + 17, (unsigned)(rem / 1000 % 60), 2);
+	out[19] = '.';
+	put_digits(out + 20, (unsigned)(rem % 1000), 3);
+	out[23] = 'Z';
+	out[24] = '\0';
 	return 0;
 }
 

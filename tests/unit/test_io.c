@@ -246,6 +246,42 @@ a_missing_duration_comes_from_ended_at(void)
 	skm_close(db);
 }
 
+/* An import into an empty store sets the indexes aside and makes them
+ * again: the schema is the same after it, and after a failed one. */
+static void
+indexes_come_back_after_an_import_into_an_empty_store(void)
+{
+	static const char ok[] =
+	    "{\"id\":\"x\",\"skill_name\":\"s\",\"invoked_at\":"
+	    "\"2026-01-05T10:00Z\",\"completed\":false}\n";
+	static const char bad[] =
+	    "{\"id\":\"x\",\"skill_name\":\"s\",\"invoked_at\":"
+	    "\"2026-01-05T10:00Z\",\"completed\":false}\n{\n";
+	static const char schema[] =
+	    "SELECT group_concat(type || name || sql, ';') FROM (SELECT * "
+	    "FROM sqlite_schema ORDER BY name)";
+	struct skm_db *db = unit_open("m.db");
+	char *before, *after;
+
+	before = sql1(schema);
+	CHECK(before != NULL && strstr(before, "skill_invocation_time") !=
+	    NULL);
+	CHECK_INT(import_text(db, bad, NULL), SKM_FORMAT);
+	after = sql1(schema);
+	CHECK_STR(after, before);
+	free(after);
+	CHECK_INT(import_text(db, ok, NULL), SKM_OK);
+	after = sql1(schema);
+	CHECK_STR(after, before);
+	free(after);
+	free(before);
+	CHECK_INT(unit_sql_int(unit_path("m.db"), "SELECT count(*) FROM "
+	    "skill_invocation INDEXED BY skill_invocation_time WHERE "
+	    "invoked_at > '2026'"), 1);
+	CHECK_INT(skm_check(db, NULL, NULL), SKM_OK);
+	skm_close(db);
+}
+
 static void
 csv_import_reads_quotes_newlines_and_nulls(void)
 {
@@ -528,6 +564,7 @@ main(void)
 	RUN(jsonl_import_keeps_unicode_quotes_and_normalises_times);
 	RUN(a_bad_record_rejects_the_whole_import);
 	RUN(a_missing_duration_comes_from_ended_at);
+	RUN(indexes_come_back_after_an_import_into_an_empty_store);
 	RUN(csv_import_reads_quotes_newlines_and_nulls);
 	RUN(export_import_export_is_byte_identical);
 	RUN(export_filters_by_skill_and_since_and_skips_running);
