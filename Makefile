@@ -61,7 +61,7 @@ SOLIB = libskm.so.$(VERSION)
 
 LIB_SRC = $(wildcard lib/*.c)
 LIB_OBJ = $(LIB_SRC:.c=.o)
-RUN_OBJ = runner/skm-run.o runner/spawn.o runner/redact.o
+RUN_OBJ = runner/skm-run.o runner/spawn.o
 CLI_OBJ = runner/cli.o runner/cmds.o $(patsubst %.c,%.o,$(wildcard runner/cmd-*.c)) runner/fmt.o
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:.c=)
@@ -99,13 +99,14 @@ examples/inprocess: examples/inprocess.o libskm.a
 tests/unit/%: tests/unit/%.c libskm.a
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS_PROG) -Itests/unit -o $@ $< libskm.a $(LDFLAGS) $(LDLIBS) -lpthread
 
-# The LD_PRELOAD shim.  It links nothing of lib: it dlopen()s libskm.so
-# (and with it the system's libsqlite3) only in a process it records; see
-# "The shim" in docs/ARCHITECTURE.md.  Only the names in shim/preload.map
-# are exported.  glibc before 2.34 keeps dlopen in libdl: SHIM_LDLIBS,
-# probed once per compiler into config.mk.
+# The LD_PRELOAD shim.  Of lib it links only the recorders' shared code
+# (lib/redact.o, lib/recopt.o: no SQLite, no heap, hidden names); it
+# dlopen()s libskm.so (and with it the system's libsqlite3) only in a
+# process it records; see "The shim" in docs/ARCHITECTURE.md.  Only the
+# names in shim/preload.map are exported.  glibc before 2.34 keeps dlopen
+# in libdl: SHIM_LDLIBS, probed once per compiler into config.mk.
 SHIM = shim/libskm-preload.so
-SHIM_OBJ = shim/preload.o shim/rules.o
+SHIM_OBJ = shim/preload.o shim/rules.o lib/redact.o lib/recopt.o
 SHIM_TESTS = tests/shim/t_host tests/shim/t_sqlite tests/shim/t_host_static
 
 shim: $(SHIM) $(SOLIB)
@@ -190,12 +191,12 @@ FUZZ_SECONDS ?= 20
 FUZZ_CC ?= clang
 FUZZ_SRC_rules = shim/rules.c
 FUZZ_SRC_spool = $(LIB_SRC)
-FUZZ_SRC_redact = runner/redact.c
+FUZZ_SRC_redact = lib/redact.c
 FUZZ_SRC_import = $(LIB_SRC)
 FUZZ_SRC_since = lib/timeparse.c
 FUZZ_LINK_rules = shim/rules.o
 FUZZ_LINK_spool = libskm.a
-FUZZ_LINK_redact = runner/redact.o
+FUZZ_LINK_redact = lib/redact.o
 FUZZ_LINK_import = libskm.a
 FUZZ_LINK_since = libskm.a
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \

@@ -31,7 +31,7 @@
 #include <unistd.h>
 
 #include "skm.h"
-#include "redact.h"
+#include "recorder.h"
 #include "spawn.h"
 
 /* The recording of one run: the invocation and the store it goes to. */
@@ -87,24 +87,6 @@ usage(int status)
 	exit(status);
 }
 
-/* An environment variable, or NULL when it is unset or empty. */
-static const char *
-envopt(const char *name)
-{
-	const char *s = getenv(name);
-
-	return s != NULL && *s != '\0' ? s : NULL;
-}
-
-/* SKM_DISABLE set to anything but "" or "0" turns recording off. */
-static int
-disabled(void)
-{
-	const char *s = envopt("SKM_DISABLE");
-
-	return s != NULL && strcmp(s, "0") != 0;
-}
-
 /*
  * errno_name - the symbolic name of errno e for error_type "exec:NAME",
  * written into buf; the ones execve() gives are named, any other is
@@ -137,102 +119,18 @@ errno_name(int e, char *buf, size_t size)
 }
 
 /*
- * find_project - the nearest directory from the working directory upward
- * that holds a .git (a directory, or a file in worktrees and submodules),
- * else the working directory.  stat() only: no git subprocess.  Returns a
- * malloc'd path, or NULL when the working directory is unknown.
- */
-static char *
-find_project(void)
-{
-	struct stat st;
-	char *cwd, *dir, *probe, *slash;
-	size_t len;
-
-	if ((cwd = getcwd(NULL, 0)) == NULL)
-		return NULL;
-	if ((dir = strdup(cwd)) == NULL || (probe = malloc(strlen(cwd) + 6)) == NULL) {
-		free(dir);
-		return cwd;
-	}
-	for (;;) {
-		len = strlen(dir);
-		/* "/" + ".git" must not become "//.git". */
-		snprintf(probe, strlen(cwd) + 6, "%s/.git",
-		    len == 1 ? "" : dir);
-		if (stat(probe, &st) == 0) {
-			free(probe);
-			free(cwd);
-			return dir;
-		}
-		if (len == 1 || (slash = strrchr(dir, '/')) == NULL)
-			break;
-		if (slash == dir)
-			slash[1] = '\0';
-		else
-			*slash = '\0';
-	}
-	free(probe);
-	free(dir);
-	return cwd;
-}
-
-/*
- * put_word - write one argument to fp quoted for a POSIX shell: as it is
- * when it consists of characters no shell treats specially, else in single
- * quotes, each ' written as '\''.
- */
-static void
-put_word(FILE *fp, const char *w)
-{
-	static const char plain[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789_@%+=:,./-";
-	const char *p;
-
-	if (*w != '\0' && w[strspn(w, plain)] == '\0') {
-		fputs(w, fp);
-		return;
-	}
-	fputc('\'', fp);
-	for (p = w; *p != '\0'; p++) {
-		if (*p == '\'')
-			fputs("'\\''", fp);
-		else
-			fputc(*p, fp);
-	}
-	fputc('\'', fp);
-}
-
-/*
  * command_line - argv as one shell-quoted line with secrets redacted
- * (redact.c; $SKM_REDACT adds option-name patterns), malloc'd; NULL when
- * out of memory.
+ * (lib/redact.c, shared with the shim; $SKM_REDACT adds name patterns),
+ * cut at SKM_COMMAND_MAX bytes; malloc'd, NULL when out of memory.
  */
 static char *
-command_line(char *const argv[])
+command_line(char *const argv[], const char *extra)
 {
-	const char *extra = getenv("SKM_REDACT");
-	FILE *fp;
-	char *line = NULL, *word;
-	size_t size = 0;
-	int i, hide_next = 0, bad = 0;
+	char *line;
 
-	if ((fp = open_memstream(&line, &size)) == NULL)
+	if ((line = malloc(SKM_COMMAND_MAX + 1)) == NULL)
 		return NULL;
-	for (i = 0; argv[i] != NULL && !bad; i++) {
-		if ((word = redact_word(argv[i], &hide_next, extra)) == NULL) {
-			bad = 1;
-			break;
-		}
-		if (i > 0)
-			fputc(' ', fp);
-		put_word(fp, word);
-		free(word);
-	}
-	if (fclose(fp) != 0 || bad) {
-		free(line);
-		return NULL;
-	}
+	skm__command_line(line, SKM_COMMAND_MAX + 1, -1, argv, extra);
 	return line;
 }
 
@@ -358,20 +256,22 @@ main(int argc, char *argv[])
 {
 	struct skm_begin_info bi = { 0 };
 	struct skm_end_info ei = SKM_END_INFO_INIT;
+	struct skm__recopt opt;
 	struct rec r = { 0 };
 	struct spawn sp;
 	struct rusage ru;
 	const char **follow_ups = NULL;
 	const char *dbpath = NULL;
-	char *project = NULL, *command = NULL, *parent = NULL;
+	char *project = NULL, *command = NULL, *parent = NULL, *id;
 	char errtype[64];
 	size_t nfollow = 0;
 	int ch, rc, no_command = 0, status, exec_errno;
 
-	bi.skill = envopt("SKM_SKILL");
-	bi.workflow = envopt("SKM_WORKFLOW");
-	bi.session = envopt("SKM_SESSION");
-	bi.project = envopt("SKM_PROJECT");
+	skm__recopt_env(&opt, "SKM_SKILL");
+	bi.skill = opt.skill;
+	bi.workflow = opt.workflow;
+	bi.session = opt.session;
+	bi.project = opt.project;
 
 	while ((ch = getopt_long(argc, argv, "+f:qs:w:", longopts,
 	    NULL)) != -1) {
@@ -432,16 +332,17 @@ main(int argc, char *argv[])
 	}
 	if (skm_begin_info_error(&bi) != NULL)
 		errx(125, "%s", skm_begin_info_error(&bi));
-	if (disabled())
+	if (opt.disabled)
 		run_unrecorded(argv);
 
-	if (bi.project == NULL)
-		bi.project = project = find_project();
+	if (bi.project == NULL && (project = malloc(PATH_MAX)) != NULL &&
+	    skm__find_project(project, PATH_MAX) == 0)
+		bi.project = project;
 	if (!no_command)
-		bi.command = command = command_line(argv);
+		bi.command = command = command_line(argv, opt.redact);
 	/* Copied: setenv() below replaces the variable. */
-	if (envopt("SKM_INVOCATION_ID") != NULL &&
-	    (parent = strdup(getenv("SKM_INVOCATION_ID"))) == NULL)
+	if ((id = getenv("SKM_INVOCATION_ID")) != NULL && *id != '\0' &&
+	    (parent = strdup(id)) == NULL)
 		err(125, NULL);
 	bi.parent_id = parent;
 	bi.source = "run";

@@ -5,9 +5,13 @@
  * At load (a constructor, before the host's main) the shim decides
  * whether this process is recorded: it adopts an invocation an exec'ing
  * predecessor of the same pid handed over in $SKM_SHIM_HANDOFF; else it
- * takes $SKM_SKILL (meant for the first process only, so it is removed
- * from the environment); else it looks the command line up in the rules
- * file (rules.c).  A process that is not recorded pays for a few getenv()
+ * takes $SKM_SHIM_SKILL (meant for the first process only, so it is
+ * removed from the environment; $SKM_SKILL is skm-run's and left alone,
+ * so that `SKM_SKILL=x skm-run -- cmd` works under the shim too); else it
+ * looks the command line up in the rules file (rules.c).  The command
+ * line is quoted and its secrets hidden by lib/redact.c, the project
+ * found by lib/recopt.c: the same code as skm-run's, linked in (no heap,
+ * no SQLite).  A process that is not recorded pays for a few getenv()
  * calls and one read of the rules file, nothing else: libskm, and SQLite
  * with it, is only dlopen()ed when a process is recorded (see
  * docs/ARCHITECTURE.md for why it is the shared libskm.so and the system's
@@ -24,9 +28,15 @@
  *   - _exit()/_Exit()/quick_exit(), including an atexit handler that
  *     changes the status by calling _exit() (gnulib's close_stdout), which
  *     runs before the on_exit handler: interposed;
- *   - a successful exec: the invocation is handed to the new image (same
- *     pid) through SKM_SHIM_HANDOFF=<pid>:<id> in the environment the exec
- *     family passes on, and the new image ends it;
+ *   - a successful exec that passes on the environment the shim made
+ *     (it holds SKM_INVOCATION_ID): the invocation is handed to the new
+ *     image (same pid) through SKM_SHIM_HANDOFF=<pid>:<id> added to it,
+ *     and the new image ends it;
+ *   - an exec with an environment of the program's own making (env -i,
+ *     an execve whose environment lacks SKM_INVOCATION_ID): that
+ *     environment is passed on exactly as given, and the invocation ends
+ *     just before the exec (as completed: if the exec then fails, the
+ *     process runs on unrecorded);
  *   - death by a signal: nothing runs; the invocation stays running until
  *     `skm reap` ends it as abandoned.
  *
@@ -48,18 +58,21 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <unistd.h>
 
 #include "skm.h"
+#include "recorder.h"
 #include "rules.h"
 
 #define SHIM_EXPORT __attribute__((visibility("default")))
 #define ENV_ID "SKM_INVOCATION_ID"
 #define ENV_HANDOFF "SKM_SHIM_HANDOFF"
-#define ENV_SKILL "SKM_SKILL"
+#define ENV_SKILL "SKM_SHIM_SKILL"
 #define MAX_ENV 65536        /* an environment larger than this is passed on as it is */
+#define STACK_ENV 512        /* larger environments are copied into an mmap()ed block */
 #define MAX_ARGS 65536       /* execl() argument lists */
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -75,6 +88,7 @@ static struct {
 	__typeof__(skm_open) *db_open;
 	__typeof__(skm_close) *db_close;
 	__typeof__(skm_errmsg) *errmsg;
+	__typeof__(skm_path) *path;
 	__typeof__(skm_inv_create) *inv_create;
 	__typeof__(skm_inv_start) *inv_start;
 	__typeof__(skm_inv_id) *inv_id;
@@ -93,6 +107,10 @@ static struct {
 	struct skm_inv *inv;   /* not adopted: the in-memory invocation */
 	char id[SKM_ID_LEN + 1];
 } rec;
+
+/* The store the begin went to: the end goes there too, whatever the
+ * program does to its environment meanwhile (env -i). */
+static char store_path[PATH_MAX];
 
 /* "SKM_INVOCATION_ID=<id>", put into environ by pointer: lives forever. */
 static char env_id[sizeof(ENV_ID "=") + SKM_ID_LEN];
@@ -171,15 +189,6 @@ rule_warn(const char *path, int line, const char *why)
 		dbg("%s:%d: rule ignored: %s", path, line, why);
 }
 
-/* An environment variable, or NULL when it is unset or empty. */
-static const char *
-envopt(const char *name)
-{
-	const char *s = getenv(name);
-
-	return s != NULL && *s != '\0' ? s : NULL;
-}
-
 /* Does the environment entry e define the variable name? */
 static int
 is_var(const char *e, const char *name, size_t len)
@@ -224,6 +233,7 @@ load_core(void)
 #define SYM(f, name) (core.f = (__typeof__(core.f))dlsym(h, name))
 	if (!SYM(version, "skm_libversion_number") || !SYM(db_open, "skm_open") ||
 	    !SYM(db_close, "skm_close") || !SYM(errmsg, "skm_errmsg") ||
+	    !SYM(path, "skm_path") ||
 	    !SYM(inv_create, "skm_inv_create") ||
 	    !SYM(inv_start, "skm_inv_start") || !SYM(inv_id, "skm_inv_id") ||
 	    !SYM(inv_free, "skm_inv_free") || !SYM(end_in, "skm_end_in") ||
@@ -285,86 +295,9 @@ cmdline_join(int argc, char **argv)
 }
 
 /*
- * cmdline_quoted - argv as one line quoted for a POSIX shell, as skm-run
- * stores it: a word of plain characters as it is, any other in single
- * quotes.  Returns a malloc'd string or NULL.
- */
-static char *
-cmdline_quoted(int argc, char **argv)
-{
-	static const char plain[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789_@%+=:,./-";
-	size_t len = 1;
-	const char *w;
-	char *s, *p;
-	int i;
-
-	if (argv == NULL)
-		return NULL;
-	for (i = 0; i < argc && argv[i] != NULL; i++)
-		len += 4 * strlen(argv[i]) + 3;
-	if ((s = malloc(len)) == NULL)
-		return NULL;
-	for (p = s, i = 0; i < argc && argv[i] != NULL; i++) {
-		if (i > 0)
-			*p++ = ' ';
-		w = argv[i];
-		if (*w != '\0' && w[strspn(w, plain)] == '\0') {
-			p = stpcpy(p, w);
-			continue;
-		}
-		*p++ = '\'';
-		for (; *w != '\0'; w++) {
-			if (*w == '\'')
-				p = stpcpy(p, "'\\''");
-			else
-				*p++ = *w;
-		}
-		*p++ = '\'';
-	}
-	*p = '\0';
-	return s;
-}
-
-/*
- * find_project - as skm-run: the nearest directory from the working
- * directory upward holding a .git, else the working directory.  Returns
- * a malloc'd path or NULL.
- */
-static char *
-find_project(void)
-{
-	char *cwd, *probe, *slash;
-	struct stat sb;
-	size_t len;
-
-	if ((cwd = getcwd(NULL, 0)) == NULL)
-		return NULL;
-	if ((probe = malloc(strlen(cwd) + 6)) == NULL)
-		return cwd;
-	len = strlen(cwd);
-	for (;;) {
-		snprintf(probe, len + 6, "%.*s/.git", (int)len,
-		    len == 1 ? "" : cwd);
-		if (stat(probe, &sb) == 0) {
-			free(probe);
-			cwd[len] = '\0';
-			return cwd;
-		}
-		if (len <= 1)
-			break;
-		if ((slash = memrchr(cwd, '/', len)) == NULL)
-			break;
-		len = slash == cwd ? 1 : (size_t)(slash - cwd);
-	}
-	free(probe);
-	return cwd;  /* nothing found: the working directory, untouched */
-}
-
-/*
  * env_fix - the environment a recorded process passes on: its own
- * SKM_INVOCATION_ID, no SKM_SKILL (meant for the first process only), no
- * SKM_SHIM_HANDOFF.  The array is edited in place, reusing the slot of a
+ * SKM_INVOCATION_ID, no SKM_SHIM_SKILL (meant for the first process only),
+ * no SKM_SHIM_HANDOFF.  The array is edited in place, reusing the slot of a
  * removed variable for SKM_INVOCATION_ID, so that main's third argument
  * (which programs such as make read) stays the same array as environ.
  * Only when there is no slot to reuse does setenv() grow a new array.
@@ -421,25 +354,30 @@ adopt(const char *handoff)
  * together, at the end.
  */
 static void
-begin(const char *skill, int argc, char **argv)
+begin(const char *skill, int argc, char **argv, const struct skm__recopt *opt)
 {
+	/* Static, not on the host's stack: the constructor runs once,
+	 * before any thread of the host exists. */
+	static char command[SKM_COMMAND_MAX + 1], project[PATH_MAX];
 	struct skm_begin_info bi = { 0 };
 	struct skm_db *db = NULL;
-	char *project = NULL, *command;
 	int rc;
 
 	if (load_core() != 0)
 		return;
 	bi.skill = skill;
-	bi.workflow = envopt("SKM_WORKFLOW");
-	bi.session = envopt("SKM_SESSION");
-	if ((bi.project = envopt("SKM_PROJECT")) == NULL)
-		bi.project = project = find_project();
-	bi.command = command = cmdline_quoted(argc, argv);
+	bi.workflow = opt->workflow;
+	bi.session = opt->session;
+	if ((bi.project = opt->project) == NULL &&
+	    skm__find_project(project, sizeof(project)) == 0)
+		bi.project = project;
+	if (argv != NULL && argc >= 0) {
+		skm__command_line(command, sizeof(command), argc, argv,
+		    opt->redact);
+		bi.command = command;
+	}
 	bi.source = "shim";
 	rc = core.inv_create(&bi, &rec.inv);
-	free(project);
-	free(command);
 	if (rc != SKM_OK) {
 		dbg("skill %s: cannot create the invocation (%d)", skill, rc);
 		return;
@@ -450,6 +388,9 @@ begin(const char *skill, int argc, char **argv)
 	/* A handle whose open failed still takes the begin to the spool
 	 * when lib thinks the store will come back. */
 	rc = core.db_open(NULL, 0, &db);
+	if (db != NULL && core.path(db) != NULL &&
+	    strlen(core.path(db)) < sizeof(store_path))
+		memcpy(store_path, core.path(db), strlen(core.path(db)) + 1);
 	if (db != NULL)
 		rc = core.inv_start(db, rec.inv);
 	if (rc != SKM_OK)
@@ -495,7 +436,7 @@ finish(int status)
 	 * carries the begin; if the store cannot take it now, lib spools it.
 	 * Adopted from an exec'd predecessor: only the id is known.
 	 */
-	rc = core.db_open(NULL, 0, &db);
+	rc = core.db_open(store_path[0] != '\0' ? store_path : NULL, 0, &db);
 	if (rec.inv != NULL)
 		rc = core.end_in(db, rec.inv, &ei);
 	else if (rc == SKM_OK)
@@ -522,14 +463,6 @@ on_exit_handler(int status, void *arg)
 	finish(status);
 }
 
-static int
-disabled(void)
-{
-	const char *s = envopt("SKM_DISABLE");
-
-	return s != NULL && strcmp(s, "0") != 0;
-}
-
 /*
  * shim_init - glibc calls constructors with main's arguments.  Decide
  * whether this process is recorded, and if so begin.
@@ -538,6 +471,7 @@ __attribute__((constructor)) static void
 shim_init(int argc, char **argv, char **envp)
 {
 	char skill[SKM_NAME_MAX + 1], path[PATH_MAX], *line;
+	struct skm__recopt opt;
 	const char *s, *handoff;
 	int saved = errno, stale = 0;
 
@@ -549,11 +483,12 @@ shim_init(int argc, char **argv, char **envp)
 	if ((handoff = getenv(ENV_HANDOFF)) != NULL && adopt(handoff))
 		goto record;
 	stale = handoff != NULL || getenv(ENV_SKILL) != NULL;
-	if (disabled())
+	skm__recopt_env(&opt, ENV_SKILL);
+	if (opt.disabled)
 		goto out;
-	if ((s = envopt(ENV_SKILL)) != NULL) {
+	if ((s = opt.skill) != NULL) {
 		if (strlen(s) > SKM_NAME_MAX) {
-			dbg("SKM_SKILL too long; not recorded");
+			dbg("SKM_SHIM_SKILL too long; not recorded");
 			goto clean;
 		}
 		memcpy(skill, s, strlen(s) + 1);
@@ -567,7 +502,7 @@ shim_init(int argc, char **argv, char **envp)
 		if (s == NULL)
 			goto clean;
 	}
-	begin(skill, argc, argv);
+	begin(skill, argc, argv, &opt);
 record:
 	if (rec.active) {
 		snprintf(env_id, sizeof(env_id), "%s=%s", ENV_ID, rec.id);
@@ -620,78 +555,99 @@ quick_exit(int status)
 }
 
 /*
- * The exec family.  A recorded process passes on its SKM_INVOCATION_ID
- * (unless the environment given already names one) and, when it is the
- * process that ends the invocation, SKM_SHIM_HANDOFF=<pid>:<id> so that
- * the new image ends it.  The new environment is built on the stack: an
- * exec may come from a vfork() child, where malloc() is off limits.  A
- * failed exec changes nothing: the environment given is not modified and
- * the invocation is still this image's.
+ * The exec family.  An environment that holds SKM_INVOCATION_ID is the
+ * one the shim made (or the program kept it): when this is the process
+ * that ends the invocation, SKM_SHIM_HANDOFF=<pid>:<id> is added so that
+ * the new image ends it.  Any other environment is the program's own
+ * (env -i, an explicit execve): it is passed on exactly as given, and the
+ * invocation ends now, before the exec.  posix_spawn starts another pid:
+ * its environment is always passed on as given.
+ *
+ * A copy with the handoff is built on the stack for up to STACK_ENV
+ * entries, else in an mmap()ed block (a thread's stack may be small;
+ * malloc is off limits in a vfork() child and a signal handler).  A failed
+ * exec changes nothing: the environment given is not modified and the
+ * invocation is still this image's.
  */
 
-/* Does this exec need an environment of our making? */
-static int
-wants_env(void)
-{
-	return rec.active && busy == 0;
-}
+enum plan { PLAN_ASIS, PLAN_END, PLAN_HANDOFF };
 
-static size_t
-env_count(char *const envp[])
+/*
+ * env_plan - what an exec with envp needs: PLAN_HANDOFF (a copy with the
+ * handoff; *n set to the number of entries), PLAN_END (end the
+ * invocation, pass envp as is) or PLAN_ASIS.
+ */
+static enum plan
+env_plan(char *const envp[], int exec, size_t *n)
 {
-	size_t n = 0;
+	size_t i;
+	int has_id = 0;
 
-	if (envp != NULL)
-		while (n <= MAX_ENV && envp[n] != NULL)
-			n++;
-	return n;
+	if (!rec.active || busy != 0 || !exec || getpid() != rec.pid ||
+	    __atomic_load_n(&rec.ended, __ATOMIC_ACQUIRE))
+		return PLAN_ASIS;
+	for (i = 0; envp != NULL && envp[i] != NULL; i++) {
+		if (i >= MAX_ENV)
+			return PLAN_ASIS;
+		if (is_var(envp[i], ENV_ID, sizeof(ENV_ID) - 1))
+			has_id = 1;
+	}
+	*n = i;
+	return has_id ? PLAN_HANDOFF : PLAN_END;
 }
 
 /*
- * env_build - fill out (room for n + 3 entries) from envp, dropping
- * SKM_SHIM_HANDOFF, adding a handoff (written into hbuf) when handoff is
- * set and SKM_INVOCATION_ID when envp has none.  Returns out.
+ * env_build - fill out (room for n + 2 entries) from envp, dropping any
+ * SKM_SHIM_HANDOFF and adding this process's (written into hbuf).
+ * Returns out.
  */
 static char **
-env_build(char **out, char *const envp[], size_t n, int handoff, char *hbuf,
-    size_t hsize)
+env_build(char **out, char *const envp[], size_t n, char *hbuf, size_t hsize)
 {
 	size_t i, j = 0;
-	int has_id = 0;
 
-	for (i = 0; i < n; i++) {
-		if (is_var(envp[i], ENV_HANDOFF, sizeof(ENV_HANDOFF) - 1))
-			continue;
-		if (is_var(envp[i], ENV_ID, sizeof(ENV_ID) - 1))
-			has_id = 1;
-		out[j++] = envp[i];
-	}
-	if (!has_id)
-		out[j++] = env_id;
-	if (handoff && getpid() == rec.pid &&
-	    !__atomic_load_n(&rec.ended, __ATOMIC_ACQUIRE)) {
-		snprintf(hbuf, hsize, "%s=%ld:%s", ENV_HANDOFF, (long)rec.pid,
-		    rec.id);
-		out[j++] = hbuf;
-	}
+	for (i = 0; i < n; i++)
+		if (!is_var(envp[i], ENV_HANDOFF, sizeof(ENV_HANDOFF) - 1))
+			out[j++] = envp[i];
+	snprintf(hbuf, hsize, "%s=%ld:%s", ENV_HANDOFF, (long)rec.pid, rec.id);
+	out[j++] = hbuf;
 	out[j] = NULL;
 	return out;
 }
 
 #define HBUF_SIZE (sizeof(ENV_HANDOFF "=:") + 24 + SKM_ID_LEN)
 
-/* Run call with envp replaced by the environment a recorded exec needs. */
-#define WITH_ENV(envp, handoff, call) do {				\
-	size_t n_ = wants_env() ? env_count(envp) : MAX_ENV + 1;	\
-	if (n_ > MAX_ENV) {						\
-		char *const *env_ = (envp);				\
+/* Run call with env_ the environment an exec with envp passes on. */
+#define WITH_ENV(envp, exec, call) do {					\
+	char *const *env_ = (envp);					\
+	char *vec_[STACK_ENV + 2], hbuf_[HBUF_SIZE], **big_ = NULL;	\
+	size_t n_ = 0, bytes_ = 0;					\
+	int rc_, e_;							\
+	switch (env_plan(env_, (exec), &n_)) {				\
+	case PLAN_ASIS:							\
 		return call;						\
-	} else {							\
-		char *vec_[n_ + 3], hbuf_[HBUF_SIZE];			\
-		char *const *env_ = env_build(vec_, (envp), n_,		\
-		    (handoff), hbuf_, sizeof(hbuf_));			\
+	case PLAN_END:							\
+		finish(0);						\
 		return call;						\
+	case PLAN_HANDOFF:						\
+		break;							\
 	}								\
+	if (n_ <= STACK_ENV) {						\
+		env_ = env_build(vec_, (envp), n_, hbuf_, sizeof(hbuf_)); \
+	} else {							\
+		bytes_ = (n_ + 2) * sizeof(char *);			\
+		big_ = mmap(NULL, bytes_, PROT_READ | PROT_WRITE,	\
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);		\
+		if (big_ == MAP_FAILED)					\
+			return call;					\
+		env_ = env_build(big_, (envp), n_, hbuf_, sizeof(hbuf_)); \
+	}								\
+	rc_ = call;							\
+	e_ = errno;							\
+	if (big_ != NULL)						\
+		munmap(big_, bytes_);					\
+	errno = e_;							\
+	return rc_;							\
 } while (0)
 
 SHIM_EXPORT int

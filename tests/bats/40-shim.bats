@@ -150,24 +150,24 @@ ends_as() {
 	[ "$(recorded)" = "wrapped|0|3|exit:3|shim|1" ]
 }
 
-@test "SKM_SKILL records the first process only and is not inherited" {
+@test "SKM_SHIM_SKILL records the first process only and is not inherited" {
 	: >"$SKM_RULES"
-	SKM_SKILL=outer shim sh -c "'$H' env; '$H' env"
+	SKM_SHIM_SKILL=outer shim sh -c "'$H' env; '$H' env"
 	[ "$status" -eq 0 ]
 	[ "$(recorded)" = "outer|1|0|-|shim|1" ]
 	id=$(sql "SELECT id FROM skill_invocation")
-	[ "${lines[0]}" = "SKM_SKILL=(unset) envp:(unset)" ]
+	[ "${lines[0]}" = "SKM_SHIM_SKILL=(unset) envp:(unset)" ]
 	[ "${lines[1]}" = "SKM_INVOCATION_ID=$id envp:$id" ]
 	[ "${lines[2]}" = "${lines[0]}" ]
 }
 
-@test "SKM_SKILL is gone from the first process's own environ and envp" {
+@test "SKM_SHIM_SKILL is gone from the first process's own environ and envp" {
 	: >"$SKM_RULES"
-	SKM_SKILL=solo shim "$H" env
+	SKM_SHIM_SKILL=solo shim "$H" env
 	[ "$status" -eq 0 ]
 	id=$(sql "SELECT id FROM skill_invocation WHERE skill_name = 'solo'")
 	[ -n "$id" ]
-	[ "${lines[0]}" = "SKM_SKILL=(unset) envp:(unset)" ]
+	[ "${lines[0]}" = "SKM_SHIM_SKILL=(unset) envp:(unset)" ]
 	[ "${lines[1]}" = "SKM_INVOCATION_ID=$id envp:$id" ]
 }
 
@@ -255,12 +255,12 @@ ends_as() {
 	[ "$status" -eq 0 ]
 }
 
-@test "SKM_SKILL on make records make once and each matching recipe as its child" {
+@test "SKM_SHIM_SKILL on make records make once and each matching recipe as its child" {
 	mkdir "$BATS_TEST_TMPDIR/proj"
 	cd "$BATS_TEST_TMPDIR/proj"
 	printf 'all: a b\na: ; %s ret 0\nb: ; %s ret 2\n' "$H" "$H" >Makefile
 	new_store
-	SKM_SKILL=build shim make -s -j2 -k
+	SKM_SHIM_SKILL=build shim make -s -j2 -k
 	[ "$status" -eq 2 ]
 	[ "$(sql "SELECT skill_name, exit_code FROM skill_invocation WHERE skill_name = 'build'")" = "build|2" ]
 	[ "$(sql "SELECT count(*) FROM skill_invocation c, skill_invocation p WHERE c.skill_name = 'host' AND p.skill_name = 'build' AND c.parent_id = p.id")" = 2 ]
@@ -348,4 +348,64 @@ ends_as() {
 	same_as_plain "$HS" exit 4
 	[ "$status" -eq 4 ]
 	[ ! -e "$SKM_DB" ]
+}
+
+# --- the shim's own transparency (issue 11) --------------------------------
+
+@test "the shim hides secrets in the command lines it stores" {
+	printf 'leak  /bin/echo*\n' >"$SKM_RULES"
+	shim /bin/echo --password=hunter2 --token abc https://bob:pw@host/ \
+	    ghp_abcdefghijklmnopqrstuvwxyz0123456789
+	[ "$status" -eq 0 ]
+	[ "$(sql "SELECT command FROM skill_invocation")" = "/bin/echo '--password=***' --token '***' 'https://bob:***@host/' '***'" ]
+	! sql "SELECT * FROM skill_invocation" | grep -Eq 'hunter2|abc|pw@|ghp_'
+}
+
+@test "SKM_SKILL=rel skm-run -- true under the shim runs and records through skm-run" {
+	: >"$SKM_RULES"
+	new_store
+	SKM_SKILL=rel shim skm-run -- true
+	[ "$status" -eq 0 ]
+	[ "$(recorded)" = "rel|1|0|-|run|1" ]
+}
+
+@test "SKM_SKILL meant for skm-run reaches it through a shimmed shell" {
+	: >"$SKM_RULES"
+	SKM_SKILL=rel shim sh -c 'skm-run -- sh -c "exit 3"'
+	[ "$status" -eq 3 ]
+	[ "$(recorded)" = "rel|0|3|exit:3|run|1" ]
+}
+
+@test "env -i under the shim keeps exactly the empty environment, and the run ends once" {
+	: >"$SKM_RULES"
+	run env -i env
+	[ -z "$output" ]
+	SKM_SHIM_SKILL=x shim env -i env
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	[ "$(recorded)" = "x|1|0|-|shim|1" ]
+}
+
+@test "an execve with an environment of the program's own keeps exactly it" {
+	: >"$SKM_RULES"
+	SKM_SHIM_SKILL=x shim env -i A=1 B=2 env
+	[ "$output" = "$(printf 'A=1\nB=2')" ]
+	[ "$(sql "SELECT count(*) FROM skill_invocation WHERE ended_at IS NOT NULL")" = 1 ]
+}
+
+@test "a rules file that is a FIFO does not block a preloaded process" {
+	rm -f "$SKM_RULES"
+	mkfifo "$SKM_RULES"
+	run timeout 5 env LD_PRELOAD="$SHIM" "$H" ret 3
+	[ "$status" -eq 3 ]
+}
+
+@test "an exec from a thread with a small stack and a large environment works" {
+	local i
+	for i in $(seq 6000); do export "SKM_T_VAR_$i=$i"; done
+	printf 'host  *t_host thread-exec*\n' >"$SKM_RULES"
+	shim "$H" thread-exec sh -c 'echo "$SKM_T_VAR_5999"; exit 4'
+	[ "$status" -eq 4 ]
+	[ "$output" = 5999 ]
+	[ "$(recorded)" = "host|0|4|exit:4|shim|1" ]
 }

@@ -15,8 +15,10 @@
  *	t_host exec PROG ...  execvp(PROG...); on failure print errno, 100
  *	t_host execl PROG ... execl(PROG...) (an absolute path), as exec
  *	t_host errno          print errno as main sees it, return 0
- *	t_host env            print SKM_SKILL / SKM_INVOCATION_ID from environ
- *	                      and from main's envp, return 0
+ *	t_host env            print SKM_SHIM_SKILL / SKM_INVOCATION_ID from
+ *	                      environ and from main's envp, return 0
+ *	t_host thread-exec PROG ...  a thread with a 32 KiB stack execvp()s
+ *	                      PROG...; on failure print errno, 100
  */
 #include <errno.h>
 #include <pthread.h>
@@ -39,6 +41,16 @@ thread_exit(void *arg)
 {
 	(void)arg;
 	exit(status);
+}
+
+static void *
+thread_exec(void *arg)
+{
+	char **argv = arg;
+
+	execvp(argv[0], argv);
+	printf("exec: %s\n", strerror(errno));
+	exit(100);
 }
 
 static const char *
@@ -102,13 +114,22 @@ main(int argc, char *argv[], char *envp[])
 		    argc > 3 ? argv[4] : NULL, (char *)NULL);
 		printf("execl: %s\n", strerror(errno));
 		return 100;
+	} else if (strcmp(mode, "thread-exec") == 0 && argc > 2) {
+		pthread_attr_t a;
+
+		pthread_attr_init(&a);
+		pthread_attr_setstacksize(&a, 32 * 1024);
+		if (pthread_create(&t, &a, thread_exec, argv + 2) != 0)
+			return 101;
+		pthread_join(t, NULL);
+		return 102;
 	} else if (strcmp(mode, "errno") == 0) {
 		printf("errno %d\n", e);
 		return 0;
 	} else if (strcmp(mode, "env") == 0) {
-		s = getenv("SKM_SKILL");
-		printf("SKM_SKILL=%s envp:%s\n", s ? s : "(unset)",
-		    envp_get(envp, "SKM_SKILL"));
+		s = getenv("SKM_SHIM_SKILL");
+		printf("SKM_SHIM_SKILL=%s envp:%s\n", s ? s : "(unset)",
+		    envp_get(envp, "SKM_SHIM_SKILL"));
 		s = getenv("SKM_INVOCATION_ID");
 		printf("SKM_INVOCATION_ID=%s envp:%s\n", s ? s : "(unset)",
 		    envp_get(envp, "SKM_INVOCATION_ID"));
