@@ -62,7 +62,7 @@ SOLIB = libskm.so.$(VERSION)
 LIB_SRC = $(wildcard lib/*.c)
 LIB_OBJ = $(LIB_SRC:.c=.o)
 RUN_OBJ = runner/skm-run.o runner/spawn.o
-CLI_OBJ = runner/cli.o runner/cmds.o $(patsubst %.c,%.o,$(wildcard runner/cmd-*.c)) runner/fmt.o
+CLI_OBJ = runner/cli.o runner/cmds.o $(patsubst %.c,%.o,$(wildcard runner/cmd-*.c)) runner/fmt.o runner/safeout.o
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:.c=)
 

@@ -10,6 +10,7 @@
 
 #include "skm.h"
 #include "cmd.h"
+#include "safeout.h"
 
 int
 cmd_begin(struct cmd_ctx *ctx)
@@ -144,6 +145,7 @@ cmd_export(struct cmd_ctx *ctx)
 {
 	struct skm_export_args ea = { 0 };
 	const char *f = cmd_arg(ctx, "format");
+	FILE *o;
 	int r, rc;
 
 	if (f == NULL || strcmp(f, "jsonl") == 0)
@@ -157,7 +159,14 @@ cmd_export(struct cmd_ctx *ctx)
 	ea.skill = cmd_arg(ctx, "skill");
 	if ((r = cmd_store(ctx)) != 0)
 		return r;
-	if ((rc = skm_export(ctx->db, &ea, stdout, NULL)) != SKM_OK)
-		return cmd_fail(ctx, rc);
-	return 0;
+	/* Through safeout.c: no control character reaches a terminal, and
+	 * --spreadsheet-safe guards formulas. */
+	if ((o = safeout_open(stdout, ea.format == SKM_EXPORT_CSV ?
+	    SAFEOUT_CSV : SAFEOUT_JSON, cmd_count(ctx, "spreadsheet-safe") ?
+	    SAFEOUT_SPREADSHEET : 0)) == NULL)
+		err(EXIT_DATA, NULL);
+	rc = skm_export(ctx->db, &ea, o, NULL);
+	if (fclose(o) != 0 && rc == SKM_OK)
+		return EXIT_DATA;
+	return rc == SKM_OK ? 0 : cmd_fail(ctx, rc);
 }

@@ -15,15 +15,18 @@
 #include "skm.h"
 #include "cmd.h"
 #include "fmt.h"
+#include "safeout.h"
 
 #define NOTFOUND (-1)	/* print_record: the query had no row */
 
-/* --json: print the library's document as it is. */
+/* --json: print the library's document, made safe for a terminal
+ * (safeout.c: controls escaped as \uXXXX, the same JSON text). */
 static int
 print_json(struct cmd_ctx *ctx, enum skm_query q,
     const struct skm_query_args *qa)
 {
 	char *out = NULL;
+	FILE *o;
 	int rc;
 
 	if ((rc = skm_query_json(ctx->db, q, qa, &out)) != SKM_OK) {
@@ -33,9 +36,11 @@ print_json(struct cmd_ctx *ctx, enum skm_query q,
 		}
 		return cmd_fail(ctx, rc);
 	}
-	printf("%s\n", out);
+	if ((o = safeout_open(stdout, SAFEOUT_JSON, 0)) == NULL)
+		err(EXIT_DATA, NULL);
+	fprintf(o, "%s\n", out);
 	skm_free(out);
-	return 0;
+	return fclose(o) == 0 ? 0 : EXIT_DATA;
 }
 
 /* Print query q as a table (empty: the text shown for no rows, or NULL

@@ -92,7 +92,9 @@ const struct cmd cmd_table[] = {
 	    OPT("since", 0, "T", "only invocations started from time T"),
 	    OPT("skill", 's', "S", "only the invocations of skill S"),
 	    OPT("format", 0, "jsonl|csv", "the output format (default "
-		"jsonl)")) },
+		"jsonl)"),
+	    OPT("spreadsheet-safe", 0, NULL, "CSV: a text field starting "
+		"with = + - @ TAB or CR gets a leading ' (not a formula)")) },
 	{ .name = "check", .run = cmd_check, .flags = CMD_READ,
 	  .summary = "integrity check; aggregates must equal a recompute" },
 	{ .name = "recompute", .run = cmd_recompute, .flags = CMD_WRITE,
