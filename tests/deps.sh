@@ -15,6 +15,11 @@ fi
 command -v bats >/dev/null 2>&1 || missing="$missing bats"
 command -v sqlite3 >/dev/null 2>&1 || missing="$missing sqlite3"
 command -v git >/dev/null 2>&1 || missing="$missing git"
+# tmux drives the terminal cases of skm-run (13-transparency-tty.bats);
+# perl runs their callers; script(1) (bsdutils) gives a command a pty.
+command -v tmux >/dev/null 2>&1 || missing="$missing tmux"
+command -v perl >/dev/null 2>&1 || missing="$missing perl"
+command -v python3 >/dev/null 2>&1 || missing="$missing python3"
 # What some targets need besides: `deps.sh valgrind`, `deps.sh fuzz`.
 for extra in "$@"; do
 	case $extra in
