@@ -332,6 +332,26 @@ spawn_exec_error(struct spawn *sp)
 	return n == (ssize_t)sizeof(e) ? e : 0;
 }
 
+/*
+ * take_terminal - when the wrapper's group is the foreground of its
+ * controlling terminal (a background job brought to the foreground with
+ * fg), give the terminal to the command's own group, which is the one
+ * that reads it.  Returns 1 when it did.
+ */
+static int
+take_terminal(pid_t pgrp)
+{
+	int fd, r = 0;
+
+	fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (fd == -1)
+		return 0;
+	if (tcgetpgrp(fd) == getpgrp())
+		r = tcsetpgrp(fd, pgrp) == 0;
+	close(fd);
+	return r;
+}
+
 /* still_stopped - 1 when pid is stopped (state T or t), 0 when it runs,
  * -1 when it cannot be told. */
 static int
@@ -358,6 +378,14 @@ stop_like(struct spawn *sp, int sig)
 	sigset_t set, oset;
 	int restore;
 
+	/* A background job's command stopped reading or writing the
+	 * terminal, and the job has since been brought to the foreground:
+	 * the terminal is the command's now, and on it goes. */
+	if (sp->own_group && (sig == SIGTTIN || sig == SIGTTOU) &&
+	    take_terminal(sp->pid)) {
+		kill(-sp->pid, SIGCONT);
+		return;
+	}
 	if (sp->own_group && is_tty_stop(sig) && group_orphaned())
 		sig = SIGSTOP;
 	memset(&dfl, 0, sizeof(dfl));
@@ -372,6 +400,9 @@ stop_like(struct spawn *sp, int sig)
 	sigprocmask(SIG_SETMASK, &oset, NULL);
 	if (restore)
 		sigaction(sig, &old, NULL);
+	/* Continued by fg: the command's group takes the terminal. */
+	if (sp->own_group)
+		(void)take_terminal(sp->pid);
 	if (still_stopped(sp->pid) != 0)
 		kill(sp->own_group ? -sp->pid : sp->pid, SIGCONT);
 }

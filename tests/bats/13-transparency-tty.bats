@@ -14,7 +14,7 @@ setup() {
 	cd "$BATS_TEST_TMPDIR"
 	SOCK="$BATS_TEST_TMPDIR/tmux.sock"
 	# A plain interactive bash, its prompt "$ ", the built programs first.
-	printf 'PS1="$ "; PATH=%q:$PATH; export SKM_DB=%q; cd %q\n' \
+	printf 'set -b; PS1="$ "; PATH=%q:$PATH; export SKM_DB=%q; cd %q\n' \
 	    "$TOP" "$SKM_DB" "$BATS_TEST_TMPDIR" >rc
 	tmux -S "$SOCK" -f /dev/null new-session -d -x 120 -y 30 \
 	    "bash --noprofile --rcfile $BATS_TEST_TMPDIR/rc -i"
@@ -116,5 +116,35 @@ clear_screen() {
 		clear_screen
 		keys "$w $TOP/tests/helpers/probe | grep -E '^(foreground|ctty):' | tr '\\n' ' '; echo" Enter
 		wait_for '^ctty: [1-9][0-9]* foreground: yes ?$'
+	done
+}
+
+@test "a background job that reads the terminal stops, and fg gives it the terminal" {
+	local w
+	for w in env "skm-run -s t --"; do
+		clear_screen
+		keys "$w sh -c 'read x; echo got \$x' &" Enter
+		wait_for 'Stopped'
+		keys 'fg' Enter
+		sleep 0.3
+		keys 'hello' Enter
+		wait_for '^got hello$'
+		keys 'echo rc=$?' Enter
+		wait_for '^rc=0$'
+	done
+}
+
+@test "a background job brought to the foreground while it runs gets the terminal" {
+	local w
+	for w in env "skm-run -s t --"; do
+		clear_screen
+		keys "$w sh -c 'sleep 1; read x; echo got \$x' &" Enter
+		sleep 0.4
+		keys 'fg' Enter
+		sleep 1
+		keys 'hello' Enter
+		wait_for '^got hello$'
+		keys 'echo rc=$?' Enter
+		wait_for '^rc=0$'
 	done
 }
