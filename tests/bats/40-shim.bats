@@ -409,3 +409,14 @@ ends_as() {
 	[ "$output" = 5999 ]
 	[ "$(recorded)" = "host|0|4|exit:4|shim|1" ]
 }
+
+@test "a recorded process sees what it sees without the shim, less LD_PRELOAD and SKM_INVOCATION_ID" {
+	local p="$TOP/tests/helpers/probe" plain
+	printf 'host  *probe*\n' >"$SKM_RULES"
+	run env "$p" a 'b c'
+	plain=$(printf '%s\n' "$output" | grep -v '^env: LD_PRELOAD=')
+	shim "$p" a 'b c'
+	diff <(printf '%s\n' "$plain") \
+	    <(printf '%s\n' "$output" | grep -v '^env: LD_PRELOAD=')
+	[ "$(recorded)" = "host|1|0|-|shim|1" ]
+}
