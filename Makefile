@@ -10,6 +10,7 @@ LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
 # Where Python finds modules for this PREFIX: the entry of python3's own
 # sys.path under PREFIX (Debian: /usr/local/lib/python3.N/dist-packages,
 # /usr/lib/python3/dist-packages), else PREFIX's site-packages.
@@ -255,6 +256,10 @@ install: all
 	    > $(DESTDIR)$(DATADIR)/skm/skm.mk
 	chmod 644 $(DESTDIR)$(DATADIR)/skm/skm.mk
 	install -m 755 share/skm/sh $(DESTDIR)$(DATADIR)/skm/
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7
+	install -m 644 man/skm.1 man/skm-run.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 man/libskm.3 $(DESTDIR)$(MANDIR)/man3/
+	install -m 644 man/skm-preload.7 $(DESTDIR)$(MANDIR)/man7/
 	install -d $(DESTDIR)$(PYTHONDIR)
 	sed 's|^_LIBDIR = None$$|_LIBDIR = "$(LIBDIR)"|' python/skm.py > $(DESTDIR)$(PYTHONDIR)/skm.py
 	chmod 644 $(DESTDIR)$(PYTHONDIR)/skm.py
@@ -268,6 +273,8 @@ uninstall:
 	-rmdir $(DESTDIR)$(LIBDIR)/skm 2>/dev/null
 	rm -f $(DESTDIR)$(DATADIR)/skm/skm.mk $(DESTDIR)$(DATADIR)/skm/sh
 	-rmdir $(DESTDIR)$(DATADIR)/skm 2>/dev/null
+	rm -f $(DESTDIR)$(MANDIR)/man1/skm.1 $(DESTDIR)$(MANDIR)/man1/skm-run.1 \
+	    $(DESTDIR)$(MANDIR)/man3/libskm.3 $(DESTDIR)$(MANDIR)/man7/skm-preload.7
 	rm -f $(DESTDIR)$(PYTHONDIR)/skm.py $(DESTDIR)$(PYTHONDIR)/__pycache__/skm.*.pyc
 	-rmdir $(DESTDIR)$(PYTHONDIR)/__pycache__ 2>/dev/null
 

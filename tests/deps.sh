@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs (as root) or names (otherwise) the Debian packages skm needs to
-# build and test: the compiler, pkg-config, SQLite, libbsd, bats and the
-# sqlite3 shell the tests use to look into the store.
+# build and test: the compiler, pkg-config, SQLite, libbsd, bats, the
+# sqlite3 shell the tests use to look into the store, and groff, zsh and
+# python3 for the man page, completion and Python binding tests.
 missing=""
 command -v cc >/dev/null 2>&1 || missing="$missing gcc"
 command -v make >/dev/null 2>&1 || missing="$missing make"
@@ -19,6 +20,9 @@ command -v git >/dev/null 2>&1 || missing="$missing git"
 # perl runs their callers; script(1) (bsdutils) gives a command a pty.
 command -v tmux >/dev/null 2>&1 || missing="$missing tmux"
 command -v perl >/dev/null 2>&1 || missing="$missing perl"
+# the man page, completion and Python binding tests
+command -v groff >/dev/null 2>&1 || missing="$missing groff-base"
+command -v zsh >/dev/null 2>&1 || missing="$missing zsh"
 command -v python3 >/dev/null 2>&1 || missing="$missing python3"
 # What some targets need besides: `deps.sh valgrind`, `deps.sh fuzz`.
 for extra in "$@"; do
