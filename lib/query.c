@@ -303,6 +303,11 @@ static const struct query_def queries[] = {
 	  MAP_COUNTS_SQL("common_errors", "error_type", "error_rate"), -1 },
 	{ SKM_Q_WORKFLOWS, ARRAY,
 	  MAP_COUNTS_SQL("workflow_paths", "workflow_path", "share_rate"), -1 },
+	{ SKM_Q_SKILLS, ARRAY,
+	  "SELECT skill_name, total_invocations, last_invoked "
+	  "FROM skill_metrics WHERE :text IS NULL "
+	  "OR substr(skill_name, 1, length(:text)) = :text "
+	  "ORDER BY skill_name LIMIT :limit", -1 },
 };
 
 /* Columns that hold JSON text and are embedded as JSON, not as strings. */

@@ -260,7 +260,8 @@ enum skm_query {
 	SKM_Q_ERRORS,      /* skill (optional) */
 	SKM_Q_SESSION,     /* the skills a session used: session */
 	SKM_Q_SHOW_COUNTS, /* one skill's count maps as rows: map, key, count */
-	SKM_Q_WORKFLOWS    /* workflow paths with counts: skill (optional) */
+	SKM_Q_WORKFLOWS,   /* workflow paths with counts: skill (optional) */
+	SKM_Q_SKILLS       /* skill names: text (optional) a prefix */
 };
 
 struct skm_query_args {
@@ -296,6 +297,10 @@ struct skm_query_args {
  *     `limit` (default all) rows.
  * SKM_Q_SESSION   skill_name, invocation_count, first_invoked,
  *     last_invoked, total_duration_seconds of the session's skills.
+ * SKM_Q_SKILLS    skill_name, total_invocations, last_invoked of every
+ *     skill with an ended invocation whose name starts with `text` (all
+ *     when NULL), by name; `limit` (default all) rows.  It reads one row
+ *     per skill and computes nothing: fast enough for shell completion.
  */
 
 /*

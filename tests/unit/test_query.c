@@ -390,6 +390,55 @@ errors_have_counts_and_shares_of_runs(void)
 }
 
 static void
+skills_lists_names_by_prefix(void)
+{
+	struct skm_db *db = unit_open("m.db");
+	struct skm_query_args qa = { 0 };
+	char buf[300], b[2000] = "";
+	char *out;
+
+	CHECK_INT(skm_query_json(db, SKM_Q_SKILLS, NULL, &out), SKM_OK);
+	CHECK_STR(out, "[]");
+	skm_free(out);
+	strlcat(b, inv(buf, sizeof(buf), 1, "lint", "2026-01-05T10:00Z", "w", 1,
+	    1, NULL), sizeof(b));
+	strlcat(b, inv(buf, sizeof(buf), 2, "lint", "2026-01-05T11:00Z", "w", 0,
+	    1, NULL), sizeof(b));
+	strlcat(b, inv(buf, sizeof(buf), 3, "link", "2026-01-05T10:00Z", "w", 1,
+	    1, NULL), sizeof(b));
+	strlcat(b, inv(buf, sizeof(buf), 4, "build", "2026-01-05T10:00Z", "w", 1,
+	    1, NULL), sizeof(b));
+	strlcat(b, inv(buf, sizeof(buf), 5, "l%_", "2026-01-05T10:00Z", "w", 1,
+	    1, NULL), sizeof(b));
+	CHECK_INT(load(db, b), SKM_OK);
+	CHECK_INT(skm_query_json(db, SKM_Q_SKILLS, &qa, &out), SKM_OK);
+	CHECK_STR(out, "[{\"skill_name\":\"build\",\"total_invocations\":1,"
+	    "\"last_invoked\":\"2026-01-05T10:00:00.000Z\"},"
+	    "{\"skill_name\":\"l%_\",\"total_invocations\":1,"
+	    "\"last_invoked\":\"2026-01-05T10:00:00.000Z\"},"
+	    "{\"skill_name\":\"link\",\"total_invocations\":1,"
+	    "\"last_invoked\":\"2026-01-05T10:00:00.000Z\"},"
+	    "{\"skill_name\":\"lint\",\"total_invocations\":2,"
+	    "\"last_invoked\":\"2026-01-05T11:00:00.000Z\"}]");
+	skm_free(out);
+	/* a prefix is matched as text, not as a LIKE pattern */
+	qa.text = "lin";
+	CHECK_INT(skm_query_json(db, SKM_Q_SKILLS, &qa, &out), SKM_OK);
+	CHECK_STR(out, "[{\"skill_name\":\"link\",\"total_invocations\":1,"
+	    "\"last_invoked\":\"2026-01-05T10:00:00.000Z\"},"
+	    "{\"skill_name\":\"lint\",\"total_invocations\":2,"
+	    "\"last_invoked\":\"2026-01-05T11:00:00.000Z\"}]");
+	skm_free(out);
+	qa.text = "l%";
+	qa.limit = 1;
+	CHECK_INT(skm_query_json(db, SKM_Q_SKILLS, &qa, &out), SKM_OK);
+	CHECK_STR(out, "[{\"skill_name\":\"l%_\",\"total_invocations\":1,"
+	    "\"last_invoked\":\"2026-01-05T10:00:00.000Z\"}]");
+	skm_free(out);
+	skm_close(db);
+}
+
+static void
 injection_in_every_argument_leaves_the_store_intact(void)
 {
 	static const char evil[] = "'; DROP TABLE skill_metrics; --";
@@ -398,7 +447,7 @@ injection_in_every_argument_leaves_the_store_intact(void)
 	    .text = evil, .since = evil, .until = evil, .bucket = evil };
 	enum skm_query qs[] = { SKM_Q_STATS, SKM_Q_SHOW, SKM_Q_SUMMARY,
 	    SKM_Q_RECENT, SKM_Q_TIMELINE, SKM_Q_SEARCH, SKM_Q_ERRORS,
-	    SKM_Q_SESSION, SKM_Q_SHOW_COUNTS, SKM_Q_WORKFLOWS };
+	    SKM_Q_SESSION, SKM_Q_SHOW_COUNTS, SKM_Q_WORKFLOWS, SKM_Q_SKILLS };
 	struct skm_export_args ea = { .since = evil, .skill = evil };
 	char buf[300], *out;
 	size_t i;
@@ -520,6 +569,7 @@ main(void)
 	RUN(since_parser_accepts_durations_and_timestamps);
 	RUN(search_groups_matches_and_rejects_bad_syntax);
 	RUN(errors_have_counts_and_shares_of_runs);
+	RUN(skills_lists_names_by_prefix);
 	RUN(injection_in_every_argument_leaves_the_store_intact);
 	RUN(rollups_follow_ends_and_check_finds_them_changed);
 	return unit_done();
