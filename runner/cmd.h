@@ -155,5 +155,10 @@ int cmd_backup(struct cmd_ctx *);
 int cmd_version(struct cmd_ctx *);
 /* cli.c */
 int cmd_help(struct cmd_ctx *);
+/* cmd-hooks.c */
+int cmd_hooks(struct cmd_ctx *);
+extern const char *const git_hook_names[];	/* NULL-terminated */
+/* cmd-complete.c */
+int cmd_complete(struct cmd_ctx *);
 
 #endif /* SKM_CMD_H */

@@ -114,10 +114,25 @@ const struct cmd cmd_table[] = {
 	  .operands = "FILE", .min_operands = 1, .max_operands = 1,
 	  .opts = CMD_OPTS(
 	    OPT("force", 0, NULL, "replace FILE if it exists")) },
+	{ .name = "hooks", .run = cmd_hooks,
+	  .summary = "record every run of this git repository's hooks",
+	  .operands = "install|uninstall [HOOK]...", .min_operands = 1,
+	  .max_operands = -1, .missing = "install or uninstall",
+	  .more = "install wraps each HOOK (default: every hook the "
+	    "repository has) so that\nits runs are recorded as the skill "
+	    "named after it; the hook it replaces\nis kept beside it and "
+	    "still runs.  uninstall puts every hook back as it\nwas.  "
+	    "Honours core.hooksPath." },
 	{ .name = "version", .run = cmd_version,
 	  .summary = "print the versions" },
 	{ .name = "help", .run = cmd_help, .summary = "this help",
 	  .operands = "[COMMAND]", .min_operands = 0, .max_operands = 1 },
+	/* For the shell completions (share/): see cmd-complete.c. */
+	{ .name = "__complete", .run = cmd_complete,
+	  .flags = CMD_HIDDEN | CMD_READ,
+	  .summary = "words for shell completion",
+	  .operands = "commands | options CMD | operands CMD | skills "
+	    "[PREFIX] | hooks", .min_operands = 1, .max_operands = 2 },
 };
 
 const size_t cmd_table_len = sizeof(cmd_table) / sizeof(cmd_table[0]);

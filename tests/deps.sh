@@ -24,6 +24,8 @@ command -v perl >/dev/null 2>&1 || missing="$missing perl"
 command -v groff >/dev/null 2>&1 || missing="$missing groff-base"
 command -v zsh >/dev/null 2>&1 || missing="$missing zsh"
 command -v python3 >/dev/null 2>&1 || missing="$missing python3"
+# the git hooks test drives the real pre-commit framework
+command -v pre-commit >/dev/null 2>&1 || missing="$missing pre-commit"
 # What some targets need besides: `deps.sh valgrind`, `deps.sh fuzz`.
 for extra in "$@"; do
 	case $extra in
