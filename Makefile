@@ -11,6 +11,8 @@ INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 DATADIR ?= $(PREFIX)/share
 MANDIR ?= $(DATADIR)/man
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+ZSHCOMPDIR ?= $(DATADIR)/zsh/site-functions
 # Where Python finds modules for this PREFIX: the entry of python3's own
 # sys.path under PREFIX (Debian: /usr/local/lib/python3.N/dist-packages,
 # /usr/lib/python3/dist-packages), else PREFIX's site-packages.
@@ -260,6 +262,11 @@ install: all
 	install -m 644 man/skm.1 man/skm-run.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 man/libskm.3 $(DESTDIR)$(MANDIR)/man3/
 	install -m 644 man/skm-preload.7 $(DESTDIR)$(MANDIR)/man7/
+	install -d $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+	install -m 644 share/bash-completion/completions/skm \
+	    share/bash-completion/completions/skm-run $(DESTDIR)$(BASHCOMPDIR)/
+	install -m 644 share/zsh/site-functions/_skm \
+	    share/zsh/site-functions/_skm-run $(DESTDIR)$(ZSHCOMPDIR)/
 	install -d $(DESTDIR)$(PYTHONDIR)
 	sed 's|^_LIBDIR = None$$|_LIBDIR = "$(LIBDIR)"|' python/skm.py > $(DESTDIR)$(PYTHONDIR)/skm.py
 	chmod 644 $(DESTDIR)$(PYTHONDIR)/skm.py
@@ -275,6 +282,8 @@ uninstall:
 	-rmdir $(DESTDIR)$(DATADIR)/skm 2>/dev/null
 	rm -f $(DESTDIR)$(MANDIR)/man1/skm.1 $(DESTDIR)$(MANDIR)/man1/skm-run.1 \
 	    $(DESTDIR)$(MANDIR)/man3/libskm.3 $(DESTDIR)$(MANDIR)/man7/skm-preload.7
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/skm $(DESTDIR)$(BASHCOMPDIR)/skm-run \
+	    $(DESTDIR)$(ZSHCOMPDIR)/_skm $(DESTDIR)$(ZSHCOMPDIR)/_skm-run
 	rm -f $(DESTDIR)$(PYTHONDIR)/skm.py $(DESTDIR)$(PYTHONDIR)/__pycache__/skm.*.pyc
 	-rmdir $(DESTDIR)$(PYTHONDIR)/__pycache__ 2>/dev/null
 

@@ -87,7 +87,7 @@ cmd_complete(struct cmd_ctx *ctx)
 	if (ctx->argc < 2 || (c = find_cmd(ctx->argv[1])) == NULL ||
 	    (c->flags & CMD_HIDDEN))
 		return EXIT_DATA;
-	if (what[1] == 'p') {		/* operands */
+	if (strcmp(what, "operands") == 0) {
 		printf("%s\n", c->operands ? c->operands : "");
 		return 0;
 	}

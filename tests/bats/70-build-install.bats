@@ -53,3 +53,46 @@ load helpers
 	[ "$(sql "SELECT completed || ' ' || error_type || ' ' || workflow_path FROM skill_invocation")" = "0 unreadable-file many-files" ]
 	[ "$(sql "SELECT follow_up_actions FROM skill_metrics")" = '{"print-metrics":1}' ]
 }
+
+@test "make install puts the man pages, completions, skm.mk and the Python module in place, and they work from DESTDIR" {
+	[ -z "${SKM_SANITIZED:-}" ] || skip "packaging is tested in the plain build"
+	d="$BATS_TEST_TMPDIR/root"
+	p="$d/opt/skm"
+	make -s -C "$TOP" install DESTDIR="$d" PREFIX=/opt/skm >/dev/null
+	for f in share/man/man1/skm.1 share/man/man1/skm-run.1 share/man/man3/libskm.3 \
+	    share/man/man7/skm-preload.7 share/bash-completion/completions/skm \
+	    share/bash-completion/completions/skm-run share/zsh/site-functions/_skm \
+	    share/zsh/site-functions/_skm-run share/skm/skm.mk; do
+		[ "$(stat -c %a "$p/$f")" = 644 ]
+	done
+	[ "$(stat -c %a "$p/share/skm/sh")" = 755 ]
+	[ -z "$(groff -mandoc -ww -z "$p/share/man/man1/skm.1" 2>&1)" ]
+	# skm.mk names the installed skm-run; with it (under DESTDIR), a
+	# recipe is recorded
+	grep -qx 'SKM_RUN ?= /opt/skm/bin/skm-run' "$p/share/skm/skm.mk"
+	printf 'all:\n\t@echo built\ninclude %s\n' "$p/share/skm/skm.mk" >"$BATS_TEST_TMPDIR/Makefile"
+	run env PATH=/usr/bin:/bin make -s -C "$BATS_TEST_TMPDIR" SKM_RUN="$p/bin/skm-run"
+	[ "$output" = built ]
+	[ "$(skm show all --json | grep -o '"total_invocations":[0-9]*')" = '"total_invocations":1' ]
+	# the Python module, found through PYTHONPATH, loads the installed
+	# libskm (not the build tree's) and records
+	py=$(find "$p/lib" -name skm.py)
+	[ "$(dirname "$py")" = "$(make -s -C "$TOP" --no-print-directory -f Makefile -f - PREFIX=/opt/skm pd <<<'pd: ; @echo $(PYTHONDIR)' | sed "s|^|$d|")" ]
+	grep -qx '_LIBDIR = "/opt/skm/lib"' "$py"
+	run env PYTHONPATH="$(dirname "$py")" LD_LIBRARY_PATH="$p/lib" python3 -c '
+import skm, sys
+assert skm.__file__.startswith(sys.argv[1]), skm.__file__
+maps = open("/proc/self/maps").read()
+assert sys.argv[1] + "/opt/skm/lib/libskm.so" in maps, "libskm not from DESTDIR"
+s = skm.SkillMetricsStore()
+s.track_invocation("from-python").completer(completed=True)
+print(s.get_skill_metrics("from-python")["total_invocations"])' "$d"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = 1 ]
+	# the installed bash completion, with the installed skm
+	run env PATH="$p/bin:/usr/bin:/bin" bash -c 'source "$1"; COMP_WORDS=(skm show from-); COMP_CWORD=2; _skm; echo "${COMPREPLY[*]}"' bash "$p/share/bash-completion/completions/skm"
+	[ "$output" = from-python ]
+	make -s -C "$TOP" uninstall DESTDIR="$d" PREFIX=/opt/skm >/dev/null
+	[ -z "$(find "$d" -type f -o -type l)" ]
+}
