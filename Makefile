@@ -51,6 +51,7 @@ endif
 endif
 DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(foreach p,$(DEPS_PKGS),$(firstword $(subst :, ,$(p)))) 2>/dev/null)
 DEPS_LIBS := $(shell $(PKG_CONFIG) --libs $(foreach p,$(DEPS_PKGS),$(firstword $(subst :, ,$(p)))) 2>/dev/null)
+BSD_LIBS := $(shell $(PKG_CONFIG) --libs libbsd-overlay 2>/dev/null)
 ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS) $(DEPS_CFLAGS) -Ilib
 LDLIBS += $(DEPS_LIBS) -lm
 # Each object's header dependencies, written by the compiler as it builds
@@ -64,6 +65,10 @@ SOLIB = libskm.so.$(VERSION)
 
 LIB_SRC = $(wildcard lib/*.c)
 LIB_OBJ = $(LIB_SRC:.c=.o)
+# What a recorder links from lib: the event, the journal, recording, and
+# the recorders' shared code (redaction, quoting, SKM_* options).  No
+# SQLite: skm-run and the shim never load it (see docs/ARCHITECTURE.md).
+REC_OBJ = lib/event.o lib/journal.o lib/record.o lib/redact.o lib/recopt.o
 RUN_OBJ = runner/skm-run.o runner/spawn.o
 CLI_OBJ = runner/cli.o runner/cmds.o $(patsubst %.c,%.o,$(wildcard runner/cmd-*.c)) runner/fmt.o runner/safeout.o
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
@@ -90,8 +95,9 @@ PC_SUBST = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 skm.pc: skm.pc.in Makefile
 	$(PC_SUBST) skm.pc.in > $@
 
-skm-run: $(RUN_OBJ) libskm.a
-	$(CC) $(CFLAGS) -o $@ $(RUN_OBJ) libskm.a $(LDFLAGS) $(LDLIBS)
+runner/skm-run.o: ALL_CFLAGS += -DSKM_BINDIR='"$(BINDIR)"'
+skm-run: $(RUN_OBJ) $(REC_OBJ)
+	$(CC) $(CFLAGS) -o $@ $(RUN_OBJ) $(REC_OBJ) $(LDFLAGS) $(BSD_LIBS)
 
 skm: $(CLI_OBJ) libskm.a
 	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) libskm.a $(LDFLAGS) $(LDLIBS)
@@ -102,20 +108,19 @@ examples/inprocess: examples/inprocess.o libskm.a
 tests/unit/%: tests/unit/%.c libskm.a
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS_PROG) -Itests/unit -o $@ $< libskm.a $(LDFLAGS) $(LDLIBS) -lpthread
 
-# The LD_PRELOAD shim.  Of lib it links only the recorders' shared code
-# (lib/redact.o, lib/recopt.o: no SQLite, no heap, hidden names); it
-# dlopen()s libskm.so (and with it the system's libsqlite3) only in a
-# process it records; see "The shim" in docs/ARCHITECTURE.md.  Only the
-# names in shim/preload.map are exported.  glibc before 2.34 keeps dlopen
-# in libdl: SHIM_LDLIBS, probed once per compiler into config.mk.
+# The LD_PRELOAD shim.  Of lib it links only the recorders' objects
+# (REC_OBJ: no SQLite, no libbsd, no heap on its paths, hidden names) and
+# libc; a recorded process appends to the journal like skm-run.  See
+# "The shim" in docs/ARCHITECTURE.md.  Only the names in shim/preload.map
+# are exported.  glibc before 2.34 keeps dladdr in libdl: SHIM_LDLIBS,
+# probed once per compiler into config.mk.
 SHIM = shim/libskm-preload.so
-SHIM_OBJ = shim/preload.o shim/rules.o lib/redact.o lib/recopt.o
+SHIM_OBJ = shim/preload.o shim/rules.o $(REC_OBJ)
 SHIM_TESTS = tests/shim/t_host tests/shim/t_sqlite tests/shim/t_host_static
 
-shim: $(SHIM) $(SOLIB)
+shim: $(SHIM)
 
-$(SHIM_OBJ): ALL_CFLAGS += -DSKM_LIBDIR='"$(LIBDIR)"'
-
+$(SHIM_OBJ): ALL_CFLAGS += -DSKM_BINDIR='"$(BINDIR)"'
 $(SHIM): $(SHIM_OBJ) shim/preload.map
 	$(CC) $(CFLAGS) -shared -Wl,--no-undefined -Wl,--version-script=shim/preload.map \
 	    -o $@ $(SHIM_OBJ) $(LDFLAGS) $(SHIM_LDLIBS)
@@ -142,7 +147,7 @@ tests/helpers/%: tests/helpers/%.c libskm.a
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS_PROG) -o $@ $< libskm.a $(LDFLAGS) $(LDLIBS) -lpthread
 
 TEST_HELPERS = tests/helpers/skm-load tests/helpers/probe tests/helpers/sigcount
-FUZZERS = rules spool redact import since
+FUZZERS = rules journal redact import since
 REPLAYS = $(addprefix tests/fuzz/replay-,$(FUZZERS))
 
 deps:
@@ -193,12 +198,12 @@ check-asan: deps
 FUZZ_SECONDS ?= 20
 FUZZ_CC ?= clang
 FUZZ_SRC_rules = shim/rules.c
-FUZZ_SRC_spool = $(LIB_SRC)
+FUZZ_SRC_journal = $(LIB_SRC)
 FUZZ_SRC_redact = lib/redact.c
 FUZZ_SRC_import = $(LIB_SRC)
 FUZZ_SRC_since = lib/timeparse.c
 FUZZ_LINK_rules = shim/rules.o
-FUZZ_LINK_spool = libskm.a
+FUZZ_LINK_journal = libskm.a
 FUZZ_LINK_redact = lib/redact.o
 FUZZ_LINK_import = libskm.a
 FUZZ_LINK_since = libskm.a

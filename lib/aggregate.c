@@ -30,11 +30,11 @@ step_done(struct skm_db *db, sqlite3_stmt *st, const char *what)
 
 	sqlite3_reset(st);
 	if (src != SQLITE_DONE && src != SQLITE_ROW)
-		return store_sqlfail(db, src, what);
+		return skm__store_sqlfail(db, src, what);
 	return SKM_OK;
 }
 
-/* Does the invocation row of agg_add (workflow_path, error_type,
+/* Does the invocation row of skm__agg_add (workflow_path, error_type,
  * follow_up_actions in columns 3-5) add to any count map? */
 static int
 has_counts(sqlite3_stmt *row)
@@ -53,7 +53,7 @@ has_counts(sqlite3_stmt *row)
 
 /*
  * count_in - step sql with the skill (?1), column col of the invocation
- * row of agg_add (?2: its workflow path for a pair, its invoked_at for
+ * row of skm__agg_add (?2: its workflow path for a pair, its invoked_at for
  * an hour), completed (?3) and the duration of a completed run (?4).
  */
 static int
@@ -63,7 +63,7 @@ count_in(struct skm_db *db, const char *sql, sqlite3_stmt *row, int col,
 	sqlite3_stmt *st;
 	int rc;
 
-	if ((rc = store_prepare(db, sql, &st)) != SKM_OK)
+	if ((rc = skm__store_prepare(db, sql, &st)) != SKM_OK)
 		return rc;
 	sqlite3_bind_value(st, 1, sqlite3_column_value(row, 0));
 	sqlite3_bind_value(st, 2, sqlite3_column_value(row, col));
@@ -74,12 +74,12 @@ count_in(struct skm_db *db, const char *sql, sqlite3_stmt *row, int col,
 }
 
 /*
- * agg_add - count the ended invocation id into its skill's aggregates,
+ * skm__agg_add - count the ended invocation id into its skill's aggregates,
  * its pair's and hour's counts and its session's row.  Runs inside the
  * caller's write transaction.
  */
 int
-agg_add(struct skm_db *db, const char *id)
+skm__agg_add(struct skm_db *db, const char *id)
 {
 	static const char get[] =
 	    "SELECT skill_name, completed, duration_seconds, workflow_path, "
@@ -162,18 +162,18 @@ agg_add(struct skm_db *db, const char *id)
 	sqlite3_stmt *row, *st;
 	int rc, src, completed;
 
-	if ((rc = store_prepare(db, get, &row)) != SKM_OK)
+	if ((rc = skm__store_prepare(db, get, &row)) != SKM_OK)
 		return rc;
 	sqlite3_bind_text(row, 1, id, -1, SQLITE_STATIC);
 	if ((src = sqlite3_step(row)) != SQLITE_ROW) {
 		sqlite3_reset(row);
-		return src == SQLITE_DONE ? store_fail(db, SKM_NOTFOUND,
-		    "no such invocation: %s", id) : store_sqlfail(db, src,
+		return src == SQLITE_DONE ? skm__store_fail(db, SKM_NOTFOUND,
+		    "no such invocation: %s", id) : skm__store_sqlfail(db, src,
 		    "aggregate");
 	}
 	completed = sqlite3_column_int(row, 1);
 
-	if ((rc = store_prepare(db, upsert, &st)) != SKM_OK)
+	if ((rc = skm__store_prepare(db, upsert, &st)) != SKM_OK)
 		goto out;
 	sqlite3_bind_value(st, 1, sqlite3_column_value(row, 0));
 	sqlite3_bind_int(st, 2, completed);
@@ -188,7 +188,7 @@ agg_add(struct skm_db *db, const char *id)
 	 * skm-run) skips the statement, whose preparation alone costs a
 	 * short-lived process about as much as the rest of the end. */
 	if (has_counts(row)) {
-		if ((rc = store_prepare(db, maps, &st)) != SKM_OK)
+		if ((rc = skm__store_prepare(db, maps, &st)) != SKM_OK)
 			goto out;
 		sqlite3_bind_value(st, 1, sqlite3_column_value(row, 0));
 		sqlite3_bind_value(st, 2, sqlite3_column_value(row, 3));
@@ -207,7 +207,7 @@ agg_add(struct skm_db *db, const char *id)
 		goto out;
 
 	if (sqlite3_column_type(row, 7) != SQLITE_NULL) {
-		if ((rc = store_prepare(db, session, &st)) != SKM_OK)
+		if ((rc = skm__store_prepare(db, session, &st)) != SKM_OK)
 			goto out;
 		sqlite3_bind_value(st, 1, sqlite3_column_value(row, 7));
 		sqlite3_bind_value(st, 2, sqlite3_column_value(row, 0));
@@ -308,11 +308,11 @@ out:
 	"(SELECT key, value FROM json_each(" m ") ORDER BY key))"
 
 /*
- * agg_percentiles - persist exact min/max/p50/p95/p99 of skill (all
+ * skm__agg_percentiles - persist exact min/max/p50/p95/p99 of skill (all
  * skills when NULL) into skill_metrics.  Inside a write transaction.
  */
 int
-agg_percentiles(struct skm_db *db, const char *skill)
+skm__agg_percentiles(struct skm_db *db, const char *skill)
 {
 	static const char sql[] =
 	    "UPDATE skill_metrics SET "
@@ -327,7 +327,7 @@ agg_percentiles(struct skm_db *db, const char *skill)
 	sqlite3_stmt *st;
 	int rc;
 
-	if ((rc = store_prepare(db, sql, &st)) != SKM_OK)
+	if ((rc = skm__store_prepare(db, sql, &st)) != SKM_OK)
 		return rc;
 	if (skill != NULL)
 		sqlite3_bind_text(st, 1, skill, -1, SQLITE_STATIC);
@@ -335,11 +335,11 @@ agg_percentiles(struct skm_db *db, const char *skill)
 }
 
 /*
- * agg_percentiles_stale - the same for the skills (skill, or all when
+ * skm__agg_percentiles_stale - the same for the skills (skill, or all when
  * NULL) whose stored percentiles an end has made stale.
  */
 int
-agg_percentiles_stale(struct skm_db *db, const char *skill)
+skm__agg_percentiles_stale(struct skm_db *db, const char *skill)
 {
 	static const char sql[] =
 	    "UPDATE skill_metrics SET "
@@ -351,7 +351,7 @@ agg_percentiles_stale(struct skm_db *db, const char *skill)
 	sqlite3_stmt *st;
 	int rc;
 
-	if ((rc = store_prepare(db, sql, &st)) != SKM_OK)
+	if ((rc = skm__store_prepare(db, sql, &st)) != SKM_OK)
 		return rc;
 	if (skill != NULL)
 		sqlite3_bind_text(st, 1, skill, -1, SQLITE_STATIC);
@@ -360,7 +360,7 @@ agg_percentiles_stale(struct skm_db *db, const char *skill)
 
 /* Rebuild skill_metrics and session_skill rows of skill (or all). */
 int
-agg_recompute(struct skm_db *db, const char *skill, int percentiles)
+skm__agg_recompute(struct skm_db *db, const char *skill, int percentiles)
 {
 	static const char del[] =
 	    "DELETE FROM skill_metrics WHERE ?1 IS NULL OR skill_name = ?1";
@@ -415,14 +415,14 @@ agg_recompute(struct skm_db *db, const char *skill, int percentiles)
 	int rc;
 
 	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-		if ((rc = store_prepare(db, steps[i], &st)) != SKM_OK)
+		if ((rc = skm__store_prepare(db, steps[i], &st)) != SKM_OK)
 			return rc;
 		if (skill != NULL)
 			sqlite3_bind_text(st, 1, skill, -1, SQLITE_STATIC);
 		if ((rc = step_done(db, st, "recompute")) != SKM_OK)
 			return rc;
 	}
-	return percentiles ? agg_percentiles(db, skill) : SKM_OK;
+	return percentiles ? skm__agg_percentiles(db, skill) : SKM_OK;
 }
 
 static int
@@ -435,28 +435,28 @@ recompute_tx(struct skm_db *db, void *arg)
 	int rc, found;
 
 	if (arg != NULL) {
-		if ((rc = store_prepare(db, known, &st)) != SKM_OK)
+		if ((rc = skm__store_prepare(db, known, &st)) != SKM_OK)
 			return rc;
 		sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
 		found = sqlite3_step(st) == SQLITE_ROW &&
 		    sqlite3_column_int(st, 0);
 		sqlite3_reset(st);
 		if (!found)
-			return store_fail(db, SKM_NOTFOUND, "no such skill: %s",
+			return skm__store_fail(db, SKM_NOTFOUND, "no such skill: %s",
 			    (const char *)arg);
 	}
-	return agg_recompute(db, arg, 1);
+	return skm__agg_recompute(db, arg, 1);
 }
 
 int
-skm_recompute(struct skm_db *db, const char *skill)
+skm__recompute(struct skm_db *db, const char *skill)
 {
 	int rc;
 
-	if ((rc = store_usable(db)) != SKM_OK)
+	if ((rc = skm__store_usable(db)) != SKM_OK)
 		return rc;
-	store_bulk(db);
-	return store_write(db, recompute_tx, (void *)skill);
+	skm__store_bulk(db);
+	return skm__store_write(db, recompute_tx, (void *)skill);
 }
 
 struct session_job {
@@ -483,31 +483,31 @@ end_session_tx(struct skm_db *db, void *arg)
 	sqlite3_stmt *st;
 	int rc;
 
-	if ((rc = store_prepare(db, sql, &st)) != SKM_OK)
+	if ((rc = skm__store_prepare(db, sql, &st)) != SKM_OK)
 		return rc;
 	sqlite3_bind_text(st, 1, job->session, -1, SQLITE_STATIC);
 	if ((rc = step_done(db, st, "end-session")) != SKM_OK)
 		return rc;
 	job->n = sqlite3_changes(db->conn);
 	if (job->n == 0)
-		return store_fail(db, SKM_NOTFOUND, "no such session: %s",
+		return skm__store_fail(db, SKM_NOTFOUND, "no such session: %s",
 		    job->session);
 	return SKM_OK;
 }
 
 int
-skm_end_session(struct skm_db *db, const char *session, int *nskills)
+skm__end_session(struct skm_db *db, const char *session, int *nskills)
 {
 	struct session_job job = { session, 0 };
 	int rc;
 
 	if (nskills != NULL)
 		*nskills = 0;
-	if ((rc = store_usable(db)) != SKM_OK)
+	if ((rc = skm__store_usable(db)) != SKM_OK)
 		return rc;
 	if (session == NULL || *session == '\0')
-		return store_fail(db, SKM_MISUSE, "no session id");
-	rc = store_write(db, end_session_tx, &job);
+		return skm__store_fail(db, SKM_MISUSE, "no session id");
+	rc = skm__store_write(db, end_session_tx, &job);
 	if (rc == SKM_OK && nskills != NULL)
 		*nskills = job.n;
 	return rc;
@@ -571,7 +571,7 @@ check_rows(struct skm_db *db, const char *sql,
 
 	src = sqlite3_prepare_v2(db->conn, sql, -1, &st, NULL);
 	if (src != SQLITE_OK)
-		return store_sqlfail(db, src, "check");
+		return skm__store_sqlfail(db, src, "check");
 	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
 		snprintf(msg, sizeof(msg), "skill '%s': %s differs from a "
 		    "recompute", (const char *)sqlite3_column_text(st, 0),
@@ -579,16 +579,59 @@ check_rows(struct skm_db *db, const char *sql,
 		*bad |= report(cb, arg, msg);
 	}
 	sqlite3_finalize(st);
-	return src == SQLITE_DONE ? SKM_OK : store_sqlfail(db, src, "check");
+	return src == SQLITE_DONE ? SKM_OK : skm__store_sqlfail(db, src, "check");
 }
 
 /*
- * skm_check - SQLite's integrity check, the migrations' checksums, then
- * every skill's stored aggregates against a recompute: skill_metrics, the
- * pair counts, the hourly rollups, and the percentiles marked valid.
+ * check_journal - notes on what the fold set aside: records quarantined
+ * (bytes that were no record, events that failed to decode or validate:
+ * see quarantine.jsonl) and ends still waiting for their begin.
+ */
+static void
+check_journal(struct skm_db *db, void (*cb)(void *, const char *), void *arg)
+{
+	static const char sql[] =
+	    "SELECT (SELECT coalesce(sum(quarantined), 0) FROM journal_fold), "
+	    "(SELECT count(*) FROM journal_pending_end)";
+	sqlite3_stmt *st;
+	char msg[PATH_MAX + 256];
+	long long q = 0, p = 0;
+
+	if (sqlite3_prepare_v2(db->conn, sql, -1, &st, NULL) != SQLITE_OK)
+		return;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		q = sqlite3_column_int64(st, 0);
+		p = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	/* Set aside, not in the store: the store is sound.  A note, so
+	 * that someone looks at them. */
+	if (q > 0 && cb != NULL) {
+		snprintf(msg, sizeof(msg), "note: %lld journal record%s "
+		    "quarantined in %s/%s (torn writes, or events that failed "
+		    "validation)", q, q == 1 ? "" : "s", db->jnl.dir,
+		    SKM__JNL_QUARANTINE);
+		cb(arg, msg);
+	}
+	if (p > 0) {
+		if (p == 1)
+			snprintf(msg, sizeof(msg), "note: 1 end waits for the "
+			    "begin of its invocation");
+		else
+			snprintf(msg, sizeof(msg), "note: %lld ends wait for "
+			    "the begins of their invocations", p);
+		if (cb != NULL)
+			cb(arg, msg);
+	}
+}
+
+/*
+ * skm_check - SQLite's integrity check, then every skill's stored
+ * aggregates against a recompute: skill_metrics, the pair counts, the
+ * hourly rollups, the percentiles marked valid; notes on the journal.
  */
 int
-skm_check(struct skm_db *db, void (*cb)(void *, const char *), void *arg)
+skm__check(struct skm_db *db, void (*cb)(void *, const char *), void *arg)
 {
 	static const char cmp[] =
 	    "WITH r AS (" RECOMPUTE_ALL ") "
@@ -619,17 +662,16 @@ skm_check(struct skm_db *db, void (*cb)(void *, const char *), void *arg)
 	sqlite3_stmt *st;
 	char msg[1024];
 	const char *name;
-	long pending;
 	int rc, src, bad = 0, i;
 
-	if ((rc = store_usable(db)) != SKM_OK)
+	if ((rc = skm__store_usable(db)) != SKM_OK)
 		return rc;
-	store_bulk(db);
-	store_bulk(db);
+	skm__store_bulk(db);
+	skm__store_bulk(db);
 	src = sqlite3_prepare_v2(db->conn, "PRAGMA integrity_check", -1, &st,
 	    NULL);
 	if (src != SQLITE_OK)
-		return store_sqlfail(db, src, "check");
+		return skm__store_sqlfail(db, src, "check");
 	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *t = (const char *)sqlite3_column_text(st, 0);
 		if (t != NULL && strcmp(t, "ok") != 0) {
@@ -639,11 +681,11 @@ skm_check(struct skm_db *db, void (*cb)(void *, const char *), void *arg)
 	}
 	sqlite3_finalize(st);
 	if (src != SQLITE_DONE)
-		return store_sqlfail(db, src, "integrity check");
+		return skm__store_sqlfail(db, src, "integrity check");
 
 	src = sqlite3_prepare_v2(db->conn, cmp, -1, &st, NULL);
 	if (src != SQLITE_OK)
-		return store_sqlfail(db, src, "check");
+		return skm__store_sqlfail(db, src, "check");
 	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
 		name = (const char *)sqlite3_column_text(st, 0);
 		if (sqlite3_column_int(st, 1)) {
@@ -675,21 +717,12 @@ skm_check(struct skm_db *db, void (*cb)(void *, const char *), void *arg)
 	}
 	sqlite3_finalize(st);
 	if (src != SQLITE_DONE)
-		return store_sqlfail(db, src, "check");
+		return skm__store_sqlfail(db, src, "check");
 	if ((rc = check_rows(db, check_pairs_sql, cb, arg, &bad)) != SKM_OK ||
 	    (rc = check_rows(db, check_hours_sql, cb, arg, &bad)) != SKM_OK ||
 	    (rc = check_rows(db, check_pct_sql, cb, arg, &bad)) != SKM_OK)
 		return rc;
-	/* Events waiting in the spool are not damage: they are runs the
-	 * store could not take at the time, and the next write applies
-	 * them.  They are reported as a note and do not fail the check. */
-	if ((pending = spool_pending(db)) > 0) {
-		snprintf(msg, sizeof(msg), "note: %ld event%s wait in "
-		    "%s.spool (the store could not take them; the next write "
-		    "or `skm drain` applies them)", pending,
-		    pending == 1 ? "" : "s", db->path);
-		report(cb, arg, msg);
-	}
-	return bad ? store_fail(db, SKM_CHECK, "check found problems") :
+	check_journal(db, cb, arg);
+	return bad ? skm__store_fail(db, SKM_CHECK, "check found problems") :
 	    SKM_OK;
 }

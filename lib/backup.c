@@ -31,12 +31,12 @@ static int
 copy_pages(struct skm_db *db, sqlite3 *dst)
 {
 	sqlite3_backup *b;
-	double start = util_mono();
+	double start = skm__util_mono();
 	int src, rc = SKM_OK, bound = db->busy_ms > 0 ? 10 * db->busy_ms :
 	    10000;
 
 	if ((b = sqlite3_backup_init(dst, "main", db->conn, "main")) == NULL)
-		return store_fail(db, SKM_ERROR, "backup: %s",
+		return skm__store_fail(db, SKM_ERROR, "backup: %s",
 		    sqlite3_errmsg(dst));
 	for (;;) {
 		src = sqlite3_backup_step(b, PAGES_PER_STEP);
@@ -46,17 +46,17 @@ copy_pages(struct skm_db *db, sqlite3 *dst)
 			continue;
 		if ((src & 0xff) == SQLITE_BUSY ||
 		    (src & 0xff) == SQLITE_LOCKED) {
-			if ((util_mono() - start) * 1000.0 < bound) {
-				util_sleep_ms(5);
+			if ((skm__util_mono() - start) * 1000.0 < bound) {
+				skm__util_sleep_ms(5);
 				continue;
 			}
 		}
-		rc = store_sqlfail(db, src, "backup");
+		rc = skm__store_sqlfail(db, src, "backup");
 		break;
 	}
 	src = sqlite3_backup_finish(b);
 	if (rc == SKM_OK && src != SQLITE_OK)
-		rc = store_fail(db, SKM_ERROR, "backup: %s",
+		rc = skm__store_fail(db, SKM_ERROR, "backup: %s",
 		    sqlite3_errmsg(dst));
 	return rc;
 }
@@ -70,22 +70,22 @@ backup_to(struct skm_db *db, const char *tmp)
 
 	src = sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE, NULL);
 	if (src != SQLITE_OK) {
-		rc = store_fail(db, SKM_CANTOPEN, "backup: %s: %s", tmp,
+		rc = skm__store_fail(db, SKM_CANTOPEN, "backup: %s: %s", tmp,
 		    dst ? sqlite3_errmsg(dst) : sqlite3_errstr(src));
 		sqlite3_close(dst);
 		return rc;
 	}
 	/* One snapshot for every step. */
-	if ((rc = store_exec(db, "BEGIN; SELECT count(*) FROM sqlite_master"))
+	if ((rc = skm__store_exec(db, "BEGIN; SELECT count(*) FROM sqlite_master"))
 	    != SKM_OK) {
 		sqlite3_close(dst);
 		return rc;
 	}
 	rc = copy_pages(db, dst);
-	store_exec(db, "COMMIT");
+	skm__store_exec(db, "COMMIT");
 	/* Closing checkpoints the copy's WAL into the file and removes it. */
 	if (sqlite3_close(dst) != SQLITE_OK && rc == SKM_OK)
-		rc = store_fail(db, SKM_IOERR, "backup: closing %s", tmp);
+		rc = skm__store_fail(db, SKM_IOERR, "backup: closing %s", tmp);
 	return rc;
 }
 
@@ -109,21 +109,22 @@ skm_backup(struct skm_db *db, const char *dest, int flags)
 	struct stat sb;
 	int fd, rc;
 
-	if ((rc = store_usable(db)) != SKM_OK)
+	skm__fold_moved(db);
+	if ((rc = skm__store_usable(db)) != SKM_OK)
 		return rc;
-	store_bulk(db);
+	skm__store_bulk(db);
 	if (dest == NULL || *dest == '\0')
-		return store_fail(db, SKM_MISUSE, "backup: no file given");
+		return skm__store_fail(db, SKM_MISUSE, "backup: no file given");
 	if (lstat(dest, &sb) == 0 && !(flags & SKM_BACKUP_FORCE))
-		return store_fail(db, SKM_CANTOPEN, "%s: exists (use --force "
+		return skm__store_fail(db, SKM_CANTOPEN, "%s: exists (use --force "
 		    "to replace it)", dest);
 	if (lstat(dest, &sb) == 0 && S_ISDIR(sb.st_mode))
-		return store_fail(db, SKM_CANTOPEN, "%s: is a directory", dest);
+		return skm__store_fail(db, SKM_CANTOPEN, "%s: is a directory", dest);
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", dest) >=
 	    sizeof(tmp))
-		return store_fail(db, SKM_CANTOPEN, "%s: path too long", dest);
+		return skm__store_fail(db, SKM_CANTOPEN, "%s: path too long", dest);
 	if ((fd = mkstemp(tmp)) == -1)
-		return store_fail(db, errno == EACCES || errno == EROFS ?
+		return skm__store_fail(db, errno == EACCES || errno == EROFS ?
 		    SKM_READONLY : SKM_CANTOPEN, "%s: cannot create: %s", dest,
 		    strerror(errno));
 	(void)fchmod(fd, 0600);
@@ -139,7 +140,7 @@ skm_backup(struct skm_db *db, const char *dest, int flags)
 		/* Old side files would be taken for the new copy's. */
 		unlink_side_files(dest);
 		if (rename(tmp, dest) != 0) {
-			rc = store_fail(db, SKM_CANTOPEN, "%s: %s", dest,
+			rc = skm__store_fail(db, SKM_CANTOPEN, "%s: %s", dest,
 			    strerror(errno));
 			goto fail;
 		}
@@ -148,7 +149,7 @@ skm_backup(struct skm_db *db, const char *dest, int flags)
 		 * the destination is still not there. */
 		if (link(tmp, dest) != 0 && (errno == EEXIST ||
 		    lstat(dest, &sb) == 0 || rename(tmp, dest) != 0)) {
-			rc = store_fail(db, SKM_CANTOPEN, "%s: %s", dest,
+			rc = skm__store_fail(db, SKM_CANTOPEN, "%s: %s", dest,
 			    errno == EEXIST ? "exists (use --force to replace "
 			    "it)" : strerror(errno));
 			goto fail;

@@ -135,9 +135,9 @@ bad(struct skm_db *db, struct import_job *job, const char *field,
     const char *why)
 {
 	if (field != NULL)
-		return store_fail(db, SKM_FORMAT, "line %lld: %s: %s",
+		return skm__store_fail(db, SKM_FORMAT, "line %lld: %s: %s",
 		    job->line, field, why);
-	return store_fail(db, SKM_FORMAT, "line %lld: %s", job->line, why);
+	return skm__store_fail(db, SKM_FORMAT, "line %lld: %s", job->line, why);
 }
 
 /*
@@ -228,13 +228,13 @@ check_array(struct skm_db *db, struct import_job *job, const struct val *v)
 		    SQLITE_TRANSIENT);
 		return SKM_OK;
 	}
-	if ((rc = store_prepare(db, sql, &st)) != SKM_OK)
+	if ((rc = skm__store_prepare(db, sql, &st)) != SKM_OK)
 		return rc;
 	sqlite3_bind_text(st, 1, v->text, v->len, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, SKM_FIELD_MAX);
 	if ((src = sqlite3_step(st)) != SQLITE_ROW) {
 		sqlite3_reset(st);
-		return store_sqlfail(db, src, "import");
+		return skm__store_sqlfail(db, src, "import");
 	}
 	n = sqlite3_column_int(st, 0);
 	if (n == 0)
@@ -375,8 +375,8 @@ set_field(struct skm_db *db, struct import_job *job, int fi,
 			return bad(db, job, f->name, "not a timestamp");
 		memcpy(tbuf, v->text, v->len);
 		tbuf[v->len] = '\0';
-		if (tp_parse_iso(tbuf, &ms, err, sizeof(err)) != 0 ||
-		    tp_format_iso(ms, iso) != 0)
+		if (skm__tp_parse_iso(tbuf, &ms, err, sizeof(err)) != 0 ||
+		    skm__tp_format_iso(ms, iso) != 0)
 			return bad(db, job, f->name, err);
 		if (fi == FI_INVOKED)
 			job->invoked_ms = ms;
@@ -425,7 +425,7 @@ finish_record(struct skm_db *db, struct import_job *job)
 		/* Imported invocations are ended: at start + duration. */
 		ended = job->invoked_ms + (job->has_duration ?
 		    llround(job->duration * 1000.0) : 0);
-		if (tp_format_iso(ended, iso) != 0)
+		if (skm__tp_format_iso(ended, iso) != 0)
 			return bad(db, job, "duration_seconds", "too long");
 		sqlite3_bind_text(job->ins, FI_ENDED + 1, iso, -1,
 		    SQLITE_TRANSIENT);
@@ -440,7 +440,7 @@ finish_record(struct skm_db *db, struct import_job *job)
 	sqlite3_reset(job->ins);
 	sqlite3_clear_bindings(job->ins);
 	if (src != SQLITE_DONE)
-		return store_sqlfail(db, src, "import");
+		return skm__store_sqlfail(db, src, "import");
 	job->res.records++;
 	job->res.inserted += sqlite3_changes(db->conn);
 	return SKM_OK;
@@ -1100,7 +1100,7 @@ csv_header(struct skm_db *db, struct import_job *job, struct csvrec *r,
 	int i, fi;
 
 	if ((*map = calloc(r->n, sizeof(**map))) == NULL)
-		return store_fail(db, SKM_NOMEM, "import: out of memory");
+		return skm__store_fail(db, SKM_NOMEM, "import: out of memory");
 	for (i = 0; i < r->n; i++) {
 		name = r->buf + r->off[i];
 		fi = find_field(name, (int)r->flen[i], 0);
@@ -1175,7 +1175,7 @@ count_skills(struct skm_db *db)
 	sqlite3_stmt *st;
 	long long n = -1;
 
-	if (store_prepare(db, sql, &st) != SKM_OK)
+	if (skm__store_prepare(db, sql, &st) != SKM_OK)
 		return -1;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int64(st, 0);
@@ -1194,7 +1194,7 @@ recompute_new(struct skm_db *db, struct import_job *job, long long before)
 	long long nall;
 	int rc, src;
 
-	if ((rc = store_prepare(db, sql, &st)) != SKM_OK)
+	if ((rc = skm__store_prepare(db, sql, &st)) != SKM_OK)
 		return rc;
 	sqlite3_bind_int64(st, 1, before);
 	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1212,17 +1212,17 @@ recompute_new(struct skm_db *db, struct import_job *job, long long before)
 	}
 	sqlite3_reset(st);
 	if (src == SQLITE_ROW)
-		rc = store_fail(db, SKM_NOMEM, "import: out of memory");
+		rc = skm__store_fail(db, SKM_NOMEM, "import: out of memory");
 	else if (src != SQLITE_DONE)
-		rc = store_sqlfail(db, src, "import");
+		rc = skm__store_sqlfail(db, src, "import");
 	/* Touching most skills (an import into a new store), one pass over
 	 * the whole table beats a pass per skill through its index. */
 	if (rc == SKM_OK && n > 1 && (nall = count_skills(db)) >= 0 &&
 	    (long long)n * 2 >= nall)
-		rc = agg_recompute(db, NULL, 1);
+		rc = skm__agg_recompute(db, NULL, 1);
 	else
 		for (i = 0; i < n && rc == SKM_OK; i++)
-			rc = agg_recompute(db, names[i], 1);
+			rc = skm__agg_recompute(db, names[i], 1);
 	for (i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
@@ -1260,7 +1260,7 @@ set_indexes_aside(struct skm_db *db, struct import_job *job)
 	char *drop = NULL;
 	int rc, src;
 
-	if ((rc = store_prepare(db, sql, &st)) != SKM_OK)
+	if ((rc = skm__store_prepare(db, sql, &st)) != SKM_OK)
 		return rc;
 	while ((src = sqlite3_step(st)) == SQLITE_ROW &&
 	    job->nindex < (int)(sizeof(job->index_sql) /
@@ -1275,18 +1275,18 @@ set_indexes_aside(struct skm_db *db, struct import_job *job)
 	if (src != SQLITE_DONE) {
 		free_indexes(job);
 		return src == SQLITE_ROW ? SKM_OK :	/* leave them be */
-		    store_sqlfail(db, src, "import");
+		    skm__store_sqlfail(db, src, "import");
 	}
 	/* No statement may be reading the schema while it changes. */
-	if ((rc = store_prepare(db, names, &st)) != SKM_OK)
+	if ((rc = skm__store_prepare(db, names, &st)) != SKM_OK)
 		return rc;
 	if ((src = sqlite3_step(st)) == SQLITE_ROW &&
 	    sqlite3_column_type(st, 0) != SQLITE_NULL)
 		drop = sqlite3_mprintf("%s", sqlite3_column_text(st, 0));
 	sqlite3_reset(st);
 	if (src != SQLITE_ROW)
-		return store_sqlfail(db, src, "import");
-	rc = drop != NULL ? store_exec(db, drop) : SKM_OK;
+		return skm__store_sqlfail(db, src, "import");
+	rc = drop != NULL ? skm__store_exec(db, drop) : SKM_OK;
 	sqlite3_free(drop);
 	return rc;
 }
@@ -1297,7 +1297,7 @@ make_indexes(struct skm_db *db, struct import_job *job)
 	int i, rc = SKM_OK;
 
 	for (i = 0; i < job->nindex && rc == SKM_OK; i++)
-		rc = store_exec(db, job->index_sql[i]);
+		rc = skm__store_exec(db, job->index_sql[i]);
 	free_indexes(job);
 	return rc;
 }
@@ -1312,22 +1312,22 @@ import_tx(struct skm_db *db, void *arg)
 	long long before;
 	int rc, src, c;
 
-	/* store_write() starts again after SQLITE_BUSY: so does the input,
+	/* skm__store_write() starts again after SQLITE_BUSY: so does the input,
 	 * if it can. */
 	if (job->attempts++ > 0) {
 		if (job->start < 0 || fseeko(job->in, job->start, SEEK_SET))
-			return store_fail(db, SKM_IOERR, "import: the store "
+			return skm__store_fail(db, SKM_IOERR, "import: the store "
 			    "was busy and the input cannot be read again");
 		clearerr(job->in);
 	}
 	memset(&job->res, 0, sizeof(job->res));
-	if ((rc = store_prepare(db, maxrow, &st)) != SKM_OK)
+	if ((rc = skm__store_prepare(db, maxrow, &st)) != SKM_OK)
 		return rc;
 	src = sqlite3_step(st);
 	before = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	if (src != SQLITE_ROW)
-		return store_sqlfail(db, src, "import");
+		return skm__store_sqlfail(db, src, "import");
 	free_indexes(job);
 	if (before == 0 && (rc = set_indexes_aside(db, job)) != SKM_OK)
 		return rc;
@@ -1336,7 +1336,7 @@ import_tx(struct skm_db *db, void *arg)
 	src = sqlite3_prepare_v3(db->conn, insert_sql, -1,
 	    SQLITE_PREPARE_PERSISTENT, &job->ins, NULL);
 	if (src != SQLITE_OK)
-		return store_sqlfail(db, src, "import");
+		return skm__store_sqlfail(db, src, "import");
 
 	/* JSON Lines start with '{'; anything else is CSV.  Blank lines
 	 * and a byte order mark before are read here (and counted). */
@@ -1353,7 +1353,7 @@ import_tx(struct skm_db *db, void *arg)
 	rc = c == '{' ? import_jsonl(db, job) :
 	    c == EOF ? SKM_OK : import_csv(db, job);
 	if (rc == SKM_OK && ferror(job->in))
-		rc = store_fail(db, SKM_IOERR, "import: read error");
+		rc = skm__store_fail(db, SKM_IOERR, "import: read error");
 	if (rc == SKM_OK)
 		rc = make_indexes(db, job);
 	if (rc == SKM_OK) {
@@ -1371,27 +1371,27 @@ skm_import(struct skm_db *db, FILE *in, struct skm_import_result *res)
 
 	if (res != NULL)
 		memset(res, 0, sizeof(*res));
-	if ((rc = store_usable(db)) != SKM_OK)
+	if ((rc = skm__store_usable(db)) != SKM_OK)
 		return rc;
-	store_bulk(db);
+	skm__store_bulk(db);
 	if (in == NULL)
-		return store_fail(db, SKM_MISUSE, "import: no input");
+		return skm__store_fail(db, SKM_MISUSE, "import: no input");
 	memset(&job, 0, sizeof(job));
 	job.in = in;
 	job.start = ftello(in);
 	/* A bulk load touches far more pages than the 2 MB default cache:
 	 * spilling them into the WAL before the commit doubles the writes. */
-	store_exec(db, "PRAGMA cache_size = -" IMPORT_CACHE_KB);
+	skm__store_exec(db, "PRAGMA cache_size = -" IMPORT_CACHE_KB);
 	/* A statement that fires triggers keeps a statement journal, a
 	 * temporary file written at every insert: in memory, it is cheap. */
-	store_exec(db, "PRAGMA temp_store = MEMORY");
-	rc = store_write(db, import_tx, &job);
+	skm__store_exec(db, "PRAGMA temp_store = MEMORY");
+	rc = skm__store_write(db, import_tx, &job);
 	free_indexes(&job);
 	sqlite3_finalize(job.ins);
 	free(job.sbuf);
 	free(job.kbuf);
-	store_exec(db, "PRAGMA cache_size = -2000");
-	store_exec(db, "PRAGMA temp_store = DEFAULT");
+	skm__store_exec(db, "PRAGMA cache_size = -2000");
+	skm__store_exec(db, "PRAGMA temp_store = DEFAULT");
 	if (rc == SKM_OK && res != NULL)
 		*res = job.res;
 	return rc;
@@ -1488,31 +1488,32 @@ skm_export(struct skm_db *db, const struct skm_export_args *args,
 	long long ms, n = 0;
 	int rc, src, i;
 
+	skm__fold_moved(db);
 	if (nrows != NULL)
 		*nrows = 0;
-	if ((rc = store_usable(db)) != SKM_OK)
+	if ((rc = skm__store_usable(db)) != SKM_OK)
 		return rc;
-	store_bulk(db);
+	skm__store_bulk(db);
 	if (args == NULL)
 		args = &none;
 	if (out == NULL)
-		return store_fail(db, SKM_MISUSE, "export: no output");
+		return skm__store_fail(db, SKM_MISUSE, "export: no output");
 	if (args->format != SKM_EXPORT_JSONL && args->format != SKM_EXPORT_CSV)
-		return store_fail(db, SKM_MISUSE, "export: unknown format %d",
+		return skm__store_fail(db, SKM_MISUSE, "export: unknown format %d",
 		    args->format);
-	if (args->since != NULL && tp_parse_since(args->since, tp_now_ms(),
+	if (args->since != NULL && skm__tp_parse_since(args->since, skm__tp_now_ms(),
 	    &ms, since, err, sizeof(err)) != 0)
-		return store_fail(db, SKM_MISUSE, "since %s", err);
+		return skm__store_fail(db, SKM_MISUSE, "since %s", err);
 	if (sqlite3_create_function(db->conn, "skm_real_text", 1,
 	    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
 	    real_text_fn, NULL, NULL) != SQLITE_OK)
-		return store_sqlfail(db, sqlite3_errcode(db->conn), "export");
+		return skm__store_sqlfail(db, sqlite3_errcode(db->conn), "export");
 	if ((sql = export_sql(args->format == SKM_EXPORT_CSV)) == NULL)
-		return store_fail(db, SKM_NOMEM, "export: out of memory");
+		return skm__store_fail(db, SKM_NOMEM, "export: out of memory");
 	src = sqlite3_prepare_v2(db->conn, sql, -1, &st, NULL);
 	sqlite3_free(sql);
 	if (src != SQLITE_OK)
-		return store_sqlfail(db, src, "export");
+		return skm__store_sqlfail(db, src, "export");
 	if (args->skill != NULL)
 		sqlite3_bind_text(st, 1, args->skill, -1, SQLITE_STATIC);
 	if (args->since != NULL)
@@ -1529,9 +1530,9 @@ skm_export(struct skm_db *db, const struct skm_export_args *args,
 	}
 	sqlite3_finalize(st);
 	if (src != SQLITE_DONE)
-		return store_sqlfail(db, src, "export");
+		return skm__store_sqlfail(db, src, "export");
 	if (fflush(out) == EOF || ferror(out))
-		return store_fail(db, SKM_IOERR, "export: write error: %s",
+		return skm__store_fail(db, SKM_IOERR, "export: write error: %s",
 		    strerror(errno));
 	if (nrows != NULL)
 		*nrows = n;

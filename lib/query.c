@@ -29,15 +29,15 @@ struct skm_cursor {
  * top of the index (DESC), so p95 and p99 step over 5% and 1% of the
  * entries instead of 95% and 99%.
  */
-const char query_pct_count_sql[] =
+const char skm__query_pct_count_sql[] =
     "SELECT count(*) FROM skill_invocation WHERE skill_name = ?1 "
     "AND completed = 1 AND duration_seconds IS NOT NULL";
-const char query_pct_nth_sql[] =
+const char skm__query_pct_nth_sql[] =
     "SELECT duration_seconds FROM skill_invocation "
     "WHERE skill_name = ?1 AND completed = 1 "
     "AND duration_seconds IS NOT NULL "
     "ORDER BY duration_seconds LIMIT 2 OFFSET ?2";
-const char query_pct_nth_desc_sql[] =
+const char skm__query_pct_nth_desc_sql[] =
     "SELECT duration_seconds FROM skill_invocation "
     "WHERE skill_name = ?1 AND completed = 1 "
     "AND duration_seconds IS NOT NULL "
@@ -69,7 +69,7 @@ pct_count(struct skm_db *db, sqlite3_value *skill, sqlite3_int64 *n)
 		*n = db->pct.n;
 		return SKM_OK;
 	}
-	if ((rc = store_prepare(db, query_pct_count_sql, &st)) != SKM_OK)
+	if ((rc = skm__store_prepare(db, skm__query_pct_count_sql, &st)) != SKM_OK)
 		return rc;
 	sqlite3_bind_value(st, 1, skill);
 	if (sqlite3_step(st) != SQLITE_ROW) {
@@ -125,8 +125,8 @@ pct_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	/* Ascending, rows are v[f], v[f+1]; descending from offset n-1-c,
 	 * they are v[c], v[c-1]. */
 	desc = f > (n - 1) / 2;
-	if (store_prepare(db, desc ? query_pct_nth_desc_sql :
-	    query_pct_nth_sql, &st) != SKM_OK)
+	if (skm__store_prepare(db, desc ? skm__query_pct_nth_desc_sql :
+	    skm__query_pct_nth_sql, &st) != SKM_OK)
 		goto fail;
 	sqlite3_bind_value(st, 1, argv[0]);
 	sqlite3_bind_int64(st, 2, desc ? n - 1 - c : f);
@@ -151,7 +151,7 @@ fail:
 }
 
 int
-query_register(struct skm_db *db)
+skm__query_register(struct skm_db *db)
 {
 	int src = sqlite3_create_function(db->conn, "skm_pct", 2,
 	    SQLITE_UTF8 | SQLITE_INNOCUOUS, db, pct_fn, NULL, NULL);
@@ -350,7 +350,7 @@ bind_iso(sqlite3_stmt *st, const char *name, long long ms)
 	char iso[TP_ISO_LEN];
 	int i = sqlite3_bind_parameter_index(st, name);
 
-	if (i > 0 && tp_format_iso(ms, iso) == 0)
+	if (i > 0 && skm__tp_format_iso(ms, iso) == 0)
 		sqlite3_bind_text(st, i, iso, -1, SQLITE_TRANSIENT);
 }
 
@@ -378,7 +378,7 @@ bind_timeline(struct skm_db *db, sqlite3_stmt *st,
 		{ "week", 7 * 86400 },
 	};
 	const char *bucket = a->bucket != NULL ? a->bucket : "day";
-	long long now = tp_now_ms(), since, until = now, width = 0, off, from,
+	long long now = skm__tp_now_ms(), since, until = now, width = 0, off, from,
 	    to;
 	char err[160];
 	size_t i;
@@ -387,23 +387,23 @@ bind_timeline(struct skm_db *db, sqlite3_stmt *st,
 		if (strcmp(bucket, buckets[i].name) == 0)
 			width = buckets[i].width;
 	if (width == 0)
-		return store_fail(db, SKM_MISUSE, "bad bucket '%.40s': use "
+		return skm__store_fail(db, SKM_MISUSE, "bad bucket '%.40s': use "
 		    "minute, hour, day or week", bucket);
-	if (tp_parse_since(a->since != NULL ? a->since : "7d", now, &since,
+	if (skm__tp_parse_since(a->since != NULL ? a->since : "7d", now, &since,
 	    NULL, err, sizeof(err)) != 0)
-		return store_fail(db, SKM_MISUSE, "since %s", err);
-	if (a->until != NULL && tp_parse_since(a->until, now, &until, NULL,
+		return skm__store_fail(db, SKM_MISUSE, "since %s", err);
+	if (a->until != NULL && skm__tp_parse_since(a->until, now, &until, NULL,
 	    err, sizeof(err)) != 0)
-		return store_fail(db, SKM_MISUSE, "until %s", err);
+		return skm__store_fail(db, SKM_MISUSE, "until %s", err);
 	if (since < 2 * WEEK_OFFSET * 1000)
-		return store_fail(db, SKM_MISUSE, "since: before 1970-01-09");
+		return skm__store_fail(db, SKM_MISUSE, "since: before 1970-01-09");
 	if (since > until)
-		return store_fail(db, SKM_MISUSE, "since is after until");
+		return skm__store_fail(db, SKM_MISUSE, "since is after until");
 	off = width == 7 * 86400 ? WEEK_OFFSET : 0;
 	from = floor_div(floor_div(since, 1000) - off, width) * width + off;
 	to = floor_div(floor_div(until, 1000) - off, width) * width + off;
 	if ((to - from) / width + 1 > MAX_BUCKETS)
-		return store_fail(db, SKM_MISUSE, "%lld buckets are too many "
+		return skm__store_fail(db, SKM_MISUSE, "%lld buckets are too many "
 		    "(at most %d): use a larger bucket or a later since",
 		    (to - from) / width + 1, MAX_BUCKETS);
 	bind_int(st, ":from", from);
@@ -433,7 +433,7 @@ bind_args(struct skm_db *db, sqlite3_stmt *st, const struct skm_query_args *a,
 		sqlite3_bind_text(st, i, a->skill, -1, SQLITE_STATIC);
 	if ((i = sqlite3_bind_parameter_index(st, ":session")) > 0) {
 		if (a->session == NULL)
-			return store_fail(db, SKM_MISUSE, "no session given");
+			return skm__store_fail(db, SKM_MISUSE, "no session given");
 		sqlite3_bind_text(st, i, a->session, -1, SQLITE_STATIC);
 	}
 	if ((i = sqlite3_bind_parameter_index(st, ":text")) > 0 &&
@@ -443,7 +443,7 @@ bind_args(struct skm_db *db, sqlite3_stmt *st, const struct skm_query_args *a,
 		sqlite3_bind_int(st, i, a->failed ? 1 : 0);
 	if ((i = sqlite3_bind_parameter_index(st, ":limit")) > 0) {
 		if (a->limit < 0)
-			return store_fail(db, SKM_MISUSE, "bad limit %ld",
+			return skm__store_fail(db, SKM_MISUSE, "bad limit %ld",
 			    a->limit);
 		sqlite3_bind_int64(st, i, a->limit > 0 ? a->limit : deflimit);
 	}
@@ -470,7 +470,7 @@ refresh_percentiles(struct skm_db *db, const char *skill)
 	sqlite3_stmt *st;
 	int any, busy_ms = db->busy_ms;
 
-	if (store_prepare(db, stale, &st) != SKM_OK)
+	if (skm__store_prepare(db, stale, &st) != SKM_OK)
 		return;
 	if (skill != NULL)
 		sqlite3_bind_text(st, 1, skill, -1, SQLITE_STATIC);
@@ -479,13 +479,13 @@ refresh_percentiles(struct skm_db *db, const char *skill)
 	if (!any)
 		return;
 	db->busy_ms = 0;
-	if (store_begin_write(db) == SKM_OK &&
-	    agg_percentiles_stale(db, skill) == SKM_OK)
-		store_commit(db);
+	if (skm__store_begin_write(db) == SKM_OK &&
+	    skm__agg_percentiles_stale(db, skill) == SKM_OK)
+		skm__store_commit(db);
 	else
-		store_rollback(db);
+		skm__store_rollback(db);
 	db->busy_ms = busy_ms;
-	store_clear(db);
+	skm__store_clear(db);
 }
 
 /* SKM_NOTFOUND unless some invocation of skill was recorded. */
@@ -497,14 +497,14 @@ skill_exists(struct skm_db *db, const char *skill)
 	sqlite3_stmt *st;
 	int rc, src;
 
-	if ((rc = store_prepare(db, sql, &st)) != SKM_OK)
+	if ((rc = skm__store_prepare(db, sql, &st)) != SKM_OK)
 		return rc;
 	sqlite3_bind_text(st, 1, skill, -1, SQLITE_STATIC);
 	src = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (src == SQLITE_DONE)
-		return store_fail(db, SKM_NOTFOUND, "no such skill: %s", skill);
-	return src == SQLITE_ROW ? SKM_OK : store_sqlfail(db, src, "query");
+		return skm__store_fail(db, SKM_NOTFOUND, "no such skill: %s", skill);
+	return src == SQLITE_ROW ? SKM_OK : skm__store_sqlfail(db, src, "query");
 }
 
 /*
@@ -521,10 +521,10 @@ check_search(struct skm_db *db, sqlite3_stmt *st,
 	if (src == SQLITE_ROW || src == SQLITE_DONE)
 		return SKM_OK;
 	if ((src & 0xff) == SQLITE_ERROR)
-		return store_fail(db, SKM_MISUSE, "bad search query '%.60s': "
+		return skm__store_fail(db, SKM_MISUSE, "bad search query '%.60s': "
 		    "%s (quote words with special characters: '\"ci/full\"')",
 		    args->text, sqlite3_errmsg(db->conn));
-	return store_sqlfail(db, src, "search");
+	return skm__store_sqlfail(db, src, "search");
 }
 
 /*
@@ -544,13 +544,16 @@ prepare_query(struct skm_db *db, enum skm_query q,
 	int rc, src, i, n;
 
 	*out = NULL;
-	if ((rc = store_usable(db)) != SKM_OK)
+	/* Read what was appended to the journal since this handle last
+	 * looked (this program's own runs included). */
+	skm__fold_moved(db);
+	if ((rc = skm__store_usable(db)) != SKM_OK)
 		return rc;
 	if ((def = find_query(q)) == NULL)
-		return store_fail(db, SKM_MISUSE, "unknown query %d", (int)q);
+		return skm__store_fail(db, SKM_MISUSE, "unknown query %d", (int)q);
 	if (q == SKM_Q_SHOW || q == SKM_Q_SHOW_COUNTS || q == SKM_Q_TIMELINE) {
 		if (args == NULL || args->skill == NULL)
-			return store_fail(db, SKM_MISUSE, "no skill given");
+			return skm__store_fail(db, SKM_MISUSE, "no skill given");
 	}
 	if (q == SKM_Q_TIMELINE && (rc = skill_exists(db, args->skill)) != SKM_OK)
 		return rc;
@@ -560,7 +563,7 @@ prepare_query(struct skm_db *db, enum skm_query q,
 		return rc;
 	if (q == SKM_Q_SEARCH && (args == NULL || args->text == NULL ||
 	    args->text[strspn(args->text, " \t\n")] == '\0'))
-		return store_fail(db, SKM_MISUSE, "empty search query");
+		return skm__store_fail(db, SKM_MISUSE, "empty search query");
 	if ((q == SKM_Q_STATS || q == SKM_Q_SHOW) && !(db->flags &
 	    SKM_OPEN_READONLY))
 		refresh_percentiles(db, q == SKM_Q_SHOW ? args->skill : NULL);
@@ -570,7 +573,7 @@ prepare_query(struct skm_db *db, enum skm_query q,
 		text = timeline_raw_sql;
 	src = sqlite3_prepare_v2(db->conn, text, -1, &st, NULL);
 	if (src != SQLITE_OK)
-		return store_sqlfail(db, src, "query");
+		return skm__store_sqlfail(db, src, "query");
 	if (json) {
 		s = sqlite3_str_new(db->conn);
 		sqlite3_str_appendall(s, def->shape == ARRAY ?
@@ -588,11 +591,11 @@ prepare_query(struct skm_db *db, enum skm_query q,
 		    def->shape == ARRAY ? ")" : "");
 		sqlite3_finalize(st);
 		if ((sql = sqlite3_str_finish(s)) == NULL)
-			return store_fail(db, SKM_NOMEM, "out of memory");
+			return skm__store_fail(db, SKM_NOMEM, "out of memory");
 		src = sqlite3_prepare_v2(db->conn, sql, -1, &st, NULL);
 		sqlite3_free(sql);
 		if (src != SQLITE_OK)
-			return store_sqlfail(db, src, "query");
+			return skm__store_sqlfail(db, src, "query");
 	}
 	if ((rc = bind_args(db, st, args, def->deflimit)) != SKM_OK) {
 		sqlite3_finalize(st);
@@ -623,15 +626,15 @@ skm_query_json(struct skm_db *db, enum skm_query q,
 	src = sqlite3_step(st);
 	if (src == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
 		*out = sqlite3_mprintf("%s", sqlite3_column_text(st, 0));
-		rc = *out != NULL ? SKM_OK : store_fail(db, SKM_NOMEM,
+		rc = *out != NULL ? SKM_OK : skm__store_fail(db, SKM_NOMEM,
 		    "out of memory");
 	} else if (src == SQLITE_DONE || src == SQLITE_ROW) {
-		rc = def->shape == OBJECT ? store_fail(db, SKM_NOTFOUND,
+		rc = def->shape == OBJECT ? skm__store_fail(db, SKM_NOTFOUND,
 		    "not found%s%s", args && args->skill ? ": " : "",
 		    args && args->skill ? args->skill : "") :
-		    store_fail(db, SKM_ERROR, "query gave no result");
+		    skm__store_fail(db, SKM_ERROR, "query gave no result");
 	} else {
-		rc = store_sqlfail(db, src, "query");
+		rc = skm__store_sqlfail(db, src, "query");
 	}
 	sqlite3_finalize(st);
 	return rc;
@@ -656,13 +659,13 @@ skm_query_open(struct skm_db *db, enum skm_query q,
 		sqlite3_reset(st);
 		if (src == SQLITE_DONE) {
 			sqlite3_finalize(st);
-			return store_fail(db, SKM_NOTFOUND, "not found: %s",
+			return skm__store_fail(db, SKM_NOTFOUND, "not found: %s",
 			    args->skill);
 		}
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		sqlite3_finalize(st);
-		return store_fail(db, SKM_NOMEM, "out of memory");
+		return skm__store_fail(db, SKM_NOMEM, "out of memory");
 	}
 	c->db = db;
 	c->st = st;
@@ -682,7 +685,7 @@ skm_cursor_step(struct skm_cursor *c)
 		return 1;
 	if (src == SQLITE_DONE)
 		return 0;
-	store_sqlfail(c->db, src, "query");
+	skm__store_sqlfail(c->db, src, "query");
 	return -1;
 }
 

@@ -20,42 +20,8 @@
 #include <string.h>
 
 #include "skm-int.h"
+#include "record.h"
 #include "timeparse.h"
-
-long long
-reap_pid_start(long long pid, char *state)
-{
-	char path[64], buf[1024], *p, *end;
-	long long v;
-	size_t n;
-	FILE *f;
-	int field;
-
-	if (pid <= 0 || pid > INT_MAX)
-		return -1;
-	snprintf(path, sizeof(path), "/proc/%lld/stat", pid);
-	if ((f = fopen(path, "re")) == NULL)
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* The command name (field 2) may hold spaces and ')': skip to the
-	 * last ')'; field 3, the state, follows it. */
-	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ' || p[2] == '\0')
-		return -1;
-	p += 2;
-	if (state != NULL)
-		*state = *p;
-	for (field = 3; field < 22; field++) {
-		if ((p = strchr(p, ' ')) == NULL)
-			return -1;
-		p++;
-	}
-	v = strtoll(p, &end, 10);
-	if (end == p || v < 0)
-		return -1;
-	return v;
-}
 
 /* A running invocation as read before deciding its fate. */
 struct cand {
@@ -74,14 +40,14 @@ is_gone(sqlite3_stmt *st)
 	long long start;
 	char state = '?';
 
-	if (host == NULL || strcmp(host, util_hostname()) != 0)
+	if (host == NULL || strcmp(host, skm__util_hostname()) != 0)
 		return -1;
-	if (boot != NULL && *boot != '\0' && *util_boot_id() != '\0' &&
-	    strcmp(boot, util_boot_id()) != 0)
+	if (boot != NULL && *boot != '\0' && *skm__util_boot_id() != '\0' &&
+	    strcmp(boot, skm__util_boot_id()) != 0)
 		return 1;	/* begun before the last boot */
 	if (sqlite3_column_type(st, 3) == SQLITE_NULL)
 		return -1;
-	start = reap_pid_start(sqlite3_column_int64(st, 3), &state);
+	start = skm__pid_start(sqlite3_column_int64(st, 3), &state);
 	if (start < 0 || state == 'Z' || state == 'X')
 		return 1;
 	if (sqlite3_column_type(st, 4) != SQLITE_NULL &&
@@ -116,7 +82,7 @@ candidates(struct skm_db *db, long long older_than, struct cand **out,
 	sqlite3_stmt *st;
 	int rc, src, g;
 
-	if ((rc = store_prepare(db, sql, &st)) != SKM_OK)
+	if ((rc = skm__store_prepare(db, sql, &st)) != SKM_OK)
 		return rc;
 	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
 		g = is_gone(st);
@@ -138,7 +104,7 @@ candidates(struct skm_db *db, long long older_than, struct cand **out,
 	sqlite3_reset(st);
 	if (src != SQLITE_DONE) {
 		free_cands(c, n);
-		return store_sqlfail(db, src, "reap");
+		return skm__store_sqlfail(db, src, "reap");
 	}
 	*out = c;
 	*nout = n;
@@ -146,7 +112,7 @@ candidates(struct skm_db *db, long long older_than, struct cand **out,
 nomem:
 	sqlite3_reset(st);
 	free_cands(c, n);
-	return store_fail(db, SKM_NOMEM, "reap: out of memory");
+	return skm__store_fail(db, SKM_NOMEM, "reap: out of memory");
 }
 
 int
@@ -161,13 +127,14 @@ skm_reap(struct skm_db *db, const char *older_than,
 	char err[160];
 	int rc, done = 0;
 
+	skm__fold_moved(db);
 	if (nreaped != NULL)
 		*nreaped = 0;
-	if ((rc = store_usable(db)) != SKM_OK)
+	if ((rc = skm__store_usable(db)) != SKM_OK)
 		return rc;
-	if (older_than != NULL && tp_parse_duration(older_than, &secs, err,
+	if (older_than != NULL && skm__tp_parse_duration(older_than, &secs, err,
 	    sizeof(err)) != 0)
-		return store_fail(db, SKM_MISUSE, "older-than %s", err);
+		return skm__store_fail(db, SKM_MISUSE, "older-than %s", err);
 	if ((rc = candidates(db, secs, &c, &n)) != SKM_OK)
 		return rc;
 	ei.completed = 0;
@@ -189,6 +156,6 @@ skm_reap(struct skm_db *db, const char *older_than,
 	if (nreaped != NULL)
 		*nreaped = done;
 	if (rc == SKM_OK)
-		store_clear(db);
+		skm__store_clear(db);
 	return rc;
 }

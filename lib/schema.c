@@ -214,6 +214,9 @@ static const char m3_sql[] =
  * its last commit left off: nothing applied twice, nothing skipped.
  * A file's row stays after the file is gone (done = 1): file ids are
  * never reused, and the counts are what `skm check` reports.
+ * journal_pending_end keeps an end that arrived before its begin (a
+ * journal copied from elsewhere, events out of order) until the begin
+ * comes: then both apply, as if in order.
  */
 static const char m4_sql[] =
 "CREATE TABLE journal_fold (\n"
@@ -223,6 +226,10 @@ static const char m4_sql[] =
 "  quarantined INTEGER NOT NULL DEFAULT 0,\n"
 "  done INTEGER NOT NULL DEFAULT 0,\n"
 "  updated_at TEXT NOT NULL\n"
+") WITHOUT ROWID;\n"
+"CREATE TABLE journal_pending_end (\n"
+"  id TEXT PRIMARY KEY NOT NULL,\n"
+"  record BLOB NOT NULL\n"
 ") WITHOUT ROWID;\n";
 
 /*
@@ -232,7 +239,7 @@ static const char m4_sql[] =
  * - skill_workflow counts the ended invocations of each (skill, workflow
  *   path) pair, with their completed count and duration total: search
  *   reads its matched pairs and nothing else.  The pairs are now kept by
- *   the end of an invocation (agg_add) instead of a trigger at its begin:
+ *   the end of an invocation (skm__agg_add) instead of a trigger at its begin:
  *   a pair with no ended invocation has nothing to show, and an
  *   INSERT that fires a trigger keeps a statement journal (an import
  *   spent a third of its time writing it).
@@ -281,7 +288,7 @@ static const char m5_sql[] =
 "  sum(completed), total(CASE WHEN completed THEN duration_seconds END)\n"
 "  FROM skill_invocation WHERE ended_at IS NOT NULL GROUP BY 1, 2;\n";
 
-const struct skm_migration skm_migrations[] = {
+const struct skm_migration skm__migrations[] = {
 	{ 1, "skill_invocation, skill_metrics, session_skill, search index, "
 	    "summary view", m1_sql },
 	{ 2, "skill_invocation.pid_start for skm reap", m2_sql },
@@ -290,18 +297,18 @@ const struct skm_migration skm_migrations[] = {
 	{ 5, "per-pair counts, hourly timeline rollups, cached percentiles",
 	  m5_sql },
 };
-const int skm_nmigrations =
-    (int)(sizeof(skm_migrations) / sizeof(skm_migrations[0]));
+const int skm__nmigrations =
+    (int)(sizeof(skm__migrations) / sizeof(skm__migrations[0]));
 
 int
 skm_schema_latest(void)
 {
-	return skm_migrations[skm_nmigrations - 1].version;
+	return skm__migrations[skm__nmigrations - 1].version;
 }
 
 /* The checksum recorded for a migration: FNV-1a 64 of its SQL, in hex. */
 void
-schema_checksum(const struct skm_migration *m, char out[17])
+skm__schema_checksum(const struct skm_migration *m, char out[17])
 {
-	snprintf(out, 17, "%016llx", (unsigned long long)util_fnv1a(m->sql));
+	snprintf(out, 17, "%016llx", (unsigned long long)skm__util_fnv1a(m->sql));
 }

@@ -8,8 +8,8 @@ struct skm_migration {
 	const char *sql;
 };
 
-extern const struct skm_migration skm_migrations[];
-extern const int skm_nmigrations;
-void schema_checksum(const struct skm_migration *m, char out[17]);
+extern const struct skm_migration skm__migrations[];
+extern const int skm__nmigrations;
+void skm__schema_checksum(const struct skm_migration *m, char out[17]);
 
 #endif

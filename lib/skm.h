@@ -66,6 +66,10 @@ extern "C" {
 /* Flags for skm_open(). */
 #define SKM_OPEN_READONLY 0x01  /* never create, migrate or write */
 #define SKM_OPEN_NOCREATE 0x02  /* fail with SKM_CANTOPEN if it does not exist */
+#define SKM_OPEN_DIRECT   0x04  /* begin/end write the store at once (one
+                                   transaction each) instead of appending
+                                   to the journal */
+#define SKM_OPEN_NOFOLD   0x08  /* do not fold the journal at open */
 
 struct skm_db;
 struct skm_inv;
@@ -217,30 +221,47 @@ int skm_end_in(struct skm_db *db, struct skm_inv *inv,
     const struct skm_end_info *ei);
 
 /*
- * The spool.  When the store cannot take a write (locked beyond the busy
- * bound SKM_BUSY_TIMEOUT_MS, default 2000 ms; read-only, full, damaged,
- * from a newer skm), skm_inv_start() and skm_end() write the event to
- * DB.spool/ beside the database instead and return SKM_OK: nothing is
- * lost.  The next write that gets the store applies the spool in its own
- * transaction, exactly once.
+ * The journal.  skm_inv_start() and skm_end() append their event to the
+ * journal beside the store (DB.journal/): one write(2), no lock, no
+ * SQLite work in the recording process.  The fold applies journal
+ * events to the store in batched transactions, exactly once: at every
+ * skm_open() that may write (bounded to half a second; skm_fold_pending()
+ * then says work is left), in skm_drain(), and in the background fold
+ * that recorders start when the journal grows.  A handle opened with
+ * SKM_OPEN_DIRECT applies its events at once instead, and appends them
+ * to the journal only when the store cannot take them (locked beyond
+ * SKM_BUSY_TIMEOUT_MS, read-only, full, damaged, newer).
  *
- * skm_spooled - how many events this handle sent to the spool, and (in
- * *why, if not NULL; owned by the library) the store failure that first
- * made it do so.
+ * skm_spooled - how many events this handle appended to the journal; *why
+ * (if not NULL; owned by the library) is the journal's directory.
  */
 int skm_spooled(const struct skm_db *db, const char **why);
 
-/* skm_drain - apply the spool now, in one transaction.  *n (if not NULL)
- * gets the number of events that changed the store. */
+/* skm_drain - fold the whole journal into the store now, waiting for a
+ * fold already running.  *n (if not NULL) gets the number of events that
+ * changed the store. */
 int skm_drain(struct skm_db *db, int *n);
+
+/* skm_fold_pending - 1 when the fold at skm_open() left journal events
+ * for later (its time ran out, or another fold was running). */
+int skm_fold_pending(const struct skm_db *db);
+
+/*
+ * skm_busy_timeout_ms - the bound on waiting for the store's write lock,
+ * from $SKM_BUSY_TIMEOUT_MS (milliseconds, 0..SKM_BUSY_MAX_MS; default
+ * 2000).  A value that is not such a number gives the default and sets
+ * *bad (if not NULL), for the program to warn about.
+ */
+#define SKM_BUSY_MAX_MS 600000
+int skm_busy_timeout_ms(int *bad);
 
 /*
  * skm_end_id - end the running invocation with this id (as `skm end ID`
  * does).  Its duration is measured on the monotonic clock when it began on
- * this host since the last boot, else from the wall clock.  SKM_NOTFOUND
- * if there is no such invocation, SKM_ENDED if it already ended.  When
- * the store cannot take the write, the end goes to the spool as for
- * skm_end() (the begin row is read without waiting for the lock).
+ * this host since the last boot, else from the wall clock.  The journal
+ * is folded first.  SKM_NOTFOUND if there is no such invocation,
+ * SKM_ENDED if it already ended.  When the store cannot take the write,
+ * the end goes to the journal.
  */
 int skm_end_id(struct skm_db *db, const char *id,
     const struct skm_end_info *ei);

@@ -22,6 +22,7 @@
 
 #include "skm-int.h"
 #include "schema.h"
+#include "record.h"
 
 #define DEFAULT_BUSY_MS 2000
 
@@ -62,7 +63,7 @@ skm_errstr(int rc)
 
 /* Record a failure in the handle; returns rc so callers can return it. */
 int
-store_fail(struct skm_db *db, int rc, const char *fmt, ...)
+skm__store_fail(struct skm_db *db, int rc, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -73,7 +74,7 @@ store_fail(struct skm_db *db, int rc, const char *fmt, ...)
 }
 
 void
-store_clear(struct skm_db *db)
+skm__store_clear(struct skm_db *db)
 {
 	db->errmsg[0] = '\0';
 }
@@ -99,7 +100,7 @@ map_sqlite(int src)
 
 /* Turn an SQLite result into a status and message naming what failed. */
 int
-store_sqlfail(struct skm_db *db, int src, const char *what)
+skm__store_sqlfail(struct skm_db *db, int src, const char *what)
 {
 	int rc = map_sqlite(src), eno = 0;
 
@@ -113,29 +114,29 @@ store_sqlfail(struct skm_db *db, int src, const char *what)
 	else if (eno == EROFS || eno == EACCES || eno == EPERM)
 		rc = SKM_READONLY;
 	if (eno != 0)
-		return store_fail(db, rc, "%s: %s (%s)", what,
+		return skm__store_fail(db, rc, "%s: %s (%s)", what,
 		    sqlite3_errmsg(db->conn), strerror(eno));
 
 	if (rc == SKM_BUSY)
-		return store_fail(db, rc, "%s: store is locked by another "
+		return skm__store_fail(db, rc, "%s: store is locked by another "
 		    "process (waited %d ms)", what, db->busy_ms);
 	if (rc == SKM_CORRUPT)
-		return store_fail(db, rc, "%s: not an skm database or damaged "
+		return skm__store_fail(db, rc, "%s: not an skm database or damaged "
 		    "(%s)", what, db->conn ? sqlite3_errmsg(db->conn) :
 		    sqlite3_errstr(src));
-	return store_fail(db, rc, "%s: %s", what,
+	return skm__store_fail(db, rc, "%s: %s", what,
 	    db->conn ? sqlite3_errmsg(db->conn) : sqlite3_errstr(src));
 }
 
 /* A handle whose open failed keeps failing with the same status. */
 int
-store_usable(struct skm_db *db)
+skm__store_usable(struct skm_db *db)
 {
 	if (db == NULL)
 		return SKM_MISUSE;
 	if (db->status != SKM_OK)
 		return db->status;
-	store_clear(db);
+	skm__store_clear(db);
 	return SKM_OK;
 }
 
@@ -153,7 +154,7 @@ busy_wait(void *arg, int n)
 {
 	static __thread double first;
 	struct skm_db *db = arg;
-	double now = util_mono();
+	double now = skm__util_mono();
 	long left, us;
 	struct timespec ts;
 
@@ -175,22 +176,22 @@ busy_wait(void *arg, int n)
 }
 
 int
-store_exec(struct skm_db *db, const char *sql)
+skm__store_exec(struct skm_db *db, const char *sql)
 {
 	int src = sqlite3_exec(db->conn, sql, NULL, NULL, NULL);
 
-	return src == SQLITE_OK ? SKM_OK : store_sqlfail(db, src, "store");
+	return src == SQLITE_OK ? SKM_OK : skm__store_sqlfail(db, src, "store");
 }
 
 /*
- * store_prepare - a prepared statement for sql, kept for the life of the
+ * skm__store_prepare - a prepared statement for sql, kept for the life of the
  * handle.  sql must be a string constant: its address is the cache key.
  * The statement comes back reset with its bindings cleared.  Only these
  * statements are ours to reset and finalize: SQLite's FTS5 keeps
  * statements of its own on the same connection.
  */
 int
-store_prepare(struct skm_db *db, const char *sql, sqlite3_stmt **st)
+skm__store_prepare(struct skm_db *db, const char *sql, sqlite3_stmt **st)
 {
 	int i, src;
 
@@ -205,7 +206,7 @@ store_prepare(struct skm_db *db, const char *sql, sqlite3_stmt **st)
 	src = sqlite3_prepare_v3(db->conn, sql, -1, SQLITE_PREPARE_PERSISTENT,
 	    st, NULL);
 	if (src != SQLITE_OK)
-		return store_sqlfail(db, src, "prepare");
+		return skm__store_sqlfail(db, src, "prepare");
 	if (db->ncache < SKM_CACHE_SLOTS) {
 		db->cache[db->ncache].sql = sql;
 		db->cache[db->ncache].st = *st;
@@ -231,15 +232,15 @@ reset_all(struct skm_db *db)
 
 /* Take the write lock now (BEGIN IMMEDIATE), waiting within the bound. */
 int
-store_begin_write(struct skm_db *db)
+skm__store_begin_write(struct skm_db *db)
 {
 	int src = sqlite3_exec(db->conn, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 
-	return src == SQLITE_OK ? SKM_OK : store_sqlfail(db, src, "begin");
+	return src == SQLITE_OK ? SKM_OK : skm__store_sqlfail(db, src, "begin");
 }
 
 int
-store_commit(struct skm_db *db)
+skm__store_commit(struct skm_db *db)
 {
 	int src;
 
@@ -248,11 +249,11 @@ store_commit(struct skm_db *db)
 	src = sqlite3_exec(db->conn, "COMMIT", NULL, NULL, NULL);
 	if (src == SQLITE_OK)
 		return SKM_OK;
-	return store_sqlfail(db, src, "commit");
+	return skm__store_sqlfail(db, src, "commit");
 }
 
 void
-store_rollback(struct skm_db *db)
+skm__store_rollback(struct skm_db *db)
 {
 	reset_all(db);
 	db->pct.valid = 0;
@@ -261,13 +262,13 @@ store_rollback(struct skm_db *db)
 }
 
 /*
- * store_bulk - before an operation that reads or writes much of the store
+ * skm__store_bulk - before an operation that reads or writes much of the store
  * (import, recompute, check, export): a 64 MiB page cache and reads
  * through mmap instead of one pread() per page.  A one-shot run never
  * pays for either.  Errors are ignored: these only change speed.
  */
 void
-store_bulk(struct skm_db *db)
+skm__store_bulk(struct skm_db *db)
 {
 	if (db->bulk || db->conn == NULL)
 		return;
@@ -293,37 +294,30 @@ wrote(struct skm_db *db)
 }
 
 /*
- * store_write - run fn(db, arg) inside BEGIN IMMEDIATE ... COMMIT, after
- * applying whatever waits in the spool (spool.c) in the same transaction.  A
+ * skm__store_write - run fn(db, arg) inside BEGIN IMMEDIATE ... COMMIT.  A
  * transaction that fails with SKM_BUSY is rolled back and tried again,
  * with backoff, while the busy bound lasts; any other failure rolls back
  * and is returned as it is.
  */
 int
-store_write(struct skm_db *db, int (*fn)(struct skm_db *, void *), void *arg)
+skm__store_write(struct skm_db *db, int (*fn)(struct skm_db *, void *), void *arg)
 {
-	double start = util_mono();
+	double start = skm__util_mono();
 	int rc, attempt;
 
 	for (attempt = 0;; attempt++) {
-		int drained = 0;
-
-		if ((rc = store_begin_write(db)) == SKM_OK &&
-		    (rc = spool_drain(db, &drained)) == SKM_OK &&
+		if ((rc = skm__store_begin_write(db)) == SKM_OK &&
 		    (rc = fn(db, arg)) == SKM_OK &&
-		    (rc = store_commit(db)) == SKM_OK) {
-			spool_drained(db, 1);
-			db->last_drained = drained;
+		    (rc = skm__store_commit(db)) == SKM_OK) {
 			wrote(db);
 			return SKM_OK;
 		}
-		store_rollback(db);
-		spool_drained(db, 0);
+		skm__store_rollback(db);
 		if (rc != SKM_BUSY)
 			return rc;
-		if ((util_mono() - start) * 1000.0 >= db->busy_ms)
+		if ((skm__util_mono() - start) * 1000.0 >= db->busy_ms)
 			return rc;
-		util_sleep_ms(1 + (int)arc4random_uniform(
+		skm__util_sleep_ms(1 + (int)arc4random_uniform(
 		    (uint32_t)(4 << (attempt < 5 ? attempt : 5))));
 	}
 }
@@ -331,20 +325,9 @@ store_write(struct skm_db *db, int (*fn)(struct skm_db *, void *), void *arg)
 int
 skm_default_path(char *buf, size_t size)
 {
-	const char *env = getenv("SKM_DB"), *xdg, *home;
-	int n;
-
 	if (buf == NULL || size == 0)
 		return SKM_MISUSE;
-	if (env != NULL && *env != '\0')
-		n = snprintf(buf, size, "%s", env);
-	else if ((xdg = getenv("XDG_DATA_HOME")) != NULL && xdg[0] == '/')
-		n = snprintf(buf, size, "%s/skm/metrics.db", xdg);
-	else if ((home = getenv("HOME")) != NULL && *home != '\0')
-		n = snprintf(buf, size, "%s/.local/share/skm/metrics.db", home);
-	else
-		return SKM_CANTOPEN;
-	return (n < 0 || (size_t)n >= size) ? SKM_CANTOPEN : SKM_OK;
+	return skm__rec_path(buf, size, NULL) == 0 ? SKM_OK : SKM_CANTOPEN;
 }
 
 /* mkdir -p of path's parent directories, each new one 0700. */
@@ -356,17 +339,17 @@ make_parents(struct skm_db *db, const char *path)
 	struct stat sb;
 
 	if (strlcpy(dir, path, sizeof(dir)) >= sizeof(dir))
-		return store_fail(db, SKM_CANTOPEN, "%s: path too long", path);
+		return skm__store_fail(db, SKM_CANTOPEN, "%s: path too long", path);
 	for (p = dir + 1; *p != '\0'; p++) {
 		if (*p != '/')
 			continue;
 		*p = '\0';
 		if (stat(dir, &sb) == 0) {
 			if (!S_ISDIR(sb.st_mode))
-				return store_fail(db, SKM_CANTOPEN,
+				return skm__store_fail(db, SKM_CANTOPEN,
 				    "%s: %s is not a directory", path, dir);
 		} else if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-			return store_fail(db, errno == EACCES || errno == EROFS ?
+			return skm__store_fail(db, errno == EACCES || errno == EROFS ?
 			    SKM_READONLY : SKM_CANTOPEN,
 			    "%s: cannot create directory %s: %s", path, dir,
 			    strerror(errno));
@@ -389,18 +372,22 @@ prepare_file(struct skm_db *db, const char *path)
 
 	if (stat(path, &sb) == 0) {
 		if (S_ISDIR(sb.st_mode))
-			return store_fail(db, SKM_CANTOPEN,
+			return skm__store_fail(db, SKM_CANTOPEN,
 			    "%s: is a directory, not a database", path);
 		return SKM_OK;
 	}
-	if (db->flags & (SKM_OPEN_NOCREATE | SKM_OPEN_READONLY))
-		return store_fail(db, SKM_CANTOPEN, "%s: no such store", path);
+	/* A journal without its store: recorders wrote it, and the store
+	 * is made now for the fold (but never by a read-only handle). */
+	if ((db->flags & SKM_OPEN_READONLY) || ((db->flags &
+	    SKM_OPEN_NOCREATE) && (stat(db->jnl.dir, &sb) != 0 ||
+	    !S_ISDIR(sb.st_mode))))
+		return skm__store_fail(db, SKM_CANTOPEN, "%s: no such store", path);
 	if ((rc = make_parents(db, path)) != SKM_OK)
 		return rc;
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	    0600);
 	if (fd == -1 && errno != EEXIST)
-		return store_fail(db, errno == EACCES || errno == EROFS ?
+		return skm__store_fail(db, errno == EACCES || errno == EROFS ?
 		    SKM_READONLY : SKM_CANTOPEN, "%s: cannot create: %s", path,
 		    strerror(errno));
 	if (fd != -1) {
@@ -408,6 +395,31 @@ prepare_file(struct skm_db *db, const char *path)
 		close(fd);
 	}
 	return SKM_OK;
+}
+
+/*
+ * skm_busy_timeout_ms - the bound on waiting for the write lock:
+ * $SKM_BUSY_TIMEOUT_MS, 0..SKM_BUSY_MAX_MS; anything else there (not a
+ * number, negative, too large) gives the default, and *bad (if not NULL)
+ * says so, for the caller to warn about.
+ */
+int
+skm_busy_timeout_ms(int *bad)
+{
+	const char *env = getenv("SKM_BUSY_TIMEOUT_MS"), *e = NULL;
+	long long v;
+
+	if (bad != NULL)
+		*bad = 0;
+	if (env == NULL || *env == '\0')
+		return DEFAULT_BUSY_MS;
+	v = strtonum(env, 0, SKM_BUSY_MAX_MS, &e);
+	if (e != NULL) {
+		if (bad != NULL)
+			*bad = 1;
+		return DEFAULT_BUSY_MS;
+	}
+	return (int)v;
 }
 
 static int
@@ -418,13 +430,13 @@ read_int(struct skm_db *db, const char *sql, int *out)
 
 	src = sqlite3_prepare_v2(db->conn, sql, -1, &st, NULL);
 	if (src != SQLITE_OK)
-		return store_sqlfail(db, src, db->path);
+		return skm__store_sqlfail(db, src, db->path);
 	src = sqlite3_step(st);
 	if (src == SQLITE_ROW)
 		*out = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
 	if (src != SQLITE_ROW && src != SQLITE_DONE)
-		return store_sqlfail(db, src, db->path);
+		return skm__store_sqlfail(db, src, db->path);
 	return SKM_OK;
 }
 
@@ -433,31 +445,31 @@ static int
 apply_one(struct skm_db *db, const struct skm_migration *m)
 {
 	char sum[17], now[32], pragma[64];
-	double t0 = util_mono();
+	double t0 = skm__util_mono();
 	sqlite3_stmt *st;
 	int src, rc;
 
-	if ((rc = store_exec(db, m->sql)) != SKM_OK)
+	if ((rc = skm__store_exec(db, m->sql)) != SKM_OK)
 		return rc;
-	schema_checksum(m, sum);
-	util_now_iso(now);
+	skm__schema_checksum(m, sum);
+	skm__util_now_iso(now);
 	src = sqlite3_prepare_v2(db->conn, "INSERT INTO schema_migrations "
 	    "(version, applied_at, description, checksum, migration_time_ms) "
 	    "VALUES (?, ?, ?, ?, ?)", -1, &st, NULL);
 	if (src != SQLITE_OK)
-		return store_sqlfail(db, src, "migration");
+		return skm__store_sqlfail(db, src, "migration");
 	sqlite3_bind_int(st, 1, m->version);
 	sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, m->description, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, sum, -1, SQLITE_STATIC);
-	sqlite3_bind_double(st, 5, (util_mono() - t0) * 1000.0);
+	sqlite3_bind_double(st, 5, (skm__util_mono() - t0) * 1000.0);
 	src = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (src != SQLITE_DONE)
-		return store_sqlfail(db, src, "migration");
+		return skm__store_sqlfail(db, src, "migration");
 	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
 	    m->version);
-	return store_exec(db, pragma);
+	return skm__store_exec(db, pragma);
 }
 
 /*
@@ -470,29 +482,29 @@ migrate(struct skm_db *db)
 {
 	int i, v, ntables, rc;
 
-	for (i = 0; i < skm_nmigrations; i++) {
-		if ((rc = store_begin_write(db)) != SKM_OK)
+	for (i = 0; i < skm__nmigrations; i++) {
+		if ((rc = skm__store_begin_write(db)) != SKM_OK)
 			return rc;
 		if ((rc = read_int(db, "PRAGMA user_version", &v)) != SKM_OK)
 			goto fail;
-		if (v >= skm_migrations[i].version) {
-			store_rollback(db);
+		if (v >= skm__migrations[i].version) {
+			skm__store_rollback(db);
 			continue;
 		}
 		if (v == 0 && (rc = read_int(db, "SELECT count(*) FROM "
 		    "sqlite_master", &ntables)) == SKM_OK && ntables > 0) {
-			rc = store_fail(db, SKM_CORRUPT, "%s: not an skm "
+			rc = skm__store_fail(db, SKM_CORRUPT, "%s: not an skm "
 			    "database (it has tables but no skm schema)",
 			    db->path);
 			goto fail;
 		}
-		if (rc != SKM_OK || (rc = apply_one(db, &skm_migrations[i]))
-		    != SKM_OK || (rc = store_commit(db)) != SKM_OK)
+		if (rc != SKM_OK || (rc = apply_one(db, &skm__migrations[i]))
+		    != SKM_OK || (rc = skm__store_commit(db)) != SKM_OK)
 			goto fail;
 	}
 	return SKM_OK;
 fail:
-	store_rollback(db);
+	skm__store_rollback(db);
 	return rc;
 }
 
@@ -534,7 +546,7 @@ keep_wal(struct skm_db *db)
 static int
 set_wal(struct skm_db *db)
 {
-	double start = util_mono();
+	double start = skm__util_mono();
 	int src, attempt;
 
 	for (attempt = 0;; attempt++) {
@@ -543,10 +555,10 @@ set_wal(struct skm_db *db)
 		if (src == SQLITE_OK)
 			return SKM_OK;
 		if ((src & 0xff) != SQLITE_BUSY && (src & 0xff) != SQLITE_LOCKED)
-			return store_sqlfail(db, src, db->path);
-		if ((util_mono() - start) * 1000.0 >= db->busy_ms)
-			return store_sqlfail(db, src, db->path);
-		util_sleep_ms(1 + (int)arc4random_uniform(
+			return skm__store_sqlfail(db, src, db->path);
+		if ((skm__util_mono() - start) * 1000.0 >= db->busy_ms)
+			return skm__store_sqlfail(db, src, db->path);
+		skm__util_sleep_ms(1 + (int)arc4random_uniform(
 		    (uint32_t)(2 << (attempt < 5 ? attempt : 5))));
 	}
 }
@@ -560,43 +572,49 @@ static int
 open_conn(struct skm_db *db)
 {
 	int oflags, src, v = 0, rc;
-	const char *env;
-
 	oflags = (db->flags & SKM_OPEN_READONLY) ? SQLITE_OPEN_READONLY :
 	    SQLITE_OPEN_READWRITE;
 	src = sqlite3_open_v2(db->path, &db->conn,
 	    oflags | SQLITE_OPEN_NOMUTEX, NULL);
 	if (src != SQLITE_OK)
-		return store_sqlfail(db, src, db->path);
+		return skm__store_sqlfail(db, src, db->path);
 	sqlite3_extended_result_codes(db->conn, 1);
 	keep_wal(db);
-	if ((env = getenv("SKM_BUSY_TIMEOUT_MS")) != NULL && *env != '\0')
-		db->busy_ms = (int)strtonum(env, 0, 600000, NULL);
+	db->busy_ms = skm_busy_timeout_ms(NULL);
 	sqlite3_busy_handler(db->conn, busy_wait, db);
-	if ((rc = query_register(db)) != SKM_OK)
-		return store_fail(db, rc, "%s: cannot register functions",
+	if (db->setup != NULL && (rc = db->setup(db)) != SKM_OK)
+		return skm__store_fail(db, rc, "%s: cannot register functions",
 		    db->path);
 	if ((rc = read_int(db, "PRAGMA user_version", &v)) != SKM_OK)
 		return rc;
 	if (v > skm_schema_latest())
-		return store_fail(db, SKM_NEWER, "%s: written by a newer skm "
+		return skm__store_fail(db, SKM_NEWER, "%s: written by a newer skm "
 		    "(schema %d, this skm knows up to %d); not touching it",
 		    db->path, v, skm_schema_latest());
-	if ((rc = store_exec(db, "PRAGMA synchronous = NORMAL; "
+	if ((rc = skm__store_exec(db, "PRAGMA synchronous = NORMAL; "
 	    "PRAGMA foreign_keys = ON")) != SKM_OK)
 		return rc;
 	if (v == skm_schema_latest())
 		return SKM_OK;
 	if (db->flags & SKM_OPEN_READONLY)
-		return store_fail(db, SKM_READONLY, "%s: store needs an "
+		return skm__store_fail(db, SKM_READONLY, "%s: store needs an "
 		    "upgrade (schema %d) but was opened read-only", db->path, v);
 	if (v == 0 && (rc = set_wal(db)) != SKM_OK)
 		return rc;
 	return migrate(db);
 }
 
+static int check_side_files(struct skm_db *);
+
+/*
+ * skm__store_open - the store at path (NULL: skm_default_path) as flags
+ * say, with setup run on the new connection before anything is read (the
+ * SQL functions of the layers above: passed in, not called up into).
+ * *out is set as skm_open() documents.
+ */
 int
-skm_open(const char *path, int flags, struct skm_db **out)
+skm__store_open(const char *path, int flags, int (*setup)(struct skm_db *),
+    struct skm_db **out)
 {
 	struct skm_db *db;
 	char buf[PATH_MAX];
@@ -609,18 +627,22 @@ skm_open(const char *path, int flags, struct skm_db **out)
 		return SKM_NOMEM;
 	db->flags = flags;
 	db->busy_ms = DEFAULT_BUSY_MS;
+	db->setup = setup;
 	*out = db;
 	if (path == NULL || *path == '\0') {
 		if (skm_default_path(buf, sizeof(buf)) != SKM_OK) {
 			db->path = strdup("");
-			return db->status = store_fail(db, SKM_CANTOPEN,
+			return db->status = skm__store_fail(db, SKM_CANTOPEN,
 			    "no store path: set SKM_DB or HOME");
 		}
 		path = buf;
 	}
 	if ((db->path = strdup(path)) == NULL)
-		return db->status = store_fail(db, SKM_NOMEM, "out of memory");
+		return db->status = skm__store_fail(db, SKM_NOMEM, "out of memory");
+	/* The journal first: events still reach it when the store fails. */
+	(void)skm__jnl_init(&db->jnl, db->path);
 	if ((rc = prepare_file(db, db->path)) != SKM_OK ||
+	    (rc = check_side_files(db)) != SKM_OK ||
 	    (rc = open_conn(db)) != SKM_OK) {
 		db->status = rc;
 		if (db->conn != NULL) {
@@ -632,8 +654,38 @@ skm_open(const char *path, int flags, struct skm_db **out)
 	return SKM_OK;
 }
 
+/*
+ * check_side_files - SQLite's -wal and -shm files of the store, if they
+ * exist, must be this user's and closed to others: a -wal planted by
+ * another user would be replayed into the store, and one others can read
+ * shows them the store's recent writes.
+ */
+static int
+check_side_files(struct skm_db *db)
+{
+	static const char *const sfx[] = { "-wal", "-shm" };
+	char side[PATH_MAX];
+	struct stat sb;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		if (snprintf(side, sizeof(side), "%s%s", db->path, sfx[i]) >=
+		    (int)sizeof(side))
+			return skm__store_fail(db, SKM_CANTOPEN, "%s: path too long",
+			    db->path);
+		if (lstat(side, &sb) != 0)
+			continue;
+		if (!S_ISREG(sb.st_mode) || sb.st_uid != geteuid() ||
+		    (sb.st_mode & 077) != 0)
+			return skm__store_fail(db, SKM_CANTOPEN, "%s: refused: not a "
+			    "regular file of this user closed to group and "
+			    "others", side);
+	}
+	return SKM_OK;
+}
+
 void
-skm_close(struct skm_db *db)
+skm__store_close(struct skm_db *db)
 {
 	int i;
 
@@ -655,7 +707,6 @@ skm_close(struct skm_db *db)
 		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	if (db->conn != NULL)
 		sqlite3_close_v2(db->conn);
-	spool_drained(db, 0);
 	free(db->path);
 	free(db);
 }
@@ -679,7 +730,7 @@ skm_schema_version(struct skm_db *db)
 {
 	int v = -1;
 
-	if (store_usable(db) != SKM_OK)
+	if (skm__store_usable(db) != SKM_OK)
 		return -1;
 	read_int(db, "PRAGMA user_version", &v);
 	return v;

@@ -31,7 +31,7 @@ fail(char *err, size_t errlen, const char *s, const char *why)
 }
 
 int
-tp_parse_duration(const char *s, long long *secs, char *err, size_t errlen)
+skm__tp_parse_duration(const char *s, long long *secs, char *err, size_t errlen)
 {
 	long long n = 0, unit;
 	const char *p = s;
@@ -146,7 +146,7 @@ zone(const char *p, int *off)
 }
 
 int
-tp_parse_iso(const char *s, long long *ms, char *err, size_t errlen)
+skm__tp_parse_iso(const char *s, long long *ms, char *err, size_t errlen)
 {
 	static const unsigned char mdays[] = { 31, 28, 31, 30, 31, 30, 31,
 	    31, 30, 31, 30, 31 };
@@ -192,7 +192,7 @@ tp_parse_iso(const char *s, long long *ms, char *err, size_t errlen)
 	    h * 3600LL + mi * 60LL + sec - off * 60LL) * 1000LL + frac;
 	/* The offset may carry a time at the edge of the range past it
 	 * (0001-01-01+05 is in year 0 in UTC): what is accepted must be
-	 * something tp_format_iso() can write. */
+	 * something skm__tp_format_iso() can write. */
 	if (*ms < MIN_MS || *ms > MAX_MS)
 		return fail(err, errlen, s, "out of range (years 0001 to 9999 "
 		    "in UTC)");
@@ -210,7 +210,7 @@ put_digits(char *p, unsigned v, int n)
 }
 
 int
-tp_format_iso(long long ms, char out[TP_ISO_LEN])
+skm__tp_format_iso(long long ms, char out[TP_ISO_LEN])
 {
 	long long days, rem, y;
 	unsigned m, d;
@@ -242,7 +242,7 @@ tp_format_iso(long long ms, char out[TP_ISO_LEN])
 }
 
 int
-tp_parse_since(const char *s, long long now_ms, long long *ms,
+skm__tp_parse_since(const char *s, long long now_ms, long long *ms,
     char out[TP_ISO_LEN], char *err, size_t errlen)
 {
 	long long secs, t;
@@ -253,14 +253,14 @@ tp_parse_since(const char *s, long long now_ms, long long *ms,
 	/* A duration is digits and a letter; a timestamp starts with a
 	 * four-digit year and a '-'. */
 	if (strlen(s) > 4 && s[4] == '-') {
-		if (tp_parse_iso(s, &t, err, errlen) != 0)
+		if (skm__tp_parse_iso(s, &t, err, errlen) != 0)
 			return -1;
 	} else {
-		if (tp_parse_duration(s, &secs, err, errlen) != 0)
+		if (skm__tp_parse_duration(s, &secs, err, errlen) != 0)
 			return -1;
 		t = now_ms - secs * 1000;
 	}
-	if (tp_format_iso(t, iso) != 0)
+	if (skm__tp_format_iso(t, iso) != 0)
 		return fail(err, errlen, s, "out of range");
 	if (t > now_ms)
 		return fail(err, errlen, s, "is in the future");
@@ -271,7 +271,7 @@ tp_parse_since(const char *s, long long now_ms, long long *ms,
 }
 
 long long
-tp_now_ms(void)
+skm__tp_now_ms(void)
 {
 	struct timespec ts;
 

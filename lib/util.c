@@ -14,12 +14,12 @@
 #include "skm-int.h"
 
 /*
- * util_uuid7 - a time-ordered UUID (RFC 9562 version 7): 48 bits of Unix
+ * skm__util_uuid7 - a time-ordered UUID (RFC 9562 version 7): 48 bits of Unix
  * milliseconds, then version, 74 random bits and the variant.  Ids made
  * later sort later, so the primary key index stays append-mostly.
  */
 int
-util_uuid7(char out[SKM_ID_LEN + 1])
+skm__util_uuid7(char out[SKM_ID_LEN + 1])
 {
 	struct timespec ts;
 	unsigned char b[16];
@@ -42,7 +42,7 @@ util_uuid7(char out[SKM_ID_LEN + 1])
 }
 
 void
-util_iso_from_ts(const struct timespec *ts, char out[32])
+skm__util_iso_from_ts(const struct timespec *ts, char out[32])
 {
 	struct tm tm;
 	time_t t = ts->tv_sec;
@@ -56,16 +56,16 @@ util_iso_from_ts(const struct timespec *ts, char out[32])
 
 /* Now, as UTC ISO-8601 with milliseconds: 2026-12-01T05:32:24.123Z. */
 void
-util_now_iso(char out[32])
+skm__util_now_iso(char out[32])
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	util_iso_from_ts(&ts, out);
+	skm__util_iso_from_ts(&ts, out);
 }
 
 double
-util_mono(void)
+skm__util_mono(void)
 {
 	struct timespec ts;
 
@@ -74,12 +74,12 @@ util_mono(void)
 }
 
 /*
- * util_boot_id - the kernel's id of this boot, so that a monotonic start
+ * skm__util_boot_id - the kernel's id of this boot, so that a monotonic start
  * stored by one process can be trusted by another only within one boot.
  * "" when unknown.
  */
 const char *
-util_boot_id(void)
+skm__util_boot_id(void)
 {
 	static char id[40];
 	static int done;
@@ -98,7 +98,7 @@ util_boot_id(void)
 }
 
 const char *
-util_hostname(void)
+skm__util_hostname(void)
 {
 	static char host[256];
 
@@ -112,7 +112,7 @@ util_hostname(void)
 
 /* "SIGSEGV" for SIGSEGV; "SIG<n>" for a number without a name. */
 const char *
-util_signame(int sig)
+skm__util_signame(int sig)
 {
 	static const struct { int sig; const char *name; } names[] = {
 		{ SIGHUP, "SIGHUP" }, { SIGINT, "SIGINT" },
@@ -142,7 +142,7 @@ util_signame(int sig)
 }
 
 uint64_t
-util_fnv1a(const char *s)
+skm__util_fnv1a(const char *s)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
 
@@ -154,7 +154,7 @@ util_fnv1a(const char *s)
 }
 
 void
-util_sleep_ms(int ms)
+skm__util_sleep_ms(int ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
 
@@ -165,7 +165,7 @@ util_sleep_ms(int ms)
 /* 1 if s is valid UTF-8 (no overlongs, surrogates or values past
  * U+10FFFF) without C0/C1 control characters or DEL. */
 int
-util_clean_utf8(const char *s)
+skm__util_clean_utf8(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	unsigned int c;

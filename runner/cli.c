@@ -598,8 +598,10 @@ cmd_store(struct cmd_ctx *ctx)
 	}
 	/* Reading never creates a store: a mistyped --db is an error, not
 	 * an empty result. */
-	rc = skm_open(path, (ctx->cmd->flags & CMD_WRITE) ? 0 :
-	    SKM_OPEN_NOCREATE, &db);
+	/* skm begin/end write their event at once (the journal takes it
+	 * only when the store cannot). */
+	rc = skm_open(path, ((ctx->cmd->flags & CMD_WRITE) ? 0 :
+	    SKM_OPEN_NOCREATE) | SKM_OPEN_DIRECT, &db);
 	if (rc == SKM_CANTOPEN && access(path, F_OK) != 0) {
 		warnx("%s: no store here yet: nothing has been recorded "
 		    "(skm-run creates it)", cmd_safe(path));
@@ -679,7 +681,7 @@ static int
 dispatch(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	struct parse p = { 0 };
-	int i = 1, r;
+	int i = 1, r, bad;
 
 	known_for(&p.k, NULL);
 	if ((r = parse(&p, ctx, argc, argv, &i)) != 0)
@@ -710,6 +712,11 @@ dispatch(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if ((r = check_command_line(ctx)) != 0)
 		return r;
+	(void)skm_busy_timeout_ms(&bad);
+	if (bad)
+		warnx("SKM_BUSY_TIMEOUT_MS=%s is not a number of milliseconds "
+		    "from 0 to %d: using the default",
+		    cmd_safe(getenv("SKM_BUSY_TIMEOUT_MS")), SKM_BUSY_MAX_MS);
 	return ctx->cmd->run(ctx);
 }
 

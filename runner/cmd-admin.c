@@ -54,17 +54,22 @@ cmd_recompute(struct cmd_ctx *ctx)
 	return rc == SKM_OK ? 0 : cmd_fail(ctx, rc);
 }
 
-/* skm drain: apply what waits in the spool now. */
+/*
+ * skm drain: fold the journal into the store now.  --background is how
+ * recorders start it when the journal has grown: nothing is printed.
+ */
 int
 cmd_drain(struct cmd_ctx *ctx)
 {
-	int r, rc, n = 0;
+	int r, rc, n = 0, quiet = cmd_count(ctx, "background") > 0;
 
 	if ((r = cmd_store(ctx)) != 0)
 		return r;
 	if ((rc = skm_drain(ctx->db, &n)) != SKM_OK)
-		return cmd_fail(ctx, rc);
-	printf("%d event%s applied from the spool\n", n, n == 1 ? "" : "s");
+		return quiet ? EXIT_DATA : cmd_fail(ctx, rc);
+	if (!quiet)
+		printf("%d event%s applied from the journal\n", n,
+		    n == 1 ? "" : "s");
 	return 0;
 }
 

@@ -78,8 +78,8 @@ cmd_end(struct cmd_ctx *ctx)
 	else {
 		r = 0;
 		if (skm_spooled(ctx->db, &why) > 0)
-			warnx("store unavailable, end kept in the spool: %s",
-			    cmd_safe(why));
+			warnx("store unavailable, end kept in the journal: "
+			    "%s", cmd_safe(skm_errmsg(ctx->db)));
 	}
 out:
 	free(fu);

@@ -102,7 +102,10 @@ const struct cmd cmd_table[] = {
 	    "invocations",
 	  .operands = "[SKILL]", .min_operands = 0, .max_operands = 1 },
 	{ .name = "drain", .run = cmd_drain, .flags = CMD_WRITE,
-	  .summary = "apply the runs waiting in the spool now" },
+	  .summary = "fold the runs waiting in the journal into the store now",
+	  .opts = CMD_OPTS(
+	    OPT("background", 0, NULL, "print nothing (how recorders start "
+		"a fold when the journal has grown)")) },
 	{ .name = "reap", .run = cmd_reap, .flags = CMD_WRITE,
 	  .summary = "end as 'abandoned' the running invocations whose "
 	    "process is gone",

@@ -3,17 +3,19 @@
  *
  *	skm-run --skill crackerjack-run -- python -m crackerjack
  *
- * The invocation is made in memory first (libskm's skm_inv_create), so its
+ * The invocation is made in memory first (its id and start times), so its
  * id can go into the child's environment as SKM_INVOCATION_ID before the
- * fork.  The store is opened and the begin written while the command
- * already runs, so recording adds almost nothing to the command's time.
- * When the command ends, its exit status (or signal, or the errno of a
- * failed exec), CPU time and peak RSS are written, and skm-run exits
- * exactly as the command did.
+ * fork.  Recording is two events appended to the journal beside the store
+ * (lib/record.c): the begin, written while the command already runs, and
+ * the end, with its exit status (or signal, or the errno of a failed
+ * exec), CPU time and peak RSS.  skm-run never opens the store and never
+ * loads SQLite: the fold applies the events later (at the next query,
+ * `skm drain`, or a background fold started here when the journal grows).
+ * Then skm-run exits exactly as the command did.
  *
- * Recording is fail-open: whatever goes wrong with the store costs at most
- * one warning line on stderr (none with -q) and never changes the exit
- * status.  Process handling lives in spawn.c.
+ * Recording is fail-open: whatever goes wrong with the journal costs at
+ * most one warning line on stderr (none with -q) and never changes the
+ * exit status.  Process handling lives in spawn.c.
  */
 #include <sys/types.h>
 #include <sys/resource.h>
@@ -31,18 +33,22 @@
 #include <unistd.h>
 
 #include "skm.h"
+#include "record.h"
 #include "recorder.h"
 #include "spawn.h"
 
-/* The recording of one run: the invocation and the store it goes to. */
+/* The recording of one run: its invocation and the journal it goes to. */
 struct rec {
-	struct skm_inv *inv;	/* NULL: not recording */
-	struct skm_db *db;	/* NULL until opened; a failed handle stays */
-	int opened;		/* skm_open() succeeded */
-	int started;		/* skm_inv_start() succeeded */
+	struct skm__rec rec;
+	int recording;		/* 0: not recording */
+	int began;		/* the begin is in the journal */
 	int warned;		/* the one warning was given */
 	int quiet;
 };
+
+/* Events are formatted here: skm-run is single-threaded. */
+static unsigned char evbuf[SKM__REC_HDR + SKM__REC_MAX];
+static struct skm__event event;
 
 enum {
 	OPT_DB = CHAR_MAX + 1,
@@ -162,58 +168,85 @@ rec_warn(struct rec *r, const char *what, const char *msg)
 }
 
 /*
- * rec_begin - open the store and write the begin of r->inv.  Runs while
- * the command already runs.  A store that cannot be opened or written
- * still gets the event: libskm keeps it in the spool beside the database
- * (see skm_spooled), so only a failure of the spool too is warned about
- * here.
+ * skm_program - the skm program beside this skm-run (both are installed
+ * into one directory, and sit side by side in the build tree), else the
+ * one installed into BINDIR.
  */
-static void
-rec_begin(struct rec *r, const char *dbpath)
+static const char *
+skm_program(void)
 {
-	int rc;
+	static char path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 8);
+	char *slash;
 
-	if (r->inv == NULL)
-		return;
-	rc = skm_open(dbpath, 0, &r->db);
-	if (r->db == NULL) {
-		rec_warn(r, "not recorded", skm_errstr(rc));
-		return;
+	if (n > 0) {
+		path[n] = '\0';
+		if ((slash = strrchr(path, '/')) != NULL) {
+			memcpy(slash + 1, "skm", 4);
+			if (access(path, X_OK) == 0)
+				return path;
+		}
 	}
-	r->opened = 1;
-	if (skm_inv_start(r->db, r->inv) == SKM_OK)
-		r->started = 1;
+	return SKM_BINDIR "/skm";
 }
 
 /*
- * rec_end - write the end of r->inv as ei says, and close the store.
- * The one warning of a run is given here: either the run was lost, or
- * it waits in the spool because the store could not take it.
+ * rec_begin - append the begin of the run to the journal.  Runs while
+ * the command already runs.
  */
 static void
-rec_end(struct rec *r, const struct skm_end_info *ei)
+rec_begin(struct rec *r, const struct skm_begin_info *bi)
 {
-	const char *why;
-	int rc;
-
-	if (r->inv == NULL)
+	if (!r->recording)
 		return;
-	if (!r->opened) {
-		skm_inv_free(r->inv);
-	} else {
-		if (r->started)
-			rc = skm_end(r->inv, ei);
-		else
-			rc = skm_end_in(r->db, r->inv, ei);
-		if (rc != SKM_OK)
-			rec_warn(r, "not recorded", skm_errmsg(r->db));
-		else if (skm_spooled(r->db, &why) > 0)
-			rec_warn(r, "store unavailable, run kept in the spool",
-			    why);
+	skm__rec_begin_event(&r->rec, &event, bi);
+	if (skm__rec_append(&r->rec, &event, evbuf, sizeof(evbuf)) == 0)
+		r->began = 1;
+	else
+		rec_warn(r, "not recorded", r->rec.j.why);
+}
+
+/*
+ * rec_end - append the end of the run as ei says; when the begin could
+ * not be written, the end carries the begin (a RUN event) so that it
+ * stands alone.  A journal that has grown past its threshold gets a
+ * background fold (skm drain --background, detached, at low priority).
+ */
+static void
+rec_end(struct rec *r, const struct skm_begin_info *bi,
+    const struct skm_end_info *ei)
+{
+	struct skm__event end;
+	int f;
+
+	if (!r->recording)
+		return;
+	skm__rec_end_event(r->rec.id, &event, ei);
+	if (ei->duration_seconds < 0)
+		skm__ev_real(&event, SKM__F_DURATION, event.mono_end -
+		    r->rec.mono_start);
+	if (!r->began) {
+		memcpy(&end, &event, sizeof(end));
+		skm__rec_begin_event(&r->rec, &event, bi);
+		event.kind = SKM__EV_RUN;
+		for (f = SKM__F_ENDED; f < SKM__F_COUNT; f++) {
+			size_t o = skm__ev_fields[f].offset;
+
+			if (!((end.has >> f) & 1u))
+				continue;
+			memcpy((char *)&event + o, (char *)&end + o,
+			    skm__ev_fields[f].type == SKM__T_STR ?
+			    sizeof(struct skm__str) : 8);
+			event.has |= 1u << f;
+		}
+		memcpy(event.follow, end.follow, sizeof(end.follow));
+		event.nfollow = end.nfollow;
 	}
-	r->inv = NULL;
-	skm_close(r->db);
-	r->db = NULL;
+	if (skm__rec_append(&r->rec, &event, evbuf, sizeof(evbuf)) != 0)
+		rec_warn(r, "not recorded", r->rec.j.why);
+	else if (r->rec.crossed)
+		skm__jnl_spawn_fold(skm_program(), r->rec.dbpath);
+	r->recording = 0;
 }
 
 /*
@@ -257,7 +290,7 @@ main(int argc, char *argv[])
 	struct skm_begin_info bi = { 0 };
 	struct skm_end_info ei = SKM_END_INFO_INIT;
 	struct skm__recopt opt;
-	struct rec r = { 0 };
+	static struct rec r;
 	struct spawn sp;
 	struct rusage ru;
 	const char **follow_ups = NULL;
@@ -265,7 +298,7 @@ main(int argc, char *argv[])
 	char *project = NULL, *command = NULL, *parent = NULL, *id;
 	char errtype[64];
 	size_t nfollow = 0;
-	int ch, rc, no_command = 0, status, exec_errno;
+	int ch, no_command = 0, status, exec_errno;
 
 	skm__recopt_env(&opt, "SKM_SKILL");
 	bi.skill = opt.skill;
@@ -303,8 +336,9 @@ main(int argc, char *argv[])
 		case OPT_HELP:
 			usage(0);
 		case OPT_VERSION:
+			/* libskm's recording code is linked in: one version. */
 			printf("skm-run %s (libskm %s)\n", SKM_VERSION,
-			    skm_libversion());
+			    SKM_VERSION);
 			exit(0);
 		case OPT_NOCOMMAND:
 			no_command = 1;
@@ -330,8 +364,8 @@ main(int argc, char *argv[])
 		warnx("no skill: use --skill NAME or set SKM_SKILL");
 		usage(125);
 	}
-	if (skm_begin_info_error(&bi) != NULL)
-		errx(125, "%s", skm_begin_info_error(&bi));
+	if (skm__begin_info_error(&bi) != NULL)
+		errx(125, "%s", skm__begin_info_error(&bi));
 	if (opt.disabled)
 		run_unrecorded(argv);
 
@@ -344,28 +378,27 @@ main(int argc, char *argv[])
 	if ((id = getenv("SKM_INVOCATION_ID")) != NULL && *id != '\0' &&
 	    (parent = strdup(id)) == NULL)
 		err(125, NULL);
-	bi.parent_id = parent;
+	bi.parent_id = parent != NULL ? parent : "";	/* "": none */
 	bi.source = "run";
 
-	if ((rc = skm_inv_create(&bi, &r.inv)) != SKM_OK) {
-		r.inv = NULL;
-		rec_warn(&r, "not recorded", skm_errstr(rc));
+	if (skm__rec_init(&r.rec, dbpath) != 0) {
+		rec_warn(&r, "not recorded", r.rec.j.why);
 	} else {
+		r.recording = 1;
 		/* Only out of memory fails; then the command's own runs just
 		 * lose their link to this one. */
-		(void)setenv("SKM_INVOCATION_ID", skm_inv_id(r.inv), 1);
+		(void)setenv("SKM_INVOCATION_ID", r.rec.id, 1);
 	}
 
 	if (spawn_start(&sp, argv) == -1)
 		err(125, "cannot run %s", argv[0]);
 	/* The run follows the command's own process (pid and start time):
 	 * `skm reap` ends it only once the command is gone, also when
-	 * skm-run itself was killed.  Under `ulimit -f`, a store write past
-	 * the limit fails with EFBIG: spawn.c's handler does not relay the
-	 * SIGXFSZ skm-run raises itself. */
-	if (r.inv != NULL)
-		skm_inv_set_pid(r.inv, sp.pid);
-	rec_begin(&r, dbpath);
+	 * skm-run itself was killed.  Under `ulimit -f`, a journal write
+	 * past the limit fails with EFBIG: spawn.c's handler does not relay
+	 * the SIGXFSZ skm-run raises itself. */
+	bi.pid = sp.pid;
+	rec_begin(&r, &bi);
 	if ((exec_errno = spawn_exec_error(&sp)) != 0)
 		warnc(exec_errno, "%s", argv[0]);
 	memset(&ru, 0, sizeof(ru));
@@ -375,7 +408,7 @@ main(int argc, char *argv[])
 	end_info(&ei, status, exec_errno, &ru, errtype, sizeof(errtype));
 	ei.follow_ups = follow_ups;
 	ei.n_follow_ups = nfollow;
-	rec_end(&r, &ei);
+	rec_end(&r, &bi, &ei);
 
 	free(follow_ups);
 	free(project);

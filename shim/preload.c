@@ -12,13 +12,12 @@
  * line is quoted and its secrets hidden by lib/redact.c, the project
  * found by lib/recopt.c: the same code as skm-run's, linked in (no heap,
  * no SQLite).  A process that is not recorded pays for a few getenv()
- * calls and one read of the rules file, nothing else: libskm, and SQLite
- * with it, is only dlopen()ed when a process is recorded (see
- * docs/ARCHITECTURE.md for why it is the shared libskm.so and the system's
- * shared libsqlite3, never a copy of its own).
+ * calls and one read of the rules file, nothing else.
  *
- * A recorded process writes its begin at once and closes the store
- * again (a host may close or dup2 over any descriptor it did not open),
+ * A recorded process appends its begin to the journal beside the store
+ * (lib/record.c, linked in: no SQLite, no libskm, no heap; one write(2)
+ * per event, no descriptor kept open, since a host may close or dup2
+ * over any descriptor it did not open),
  * puts SKM_INVOCATION_ID=<id> in its environment so that whatever it
  * starts records it as parent, and ends the invocation exactly once, in
  * the process that began it (a forked child never does):
@@ -64,6 +63,7 @@
 #include <unistd.h>
 
 #include "skm.h"
+#include "record.h"
 #include "recorder.h"
 #include "rules.h"
 
@@ -74,29 +74,11 @@
 #define MAX_ENV 65536        /* an environment larger than this is passed on as it is */
 #define STACK_ENV 512        /* larger environments are copied into an mmap()ed block */
 #define MAX_ARGS 65536       /* execl() argument lists */
-#define STR_(x) #x
-#define STR(x) STR_(x)
-#ifndef SKM_LIBDIR
-#define SKM_LIBDIR "/usr/local/lib"
+#ifndef SKM_BINDIR
+#define SKM_BINDIR "/usr/local/bin"
 #endif
 
 extern char **environ;
-
-/* libskm, loaded when a process is recorded. */
-static struct {
-	__typeof__(skm_libversion_number) *version;
-	__typeof__(skm_open) *db_open;
-	__typeof__(skm_close) *db_close;
-	__typeof__(skm_errmsg) *errmsg;
-	__typeof__(skm_path) *path;
-	__typeof__(skm_inv_create) *inv_create;
-	__typeof__(skm_inv_start) *inv_start;
-	__typeof__(skm_inv_id) *inv_id;
-	__typeof__(skm_inv_free) *inv_free;
-	__typeof__(skm_end_in) *end_in;
-	__typeof__(skm_end_id) *end_id;
-	__typeof__(skm_spooled) *spooled;  /* optional: debug output only */
-} core;
 
 /* The invocation this process is recording, if any. */
 static struct {
@@ -104,13 +86,17 @@ static struct {
 	int adopted;           /* handed over by exec: end by id */
 	int ended;             /* set once, atomically */
 	pid_t pid;             /* the process that ends it */
-	struct skm_inv *inv;   /* not adopted: the in-memory invocation */
+	struct skm__rec jr;    /* its id, start times and journal: the end
+	                          goes where the begin went, whatever the
+	                          program does to its environment (env -i) */
 	char id[SKM_ID_LEN + 1];
 } rec;
 
-/* The store the begin went to: the end goes there too, whatever the
- * program does to its environment meanwhile (env -i). */
-static char store_path[PATH_MAX];
+/* Events are formatted in static memory: the begin in the constructor
+ * (before the host has threads), the end by the one caller of finish()
+ * that wins rec.ended.  Nothing large goes on a host thread's stack. */
+static struct skm__event event;
+static unsigned char evbuf[SKM__REC_HDR + SKM__REC_MAX];
 
 /* "SKM_INVOCATION_ID=<id>", put into environ by pointer: lives forever. */
 static char env_id[sizeof(ENV_ID "=") + SKM_ID_LEN];
@@ -197,55 +183,24 @@ is_var(const char *e, const char *name, size_t len)
 }
 
 /*
- * load_core - dlopen libskm.so beside the shim (../libskm.so.N, the
- * installed and the build layout alike), else in the LIBDIR it was built
- * for, else wherever the dynamic linker finds it.  RTLD_LOCAL: none of its
- * names become visible to the host.  Returns 0, or -1 (the process then
- * runs unrecorded).
+ * skm_program - the skm program for a background fold: beside the shim's
+ * directory in the build tree (shim/../skm), else in BINDIR.
  */
-static int
-load_core(void)
+static const char *
+skm_program(void)
 {
-	static const char soname[] = "libskm.so." STR(SKM_VERSION_MAJOR);
-	char path[PATH_MAX];
+	static char path[PATH_MAX];
 	const char *slash;
-	void *h = NULL;
+	struct stat sb;
 	Dl_info info;
 
-	if (core.end_id != NULL)
-		return 0;
-	if (dladdr((void *)load_core, &info) != 0 && info.dli_fname != NULL &&
+	if (dladdr((void *)skm_program, &info) != 0 && info.dli_fname != NULL &&
 	    (slash = strrchr(info.dli_fname, '/')) != NULL &&
-	    snprintf(path, sizeof(path), "%.*s/../%s",
-	    (int)(slash - info.dli_fname), info.dli_fname, soname) <
-	    (int)sizeof(path))
-		h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	if (h == NULL &&
-	    snprintf(path, sizeof(path), "%s/%s", SKM_LIBDIR, soname) <
-	    (int)sizeof(path))
-		h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	if (h == NULL)
-		h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
-	if (h == NULL) {
-		dbg("cannot load %s: %s", soname, dlerror());
-		return -1;
-	}
-#define SYM(f, name) (core.f = (__typeof__(core.f))dlsym(h, name))
-	if (!SYM(version, "skm_libversion_number") || !SYM(db_open, "skm_open") ||
-	    !SYM(db_close, "skm_close") || !SYM(errmsg, "skm_errmsg") ||
-	    !SYM(path, "skm_path") ||
-	    !SYM(inv_create, "skm_inv_create") ||
-	    !SYM(inv_start, "skm_inv_start") || !SYM(inv_id, "skm_inv_id") ||
-	    !SYM(inv_free, "skm_inv_free") || !SYM(end_in, "skm_end_in") ||
-	    !SYM(end_id, "skm_end_id") ||
-	    core.version() / 1000000 != SKM_VERSION_MAJOR) {
-		dbg("%s: not a usable libskm", soname);
-		core.end_id = NULL;
-		return -1;
-	}
-	(void)SYM(spooled, "skm_spooled");
-#undef SYM
-	return 0;
+	    snprintf(path, sizeof(path), "%.*s/../skm",
+	    (int)(slash - info.dli_fname), info.dli_fname) <
+	    (int)sizeof(path) && stat(path, &sb) == 0 && S_ISREG(sb.st_mode))
+		return path;
+	return SKM_BINDIR "/skm";
 }
 
 /*
@@ -340,6 +295,8 @@ adopt(const char *handoff)
 	if (errno != 0 || *end != ':' || pid != (long)getpid() ||
 	    strlen(end + 1) != SKM_ID_LEN)
 		return 0;
+	if (skm__rec_init(&rec.jr, NULL) != 0)
+		return 0;
 	memcpy(rec.id, end + 1, SKM_ID_LEN + 1);
 	rec.pid = getpid();
 	rec.adopted = rec.active = 1;
@@ -348,10 +305,10 @@ adopt(const char *handoff)
 }
 
 /*
- * begin - record this process as an invocation of skill: create it (its
- * parent is $SKM_INVOCATION_ID), write its begin and close the store.
- * A store that cannot be written now is tried again, begin and end
- * together, at the end.
+ * begin - record this process as an invocation of skill (its parent is
+ * $SKM_INVOCATION_ID): append its begin to the journal.  The store path
+ * is resolved now, once, so a host that changes directory or clears its
+ * environment keeps writing to the same journal.
  */
 static void
 begin(const char *skill, int argc, char **argv, const struct skm__recopt *opt)
@@ -360,11 +317,11 @@ begin(const char *skill, int argc, char **argv, const struct skm__recopt *opt)
 	 * before any thread of the host exists. */
 	static char command[SKM_COMMAND_MAX + 1], project[PATH_MAX];
 	struct skm_begin_info bi = { 0 };
-	struct skm_db *db = NULL;
-	int rc;
 
-	if (load_core() != 0)
+	if (skm__rec_init(&rec.jr, NULL) != 0) {
+		dbg("skill %s: not recorded: %s", skill, rec.jr.j.why);
 		return;
+	}
 	bi.skill = skill;
 	bi.workflow = opt->workflow;
 	bi.session = opt->session;
@@ -377,26 +334,19 @@ begin(const char *skill, int argc, char **argv, const struct skm__recopt *opt)
 		bi.command = command;
 	}
 	bi.source = "shim";
-	rc = core.inv_create(&bi, &rec.inv);
-	if (rc != SKM_OK) {
-		dbg("skill %s: cannot create the invocation (%d)", skill, rc);
+	if (skm__begin_info_error(&bi) != NULL) {
+		dbg("skill %s: not recorded: %s", skill,
+		    skm__begin_info_error(&bi));
 		return;
 	}
-	memcpy(rec.id, core.inv_id(rec.inv), SKM_ID_LEN + 1);
+	skm__rec_begin_event(&rec.jr, &event, &bi);
+	if (skm__rec_append(&rec.jr, &event, evbuf, sizeof(evbuf)) != 0) {
+		dbg("skill %s: not recorded: %s", skill, rec.jr.j.why);
+		return;
+	}
+	memcpy(rec.id, rec.jr.id, SKM_ID_LEN + 1);
 	rec.pid = getpid();
 	rec.active = 1;
-	/* A handle whose open failed still takes the begin to the spool
-	 * when lib thinks the store will come back. */
-	rc = core.db_open(NULL, 0, &db);
-	if (db != NULL && core.path(db) != NULL &&
-	    strlen(core.path(db)) < sizeof(store_path))
-		memcpy(store_path, core.path(db), strlen(core.path(db)) + 1);
-	if (db != NULL)
-		rc = core.inv_start(db, rec.inv);
-	if (rc != SKM_OK)
-		dbg("skill %s: begin not recorded: %s", skill,
-		    db != NULL ? core.errmsg(db) : "out of memory");
-	core.db_close(db);
 	dbg("recording %s as skill %s", rec.id, skill);
 }
 
@@ -404,14 +354,16 @@ begin(const char *skill, int argc, char **argv, const struct skm__recopt *opt)
  * finish - end this process's invocation with the exit status it is
  * leaving with: once, and only in the process that began or adopted it.
  * Its CPU figures are this process's and its waited-for children's.
+ * Async-signal-safe (it may run from _exit in a signal handler): an end
+ * event in static memory, one append.  An adopted invocation ends by id;
+ * the fold measures it from the begin's monotonic start.
  */
 static void
 finish(int status)
 {
 	struct skm_end_info ei = SKM_END_INFO_INIT;
 	struct rusage self, kids, ru;
-	struct skm_db *db = NULL;
-	int rc, saved = errno;
+	int saved = errno;
 
 	if (!rec.active || getpid() != rec.pid ||
 	    __atomic_exchange_n(&rec.ended, 1, __ATOMIC_ACQ_REL) != 0)
@@ -427,30 +379,17 @@ finish(int status)
 		    self.ru_maxrss : kids.ru_maxrss;
 		ei.rusage = &ru;
 	}
-	if (load_core() != 0)
-		goto out;
-	/*
-	 * The invocation began here: end it from memory into a new handle on
-	 * the same store (what skm_end() does into the handle it began on,
-	 * closed since).  If its begin was spooled or never written, the end
-	 * carries the begin; if the store cannot take it now, lib spools it.
-	 * Adopted from an exec'd predecessor: only the id is known.
-	 */
-	rc = core.db_open(store_path[0] != '\0' ? store_path : NULL, 0, &db);
-	if (rec.inv != NULL)
-		rc = core.end_in(db, rec.inv, &ei);
-	else if (rc == SKM_OK)
-		rc = core.end_id(db, rec.id, &ei);
-	rec.inv = NULL;
-	if (rc != SKM_OK)
-		dbg("end of %s not recorded: %s", rec.id,
-		    db != NULL ? core.errmsg(db) : "out of memory");
-	else
-		dbg("ended %s with status %d%s", rec.id, ei.exit_code,
-		    core.spooled != NULL && core.spooled(db, NULL) > 0 ?
-		    " (spooled: the store could not take it now)" : "");
-	core.db_close(db);
-out:
+	skm__rec_end_event(rec.id, &event, &ei);
+	if (!rec.adopted)
+		skm__ev_real(&event, SKM__F_DURATION, event.mono_end -
+		    rec.jr.mono_start);
+	if (skm__rec_append(&rec.jr, &event, evbuf, sizeof(evbuf)) != 0) {
+		dbg("end of %s not recorded: %s", rec.id, rec.jr.j.why);
+	} else {
+		dbg("ended %s with status %d", rec.id, ei.exit_code);
+		if (rec.jr.crossed)
+			skm__jnl_spawn_fold(skm_program(), rec.jr.dbpath);
+	}
 	busy--;
 	errno = saved;
 }
@@ -508,8 +447,6 @@ record:
 		snprintf(env_id, sizeof(env_id), "%s=%s", ENV_ID, rec.id);
 		if (on_exit(on_exit_handler, NULL) != 0)
 			dbg("on_exit failed: exit() will not end %s", rec.id);
-		if (rec.adopted)
-			(void)load_core();
 	}
 clean:
 	if (rec.active || stale)

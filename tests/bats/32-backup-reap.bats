@@ -23,6 +23,7 @@ sqlw() {
 
 # running SKILL: the number of running invocations of SKILL.
 running() {
+	skm drain >/dev/null 2>&1 || true
 	sqlw "SELECT count(*) FROM skill_invocation WHERE skill_name = '$1' AND ended_at IS NULL"
 }
 
@@ -64,6 +65,7 @@ running() {
 	loop=$!
 	# let the writers get going
 	for _ in $(seq 100); do
+		skm drain >/dev/null 2>&1
 		[ "$(sqlw "SELECT count(*) FROM skill_invocation WHERE skill_name = 'bg'")" -ge 3 ] && break
 		sleep 0.05
 	done

@@ -15,7 +15,7 @@ replay() {
 }
 
 @test "the rules-file parser replays its fuzz corpus" { replay rules; }
-@test "the spool drain replays its fuzz corpus" { replay spool; }
+@test "the journal reader and the fold replay their fuzz corpus" { replay journal; }
 @test "redaction replays its fuzz corpus" { replay redact; }
 @test "import replays its fuzz corpus" { replay import; }
 @test "the time and --since parsers replay their fuzz corpus" { replay since; }

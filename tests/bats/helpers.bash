@@ -5,8 +5,11 @@ export PATH="$TOP:$PATH"
 export SKM_DB="$BATS_TEST_TMPDIR/metrics.db"
 unset SKM_SKILL SKM_WORKFLOW SKM_SESSION SKM_PROJECT SKM_INVOCATION_ID SKM_DISABLE
 
-# sql QUERY: run a read-only query against the test's store.
+# sql QUERY: run a read-only query against the test's store, after
+# folding what recorders appended to its journal (as every skm query
+# does first).
 sql() {
+	skm --db "$SKM_DB" drain >/dev/null 2>&1 || true
 	sqlite3 -batch -noheader "$SKM_DB" "$1"
 }
 

@@ -21,19 +21,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size = sizeof(s) - 1;
 	memcpy(s, data, size);
 	s[size] = '\0';
-	if (tp_parse_duration(s, &secs, err, sizeof(err)) == 0 && secs <= 0)
+	if (skm__tp_parse_duration(s, &secs, err, sizeof(err)) == 0 && secs <= 0)
 		abort();
-	if (tp_parse_iso(s, &ms, err, sizeof(err)) == 0) {
-		if (tp_format_iso(ms, out) != 0)
+	if (skm__tp_parse_iso(s, &ms, err, sizeof(err)) == 0) {
+		if (skm__tp_format_iso(ms, out) != 0)
 			abort();
-		if (tp_parse_iso(out, &ms2, err, sizeof(err)) != 0 || ms2 != ms)
+		if (skm__tp_parse_iso(out, &ms2, err, sizeof(err)) != 0 || ms2 != ms)
 			abort();
 	}
-	if (tp_parse_since(s, now, &ms, out, err, sizeof(err)) == 0) {
+	if (skm__tp_parse_since(s, now, &ms, out, err, sizeof(err)) == 0) {
 		if (ms > now)
 			abort();
-		if (tp_parse_iso(out, &ms2, err, sizeof(err)) != 0 ||
-		    tp_format_iso(ms2, out2) != 0 || strcmp(out, out2) != 0)
+		if (skm__tp_parse_iso(out, &ms2, err, sizeof(err)) != 0 ||
+		    skm__tp_format_iso(ms2, out2) != 0 || strcmp(out, out2) != 0)
 			abort();
 	} else if (memchr(err, '\0', sizeof(err)) == NULL) {
 		abort();

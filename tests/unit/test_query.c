@@ -73,19 +73,19 @@ percentile_reads_use_the_duration_index(void)
 		    SKM_OK);
 	skm_close(db);
 	free(unit_sql(p, "ANALYZE"));
-	plan(p, query_pct_count_sql, pl, sizeof(pl));
+	plan(p, skm__query_pct_count_sql, pl, sizeof(pl));
 	printf("# count: %s", pl);
 	CHECK(strstr(pl, "USING COVERING INDEX skill_invocation_duration") !=
 	    NULL);
 	CHECK(strstr(pl, "SCAN") == NULL);
-	plan(p, query_pct_nth_sql, pl, sizeof(pl));
+	plan(p, skm__query_pct_nth_sql, pl, sizeof(pl));
 	printf("# nth: %s", pl);
 	CHECK(strstr(pl, "USING COVERING INDEX skill_invocation_duration") !=
 	    NULL);
 	/* Walked in index order: no sort of the durations. */
 	CHECK(strstr(pl, "TEMP B-TREE") == NULL);
 	CHECK(strstr(pl, "SCAN") == NULL);
-	plan(p, query_pct_nth_desc_sql, pl, sizeof(pl));
+	plan(p, skm__query_pct_nth_desc_sql, pl, sizeof(pl));
 	printf("# nth from the top: %s", pl);
 	CHECK(strstr(pl, "USING COVERING INDEX skill_invocation_duration") !=
 	    NULL);
@@ -237,57 +237,57 @@ since_parser_accepts_durations_and_timestamps(void)
 	char iso[TP_ISO_LEN], err[160];
 	long long ms, s;
 
-	CHECK_INT(tp_parse_since("30m", now, &ms, iso, err, sizeof(err)), 0);
+	CHECK_INT(skm__tp_parse_since("30m", now, &ms, iso, err, sizeof(err)), 0);
 	CHECK_STR(iso, "2026-01-05T09:30:00.000Z");
-	CHECK_INT(tp_parse_since("12h", now, &ms, iso, err, sizeof(err)), 0);
+	CHECK_INT(skm__tp_parse_since("12h", now, &ms, iso, err, sizeof(err)), 0);
 	CHECK_STR(iso, "2026-01-04T22:00:00.000Z");
-	CHECK_INT(tp_parse_since("7d", now, &ms, iso, err, sizeof(err)), 0);
+	CHECK_INT(skm__tp_parse_since("7d", now, &ms, iso, err, sizeof(err)), 0);
 	CHECK_STR(iso, "2025-12-29T10:00:00.000Z");
-	CHECK_INT(tp_parse_since("4w", now, &ms, iso, err, sizeof(err)), 0);
+	CHECK_INT(skm__tp_parse_since("4w", now, &ms, iso, err, sizeof(err)), 0);
 	CHECK_STR(iso, "2025-12-08T10:00:00.000Z");
-	CHECK_INT(tp_parse_since("2026-01-05T08:00:00Z", now, &ms, iso, err,
+	CHECK_INT(skm__tp_parse_since("2026-01-05T08:00:00Z", now, &ms, iso, err,
 	    sizeof(err)), 0);
 	CHECK_STR(iso, "2026-01-05T08:00:00.000Z");
-	CHECK_INT(tp_parse_since("2026-01-05T08:00:00.123456+05:30", now, &ms,
+	CHECK_INT(skm__tp_parse_since("2026-01-05T08:00:00.123456+05:30", now, &ms,
 	    iso, err, sizeof(err)), 0);
 	CHECK_STR(iso, "2026-01-05T02:30:00.123Z");
-	CHECK_INT(tp_parse_since("2026-01-05 08:00-0100", now, &ms, iso, err,
+	CHECK_INT(skm__tp_parse_since("2026-01-05 08:00-0100", now, &ms, iso, err,
 	    sizeof(err)), 0);
 	CHECK_STR(iso, "2026-01-05T09:00:00.000Z");
-	CHECK_INT(tp_parse_since("2024-02-29", now, &ms, iso, err,
+	CHECK_INT(skm__tp_parse_since("2024-02-29", now, &ms, iso, err,
 	    sizeof(err)), 0);
 	CHECK_STR(iso, "2024-02-29T00:00:00.000Z");
-	CHECK_INT(tp_parse_iso("0001-01-01T00:00:00Z", &ms, err, sizeof(err)),
+	CHECK_INT(skm__tp_parse_iso("0001-01-01T00:00:00Z", &ms, err, sizeof(err)),
 	    0);
-	CHECK_INT(tp_format_iso(ms, iso), 0);
+	CHECK_INT(skm__tp_format_iso(ms, iso), 0);
 	CHECK_STR(iso, "0001-01-01T00:00:00.000Z");
 
 	/* what is refused, never reaching SQL */
-	CHECK_INT(tp_parse_since("", now, &ms, iso, err, sizeof(err)), -1);
-	CHECK_INT(tp_parse_since("7", now, &ms, iso, err, sizeof(err)), -1);
-	CHECK_INT(tp_parse_since("d", now, &ms, iso, err, sizeof(err)), -1);
-	CHECK_INT(tp_parse_since("0d", now, &ms, iso, err, sizeof(err)), -1);
-	CHECK_INT(tp_parse_since("-7d", now, &ms, iso, err, sizeof(err)), -1);
-	CHECK_INT(tp_parse_since("7 days", now, &ms, iso, err, sizeof(err)),
+	CHECK_INT(skm__tp_parse_since("", now, &ms, iso, err, sizeof(err)), -1);
+	CHECK_INT(skm__tp_parse_since("7", now, &ms, iso, err, sizeof(err)), -1);
+	CHECK_INT(skm__tp_parse_since("d", now, &ms, iso, err, sizeof(err)), -1);
+	CHECK_INT(skm__tp_parse_since("0d", now, &ms, iso, err, sizeof(err)), -1);
+	CHECK_INT(skm__tp_parse_since("-7d", now, &ms, iso, err, sizeof(err)), -1);
+	CHECK_INT(skm__tp_parse_since("7 days", now, &ms, iso, err, sizeof(err)),
 	    -1);
-	CHECK_INT(tp_parse_since("99999999999999999999d", now, &ms, iso, err,
+	CHECK_INT(skm__tp_parse_since("99999999999999999999d", now, &ms, iso, err,
 	    sizeof(err)), -1);
-	CHECK_INT(tp_parse_since("2023-02-29", now, &ms, iso, err,
+	CHECK_INT(skm__tp_parse_since("2023-02-29", now, &ms, iso, err,
 	    sizeof(err)), -1);
-	CHECK_INT(tp_parse_since("2026-13-01", now, &ms, iso, err,
+	CHECK_INT(skm__tp_parse_since("2026-13-01", now, &ms, iso, err,
 	    sizeof(err)), -1);
-	CHECK_INT(tp_parse_since("2026-01-05T24:00", now, &ms, iso, err,
+	CHECK_INT(skm__tp_parse_since("2026-01-05T24:00", now, &ms, iso, err,
 	    sizeof(err)), -1);
-	CHECK_INT(tp_parse_since("2026-01-05T10:00:00Q", now, &ms, iso, err,
+	CHECK_INT(skm__tp_parse_since("2026-01-05T10:00:00Q", now, &ms, iso, err,
 	    sizeof(err)), -1);
-	CHECK_INT(tp_parse_since("2026-01-05T10:00:00+25:00", now, &ms, iso,
+	CHECK_INT(skm__tp_parse_since("2026-01-05T10:00:00+25:00", now, &ms, iso,
 	    err, sizeof(err)), -1);
-	CHECK_INT(tp_parse_since("2026-01-05'; DROP TABLE skill_metrics; --",
+	CHECK_INT(skm__tp_parse_since("2026-01-05'; DROP TABLE skill_metrics; --",
 	    now, &ms, iso, err, sizeof(err)), -1);
 	CHECK(strstr(err, "bad time zone") != NULL);
-	CHECK_INT(tp_parse_since("'; DROP TABLE skill_metrics; --", now, &ms,
+	CHECK_INT(skm__tp_parse_since("'; DROP TABLE skill_metrics; --", now, &ms,
 	    iso, err, sizeof(err)), -1);
-	CHECK_INT(tp_parse_duration("24h", &s, err, sizeof(err)), 0);
+	CHECK_INT(skm__tp_parse_duration("24h", &s, err, sizeof(err)), 0);
 	CHECK_INT(s, 86400);
 }
 

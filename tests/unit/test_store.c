@@ -91,8 +91,8 @@ schema_2_store_is_migrated_with_its_search_index(void)
 
 	sqlite3_open(p, &c);
 	sqlite3_exec(c, "PRAGMA journal_mode = WAL", 0, 0, 0);
-	for (i = 0; i < skm_nmigrations && skm_migrations[i].version <= 2; i++)
-		CHECK_INT(sqlite3_exec(c, skm_migrations[i].sql, 0, 0, 0),
+	for (i = 0; i < skm__nmigrations && skm__migrations[i].version <= 2; i++)
+		CHECK_INT(sqlite3_exec(c, skm__migrations[i].sql, 0, 0, 0),
 		    SQLITE_OK);
 	CHECK_INT(sqlite3_exec(c, "PRAGMA user_version = 2; "
 	    "INSERT INTO skill_invocation (id, skill_name, invoked_at, "
@@ -107,7 +107,7 @@ schema_2_store_is_migrated_with_its_search_index(void)
 	    "NULL)", 0, 0, 0), SQLITE_OK);
 	sqlite3_close(c);
 
-	CHECK_INT(skm_open(p, 0, &db), SKM_OK);
+	CHECK_INT(skm_open(p, SKM_OPEN_DIRECT, &db), SKM_OK);
 	CHECK_INT(skm_schema_version(db), skm_schema_latest());
 	/* the migration filled the rollups (nothing recomputed yet) */
 	qa.skill = "lint";

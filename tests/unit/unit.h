@@ -90,12 +90,14 @@ unit_sql(const char *db, const char *sql)
 	return r;
 }
 
-/* Open (creating) the store NAME in the test's directory. */
+/* Open (creating) the store NAME in the test's directory, writing
+ * begins and ends at once (SKM_OPEN_DIRECT), so that a test reads back
+ * what it wrote without a fold in between. */
 UNIT_HELPER struct skm_db *
 unit_open(const char *name)
 {
 	struct skm_db *db = NULL;
-	int rc = skm_open(unit_path(name), 0, &db);
+	int rc = skm_open(unit_path(name), SKM_OPEN_DIRECT, &db);
 
 	if (rc != SKM_OK)
 		printf("# open: %s\n", skm_errmsg(db));

@@ -1,0 +1,543 @@
+/*
+ * event.c - encoding, decoding and validating invocation events (see
+ * event.h for the record layout).
+ *
+ * The encoder runs in recorders (skm-run, the shim, in-process hooks),
+ * the shim's possibly inside a signal handler: it only copies bytes into
+ * the caller's buffer.  The decoder and validator run in the fold and in
+ * tests, on bytes that may be anything (a torn write, a hostile file):
+ * every length is checked against what is left before it is used.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "event.h"
+#include "skm.h"
+
+const struct skm__ev_desc skm__ev_fields[SKM__F_COUNT] = {
+#define X(N, tag, T, m, col) \
+	{ #N, tag, SKM__T_##T, col, offsetof(struct skm__event, m) },
+	SKM__EV_FIELDS(X)
+#undef X
+};
+
+static const uint32_t crc_table[256] = {
+	0x00000000U, 0x77073096U, 0xee0e612cU, 0x990951baU, 0x076dc419U, 0x706af48fU,
+	0xe963a535U, 0x9e6495a3U, 0x0edb8832U, 0x79dcb8a4U, 0xe0d5e91eU, 0x97d2d988U,
+	0x09b64c2bU, 0x7eb17cbdU, 0xe7b82d07U, 0x90bf1d91U, 0x1db71064U, 0x6ab020f2U,
+	0xf3b97148U, 0x84be41deU, 0x1adad47dU, 0x6ddde4ebU, 0xf4d4b551U, 0x83d385c7U,
+	0x136c9856U, 0x646ba8c0U, 0xfd62f97aU, 0x8a65c9ecU, 0x14015c4fU, 0x63066cd9U,
+	0xfa0f3d63U, 0x8d080df5U, 0x3b6e20c8U, 0x4c69105eU, 0xd56041e4U, 0xa2677172U,
+	0x3c03e4d1U, 0x4b04d447U, 0xd20d85fdU, 0xa50ab56bU, 0x35b5a8faU, 0x42b2986cU,
+	0xdbbbc9d6U, 0xacbcf940U, 0x32d86ce3U, 0x45df5c75U, 0xdcd60dcfU, 0xabd13d59U,
+	0x26d930acU, 0x51de003aU, 0xc8d75180U, 0xbfd06116U, 0x21b4f4b5U, 0x56b3c423U,
+	0xcfba9599U, 0xb8bda50fU, 0x2802b89eU, 0x5f058808U, 0xc60cd9b2U, 0xb10be924U,
+	0x2f6f7c87U, 0x58684c11U, 0xc1611dabU, 0xb6662d3dU, 0x76dc4190U, 0x01db7106U,
+	0x98d220bcU, 0xefd5102aU, 0x71b18589U, 0x06b6b51fU, 0x9fbfe4a5U, 0xe8b8d433U,
+	0x7807c9a2U, 0x0f00f934U, 0x9609a88eU, 0xe10e9818U, 0x7f6a0dbbU, 0x086d3d2dU,
+	0x91646c97U, 0xe6635c01U, 0x6b6b51f4U, 0x1c6c6162U, 0x856530d8U, 0xf262004eU,
+	0x6c0695edU, 0x1b01a57bU, 0x8208f4c1U, 0xf50fc457U, 0x65b0d9c6U, 0x12b7e950U,
+	0x8bbeb8eaU, 0xfcb9887cU, 0x62dd1ddfU, 0x15da2d49U, 0x8cd37cf3U, 0xfbd44c65U,
+	0x4db26158U, 0x3ab551ceU, 0xa3bc0074U, 0xd4bb30e2U, 0x4adfa541U, 0x3dd895d7U,
+	0xa4d1c46dU, 0xd3d6f4fbU, 0x4369e96aU, 0x346ed9fcU, 0xad678846U, 0xda60b8d0U,
+	0x44042d73U, 0x33031de5U, 0xaa0a4c5fU, 0xdd0d7cc9U, 0x5005713cU, 0x270241aaU,
+	0xbe0b1010U, 0xc90c2086U, 0x5768b525U, 0x206f85b3U, 0xb966d409U, 0xce61e49fU,
+	0x5edef90eU, 0x29d9c998U, 0xb0d09822U, 0xc7d7a8b4U, 0x59b33d17U, 0x2eb40d81U,
+	0xb7bd5c3bU, 0xc0ba6cadU, 0xedb88320U, 0x9abfb3b6U, 0x03b6e20cU, 0x74b1d29aU,
+	0xead54739U, 0x9dd277afU, 0x04db2615U, 0x73dc1683U, 0xe3630b12U, 0x94643b84U,
+	0x0d6d6a3eU, 0x7a6a5aa8U, 0xe40ecf0bU, 0x9309ff9dU, 0x0a00ae27U, 0x7d079eb1U,
+	0xf00f9344U, 0x8708a3d2U, 0x1e01f268U, 0x6906c2feU, 0xf762575dU, 0x806567cbU,
+	0x196c3671U, 0x6e6b06e7U, 0xfed41b76U, 0x89d32be0U, 0x10da7a5aU, 0x67dd4accU,
+	0xf9b9df6fU, 0x8ebeeff9U, 0x17b7be43U, 0x60b08ed5U, 0xd6d6a3e8U, 0xa1d1937eU,
+	0x38d8c2c4U, 0x4fdff252U, 0xd1bb67f1U, 0xa6bc5767U, 0x3fb506ddU, 0x48b2364bU,
+	0xd80d2bdaU, 0xaf0a1b4cU, 0x36034af6U, 0x41047a60U, 0xdf60efc3U, 0xa867df55U,
+	0x316e8eefU, 0x4669be79U, 0xcb61b38cU, 0xbc66831aU, 0x256fd2a0U, 0x5268e236U,
+	0xcc0c7795U, 0xbb0b4703U, 0x220216b9U, 0x5505262fU, 0xc5ba3bbeU, 0xb2bd0b28U,
+	0x2bb45a92U, 0x5cb36a04U, 0xc2d7ffa7U, 0xb5d0cf31U, 0x2cd99e8bU, 0x5bdeae1dU,
+	0x9b64c2b0U, 0xec63f226U, 0x756aa39cU, 0x026d930aU, 0x9c0906a9U, 0xeb0e363fU,
+	0x72076785U, 0x05005713U, 0x95bf4a82U, 0xe2b87a14U, 0x7bb12baeU, 0x0cb61b38U,
+	0x92d28e9bU, 0xe5d5be0dU, 0x7cdcefb7U, 0x0bdbdf21U, 0x86d3d2d4U, 0xf1d4e242U,
+	0x68ddb3f8U, 0x1fda836eU, 0x81be16cdU, 0xf6b9265bU, 0x6fb077e1U, 0x18b74777U,
+	0x88085ae6U, 0xff0f6a70U, 0x66063bcaU, 0x11010b5cU, 0x8f659effU, 0xf862ae69U,
+	0x616bffd3U, 0x166ccf45U, 0xa00ae278U, 0xd70dd2eeU, 0x4e048354U, 0x3903b3c2U,
+	0xa7672661U, 0xd06016f7U, 0x4969474dU, 0x3e6e77dbU, 0xaed16a4aU, 0xd9d65adcU,
+	0x40df0b66U, 0x37d83bf0U, 0xa9bcae53U, 0xdebb9ec5U, 0x47b2cf7fU, 0x30b5ffe9U,
+	0xbdbdf21cU, 0xcabac28aU, 0x53b39330U, 0x24b4a3a6U, 0xbad03605U, 0xcdd70693U,
+	0x54de5729U, 0x23d967bfU, 0xb3667a2eU, 0xc4614ab8U, 0x5d681b02U, 0x2a6f2b94U,
+	0xb40bbe37U, 0xc30c8ea1U, 0x5a05df1bU, 0x2d02ef8dU,
+};
+
+uint32_t
+skm__crc32(const unsigned char *p, size_t n)
+{
+	uint32_t c = 0xffffffffU;
+
+	while (n-- > 0)
+		c = crc_table[(c ^ *p++) & 0xff] ^ (c >> 8);
+	return c ^ 0xffffffffU;
+}
+
+void
+skm__ev_str(struct skm__event *ev, enum skm__ev_field f, const char *s)
+{
+	struct skm__str *v;
+
+	if (s == NULL || skm__ev_fields[f].type != SKM__T_STR)
+		return;
+	v = (struct skm__str *)((char *)ev + skm__ev_fields[f].offset);
+	v->p = s;
+	v->n = strlen(s);
+	ev->has |= 1u << f;
+}
+
+void
+skm__ev_int(struct skm__event *ev, enum skm__ev_field f, int64_t v)
+{
+	if (skm__ev_fields[f].type != SKM__T_INT &&
+	    skm__ev_fields[f].type != SKM__T_TIME)
+		return;
+	*(int64_t *)((char *)ev + skm__ev_fields[f].offset) = v;
+	ev->has |= 1u << f;
+}
+
+void
+skm__ev_real(struct skm__event *ev, enum skm__ev_field f, double v)
+{
+	if (skm__ev_fields[f].type != SKM__T_REAL)
+		return;
+	*(double *)((char *)ev + skm__ev_fields[f].offset) = v;
+	ev->has |= 1u << f;
+}
+
+int
+skm__ev_follow(struct skm__event *ev, const char *s)
+{
+	if (s == NULL || ev->nfollow >= SKM__EV_FOLLOW_MAX)
+		return -1;
+	ev->follow[ev->nfollow].p = s;
+	ev->follow[ev->nfollow].n = strlen(s);
+	ev->nfollow++;
+	return 0;
+}
+
+static void
+put32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+	p[2] = (unsigned char)(v >> 16);
+	p[3] = (unsigned char)(v >> 24);
+}
+
+static uint32_t
+get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+static void
+put64(unsigned char *p, uint64_t v)
+{
+	put32(p, (uint32_t)v);
+	put32(p + 4, (uint32_t)(v >> 32));
+}
+
+static uint64_t
+get64(const unsigned char *p)
+{
+	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
+}
+
+/* The bytes field f of ev takes in a record (0: absent). */
+static size_t
+field_size(const struct skm__event *ev, int f)
+{
+	const struct skm__str *s;
+
+	if (!((ev->has >> f) & 1u))
+		return 0;
+	if (skm__ev_fields[f].type != SKM__T_STR)
+		return 5 + 8;
+	s = (const struct skm__str *)((const char *)ev +
+	    skm__ev_fields[f].offset);
+	return 5 + s->n;
+}
+
+size_t
+skm__ev_size(const struct skm__event *ev)
+{
+	size_t n = SKM__REC_HDR + 2;
+	int f;
+
+	for (f = 0; f < SKM__F_COUNT; f++)
+		n += field_size(ev, f);
+	for (f = 0; f < ev->nfollow; f++)
+		n += 5 + ev->follow[f].n;
+	return n;
+}
+
+static unsigned char *
+put_field(unsigned char *q, int tag, const void *v, size_t n)
+{
+	*q++ = (unsigned char)tag;
+	put32(q, (uint32_t)n);
+	memcpy(q + 4, v, n);
+	return q + 4 + n;
+}
+
+size_t
+skm__ev_encode(const struct skm__event *ev, unsigned char *buf, size_t cap)
+{
+	const struct skm__ev_desc *d;
+	const struct skm__str *s;
+	unsigned char *q, num[8];
+	size_t len = skm__ev_size(ev);
+	uint64_t u;
+	double r;
+	int f;
+
+	if (len > cap || len - SKM__REC_HDR > SKM__REC_MAX)
+		return 0;
+	q = buf + SKM__REC_HDR;
+	*q++ = SKM__REC_VERSION;
+	*q++ = (unsigned char)ev->kind;
+	for (f = 0; f < SKM__F_COUNT; f++) {
+		if (!((ev->has >> f) & 1u))
+			continue;
+		d = &skm__ev_fields[f];
+		switch (d->type) {
+		case SKM__T_STR:
+			s = (const void *)((const char *)ev + d->offset);
+			q = put_field(q, d->tag, s->p, s->n);
+			continue;
+		case SKM__T_REAL:
+			memcpy(&r, (const char *)ev + d->offset, 8);
+			memcpy(&u, &r, 8);
+			break;
+		default:
+			memcpy(&u, (const char *)ev + d->offset, 8);
+			break;
+		}
+		put64(num, u);
+		q = put_field(q, d->tag, num, 8);
+	}
+	for (f = 0; f < ev->nfollow; f++)
+		q = put_field(q, SKM__EV_TAG_FOLLOW, ev->follow[f].p,
+		    ev->follow[f].n);
+	memcpy(buf, SKM__REC_MAGIC, 4);
+	put32(buf + 4, (uint32_t)(len - SKM__REC_HDR));
+	put32(buf + 8, skm__crc32(buf + SKM__REC_HDR, len - SKM__REC_HDR));
+	return len;
+}
+
+/* Copy a reason into why; -1 for the caller to return. */
+static int
+fail(char *why, size_t whysize, const char *msg)
+{
+	size_t n = strlen(msg);
+
+	if (whysize > 0) {
+		if (n >= whysize)
+			n = whysize - 1;
+		memcpy(why, msg, n);
+		why[n] = '\0';
+	}
+	return -1;
+}
+
+int
+skm__ev_decode(const unsigned char *p, size_t n, struct skm__event *ev,
+    char *why, size_t whysize)
+{
+	const struct skm__ev_desc *d;
+	const unsigned char *end = p + n;
+	struct skm__str *s;
+	uint64_t u;
+	size_t len;
+	int tag, f;
+
+	memset(ev, 0, offsetof(struct skm__event, follow));
+	ev->nfollow = 0;
+	if (n < 2)
+		return fail(why, whysize, "record too short");
+	if (p[0] != SKM__REC_VERSION)
+		return fail(why, whysize, "unknown record format version");
+	ev->kind = p[1];
+	for (p += 2; p < end; p += len) {
+		if ((size_t)(end - p) < 5)
+			return fail(why, whysize, "truncated field");
+		tag = p[0];
+		len = get32(p + 1);
+		p += 5;
+		if (len > (size_t)(end - p))
+			return fail(why, whysize, "field longer than its record");
+		if (tag == SKM__EV_TAG_FOLLOW) {
+			if (ev->nfollow >= SKM__EV_FOLLOW_MAX)
+				return fail(why, whysize,
+				    "too many follow-up actions");
+			ev->follow[ev->nfollow].p = (const char *)p;
+			ev->follow[ev->nfollow].n = len;
+			ev->nfollow++;
+			continue;
+		}
+		for (f = 0; f < SKM__F_COUNT; f++)
+			if (skm__ev_fields[f].tag == tag)
+				break;
+		if (f == SKM__F_COUNT)
+			continue;       /* a field of a newer skm */
+		d = &skm__ev_fields[f];
+		if ((ev->has >> f) & 1u)
+			return fail(why, whysize, "field given twice");
+		if (d->type == SKM__T_STR) {
+			s = (struct skm__str *)((char *)ev + d->offset);
+			s->p = (const char *)p;
+			s->n = len;
+		} else {
+			if (len != 8)
+				return fail(why, whysize,
+				    "number field of the wrong size");
+			u = get64(p);
+			memcpy((char *)ev + d->offset, &u, 8);
+		}
+		ev->has |= 1u << f;
+	}
+	return 0;
+}
+
+enum skm__scan
+skm__rec_scan(const unsigned char *buf, size_t n, size_t *len,
+    const unsigned char **payload, size_t *plen)
+{
+	const unsigned char *m;
+	size_t pl, off;
+
+	if (n >= 4 && memcmp(buf, SKM__REC_MAGIC, 4) == 0) {
+		if (n < SKM__REC_HDR)
+			return SKM__SCAN_PARTIAL;
+		pl = get32(buf + 4);
+		if (pl >= 2 && pl <= SKM__REC_MAX) {
+			if (n - SKM__REC_HDR < pl)
+				return SKM__SCAN_PARTIAL;
+			if (skm__crc32(buf + SKM__REC_HDR, pl) ==
+			    get32(buf + 8)) {
+				*len = SKM__REC_HDR + pl;
+				*payload = buf + SKM__REC_HDR;
+				*plen = pl;
+				return SKM__SCAN_RECORD;
+			}
+		}
+	} else if (n < 4 && memcmp(buf, SKM__REC_MAGIC, n) == 0) {
+		return SKM__SCAN_PARTIAL;
+	}
+	/* Not a good record here: skip to the next magic (or a prefix of
+	 * one at the very end), which the next call examines. */
+	for (off = 1; off < n; off++) {
+		m = memchr(buf + off, SKM__REC_MAGIC[0], n - off);
+		if (m == NULL) {
+			off = n;
+			break;
+		}
+		off = (size_t)(m - buf);
+		if (n - off < 4 ? memcmp(m, SKM__REC_MAGIC, n - off) == 0 :
+		    memcmp(m, SKM__REC_MAGIC, 4) == 0)
+			break;
+	}
+	*len = off;
+	return SKM__SCAN_GARBAGE;
+}
+
+/* 1: s is n bytes of UTF-8 with no NUL (and, when name, no control
+ * character at all). */
+static int
+good_text(const struct skm__str *s, int name)
+{
+	const unsigned char *p = (const unsigned char *)s->p;
+	const unsigned char *end = p + s->n;
+	unsigned int c;
+	int k, i;
+
+	while (p < end) {
+		if (*p == 0 || (name && (*p < 0x20 || *p == 0x7f)))
+			return 0;
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		if (*p >= 0xc2 && *p <= 0xdf)
+			k = 1, c = *p & 0x1f;
+		else if (*p >= 0xe0 && *p <= 0xef)
+			k = 2, c = *p & 0x0f;
+		else if (*p >= 0xf0 && *p <= 0xf4)
+			k = 3, c = *p & 0x07;
+		else
+			return 0;
+		if (end - p <= k)
+			return 0;
+		for (i = 1; i <= k; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return 0;
+			c = (c << 6) | (p[i] & 0x3f);
+		}
+		if ((k == 2 && c < 0x800) || (k == 3 && c < 0x10000) ||
+		    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+			return 0;
+		/* C1 controls in a name */
+		if (name && c >= 0x80 && c <= 0x9f)
+			return 0;
+		p += k + 1;
+	}
+	return 1;
+}
+
+int
+skm__text_ok(const char *p, size_t n, int name)
+{
+	struct skm__str s = { p, n };
+
+	return good_text(&s, name);
+}
+
+static int
+good_real(double v)
+{
+	return isfinite(v) && v >= 0 && v < 1e15;
+}
+
+int
+skm__ev_validate(const struct skm__event *ev, char *why, size_t whysize)
+{
+	const struct skm__ev_desc *d;
+	const struct skm__str *s;
+	int f, begin, end;
+
+	if (ev->kind != SKM__EV_BEGIN && ev->kind != SKM__EV_END &&
+	    ev->kind != SKM__EV_RUN)
+		return fail(why, whysize, "unknown event kind");
+	begin = ev->kind != SKM__EV_END;
+	end = ev->kind != SKM__EV_BEGIN;
+	if (!SKM__HAS(ev, ID) || ev->id.n == 0 || ev->id.n > 64)
+		return fail(why, whysize, "no invocation id, or one longer "
+		    "than 64 bytes");
+	if (begin && (!SKM__HAS(ev, SKILL) || !SKM__HAS(ev, INVOKED)))
+		return fail(why, whysize, "a begin without skill name or "
+		    "start time");
+	if (SKM__HAS(ev, SKILL) && (ev->skill.n == 0 ||
+	    ev->skill.n > SKM_NAME_MAX || !good_text(&ev->skill, 1)))
+		return fail(why, whysize, "skill name must be 1-256 bytes of "
+		    "UTF-8 without control characters");
+	if (!good_text(&ev->id, 1))
+		return fail(why, whysize, "invocation id is not plain text");
+	for (f = 0; f < SKM__F_COUNT; f++) {
+		d = &skm__ev_fields[f];
+		if (d->type != SKM__T_STR || !((ev->has >> f) & 1u))
+			continue;
+		s = (const void *)((const char *)ev + d->offset);
+		if (f != SKM__F_COMMAND && s->n > SKM_FIELD_MAX)
+			return fail(why, whysize, "a field longer than 4096 "
+			    "bytes");
+		if (memchr(s->p, '\0', s->n) != NULL)
+			return fail(why, whysize, "a field that holds a NUL");
+	}
+	for (f = 0; f < ev->nfollow; f++)
+		if (ev->follow[f].n > SKM_FIELD_MAX ||
+		    memchr(ev->follow[f].p, '\0', ev->follow[f].n) != NULL)
+			return fail(why, whysize, "a follow-up action longer "
+			    "than 4096 bytes or holding a NUL");
+	if (SKM__HAS(ev, INVOKED) && (ev->invoked_us < SKM__TIME_MIN ||
+	    ev->invoked_us > SKM__TIME_MAX))
+		return fail(why, whysize, "start time outside years 1-9999");
+	if (SKM__HAS(ev, ENDED) && (ev->ended_us < SKM__TIME_MIN ||
+	    ev->ended_us > SKM__TIME_MAX))
+		return fail(why, whysize, "end time outside years 1-9999");
+	if (SKM__HAS(ev, INVOKED) && SKM__HAS(ev, ENDED) &&
+	    ev->ended_us < ev->invoked_us)
+		return fail(why, whysize, "ended before it began");
+	if (end && !SKM__HAS(ev, ENDED))
+		return fail(why, whysize, "an end without an end time");
+	if ((SKM__HAS(ev, DURATION) && !good_real(ev->duration)) ||
+	    (SKM__HAS(ev, UCPU) && !good_real(ev->ucpu)) ||
+	    (SKM__HAS(ev, SCPU) && !good_real(ev->scpu)))
+		return fail(why, whysize, "a duration or CPU time that is "
+		    "negative, not finite or absurdly large");
+	if ((SKM__HAS(ev, MONO0) && !isfinite(ev->mono_start)) ||
+	    (SKM__HAS(ev, MONO1) && !isfinite(ev->mono_end)))
+		return fail(why, whysize, "a clock reading that is not finite");
+	if (SKM__HAS(ev, COMPLETED) && ev->completed != 0 &&
+	    ev->completed != 1)
+		return fail(why, whysize, "completed must be 0 or 1");
+	if ((SKM__HAS(ev, EXIT) && (ev->exit_code < -1 ||
+	    ev->exit_code > 255)) || (SKM__HAS(ev, SIGNAL) &&
+	    (ev->signal < 0 || ev->signal > 128)) || (SKM__HAS(ev, RSS) &&
+	    (ev->rss < 0 || ev->rss > ((int64_t)1 << 50))) ||
+	    (SKM__HAS(ev, PID) && ev->pid < 0))
+		return fail(why, whysize, "a number out of its range");
+	return 0;
+}
+
+int64_t
+skm__now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+double
+skm__mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * skm__uuid7 - a time-ordered UUID (RFC 9562 version 7): 48 bits of Unix
+ * milliseconds, the version, 74 random bits from getrandom(2) (a system
+ * call: async-signal-safe, no file descriptor), the variant.
+ */
+int
+skm__uuid7(char out[37])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char b[16];
+	uint64_t ms = (uint64_t)(skm__now_us() / 1000);
+	ssize_t got = 0, r;
+	int i, o;
+
+	while (got < 10) {
+		r = getrandom(b + 6 + got, (size_t)(10 - got), GRND_NONBLOCK);
+		if (r <= 0) {
+			if (r < 0 && errno == EINTR)
+				continue;
+			/* No entropy yet (early boot): the clock and pid. */
+			struct timespec ts;
+
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			for (i = got; i < 10; i++)
+				b[6 + i] = (unsigned char)((ts.tv_nsec >> i) ^
+				    (getpid() >> (i % 4 * 8)) ^ i * 37);
+			break;
+		}
+		got += r;
+	}
+	for (i = 0; i < 6; i++)
+		b[i] = (unsigned char)(ms >> (8 * (5 - i)));
+	b[6] = (unsigned char)(0x70 | (b[6] & 0x0f));
+	b[8] = (unsigned char)(0x80 | (b[8] & 0x3f));
+	for (i = 0, o = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		out[o++] = hex[b[i] >> 4];
+		out[o++] = hex[b[i] & 15];
+	}
+	out[o] = '\0';
+	return 0;
+}

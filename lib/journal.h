@@ -1,0 +1,100 @@
+/*
+ * journal.h - the journal: a file transport for events, no SQL.
+ *
+ * Recorders append one record (event.h) per event to DB.journal/journal
+ * with one write(2) on an O_APPEND descriptor; the fold (fold.c) reads
+ * the records back and applies them to the store.  Everything a recorder
+ * calls here is async-signal-safe and allocates nothing.
+ *
+ * Files in DB.journal/ (the directory 0700, owned by the user):
+ *   journal           the live file; its first record (a HEADER) holds
+ *                     its id, which keys the fold's place in it
+ *   sealed-ID         a live file the fold took out of use to finish it
+ *   quarantine.jsonl  records that failed validation, one JSON line each
+ *   fold.lock         held (flock) by the one fold running
+ */
+#ifndef SKM_JOURNAL_H
+#define SKM_JOURNAL_H
+
+#include <limits.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct skm__jnl {
+	char dir[PATH_MAX];   /* the journal directory, absolute */
+	int state;            /* 0: not looked at; 1: safe; -1: refused */
+	char why[PATH_MAX + 96]; /* why it was refused or a write failed */
+	/* Descriptors kept between appends (keep set: a library handle,
+	 * whose descriptors are its own; never in the shim or skm-run). */
+	int keep;
+	int kdfd, kfd;        /* the directory and the live file, or -1 */
+	dev_t kdev;
+	ino_t kino;
+};
+
+#define SKM__JNL_LIVE "journal"
+#define SKM__JNL_QUARANTINE "quarantine.jsonl"
+#define SKM__JNL_LOCK "fold.lock"
+#define SKM__JNL_SEALED "sealed-"
+
+/* A recorder whose append takes the live file past this starts a fold
+ * in the background (see skm__jnl_append's crossed). */
+#define SKM__JNL_FOLD_BYTES (1024 * 1024)
+
+/*
+ * skm__jnl_init - the journal of the store at dbpath: DB.journal beside
+ * it.  A relative dbpath is made absolute now, against the working
+ * directory, so that a recorder that later changes directory keeps
+ * writing to the same journal.  Returns 0, or -1 (path too long).
+ */
+int skm__jnl_init(struct skm__jnl *j, const char *dbpath);
+
+/* Close the descriptors a keeping journal holds. */
+void skm__jnl_close(struct skm__jnl *j);
+
+/*
+ * skm__jnl_dirfd - open the journal directory (creating it, and the
+ * store's missing parent directories, 0700 when create is set) after
+ * checking that it is a directory, not a symlink, owned by this user and
+ * not writable by group or others.  Returns the descriptor or -1 with
+ * j->why naming the path and what is wrong (j->state -1 when refused).
+ */
+int skm__jnl_dirfd(struct skm__jnl *j, int create);
+
+/*
+ * skm__jnl_append - append the record rec (len bytes) to the live file
+ * in one write(2).  *crossed (if not NULL) becomes 1 when the file is past
+ * SKM__JNL_FOLD_BYTES and this write took it past another eighth of that:
+ * time for a fold.  Returns 0, or -1 with j->why set.
+ */
+int skm__jnl_append(struct skm__jnl *j, const void *rec, size_t len,
+    int *crossed);
+
+/*
+ * skm__jnl_openat - open name in the journal directory dfd for reading
+ * (or, with wr, for appending), never following a symlink or blocking on
+ * a FIFO, and check it is a regular file of this user that group and
+ * others cannot read or write.  Returns the descriptor or -1 (why set).
+ */
+int skm__jnl_openat(struct skm__jnl *j, int dfd, const char *name, int wr);
+
+/*
+ * skm__jnl_file_id - read the id from the HEADER record at the start of
+ * the open journal file fd into id (at most 64 bytes and a NUL).  Returns
+ * the header's length, 0 when the file is still empty or its header not
+ * yet whole, -1 when it does not start with a header.
+ */
+ssize_t skm__jnl_file_id(int fd, char id[65]);
+
+/*
+ * skm__jnl_seal - take the live file out of use: rename it to sealed-ID
+ * and wait (flock) for appenders that opened it before the rename to
+ * finish their write.  Returns 0 or -1.
+ */
+int skm__jnl_seal(struct skm__jnl *j, int dfd, const char *id);
+
+/* Spawn `skm drain --background` for the store at dbpath, detached, at
+ * low priority, from a recorder (skm_binary: the skm program to run). */
+void skm__jnl_spawn_fold(const char *skm_binary, const char *dbpath);
+
+#endif /* SKM_JOURNAL_H */

@@ -1,0 +1,208 @@
+#!/usr/bin/env bats
+# The journal: recorders append, the fold applies exactly once, bad
+# records are quarantined, and an unsafe journal is never used.
+
+load helpers
+bats_require_minimum_version 1.5.0
+
+SEEDS="$TOP/tests/fuzz/journal-seeds.py"
+
+# journal: the live journal file of the test's store
+journal() { printf '%s\n' "$SKM_DB.journal/journal"; }
+
+@test "skm-run never loads SQLite" {
+	run -0 env LD_DEBUG=files skm-run -s t -- true
+	[[ "$output" != *libsqlite3* ]]
+	[[ "$output" == *libc.so* ]]
+	[ "$(sql "SELECT count(*) FROM skill_invocation")" = 1 ]
+}
+
+@test "the shim records a matching process without loading SQLite into it" {
+	printf 'tru  /bin/true*\n' >"$BATS_TEST_TMPDIR/rules"
+	run -0 env LD_DEBUG=files SKM_RULES="$BATS_TEST_TMPDIR/rules" \
+	    LD_PRELOAD="$TOP/shim/libskm-preload.so" /bin/true
+	[[ "$output" != *libsqlite3* ]]
+	[ "$(sql "SELECT skill_name || ' ' || completed FROM skill_invocation")" = "tru 1" ]
+}
+
+@test "the sqlite3 CLI under a matching rule prints exactly what it prints without the shim" {
+	printf 'sq  *sqlite3*\n' >"$BATS_TEST_TMPDIR/rules"
+	plain=$(sqlite3 :memory: 'select 1' 2>&1)
+	shimmed=$(SKM_RULES="$BATS_TEST_TMPDIR/rules" LD_PRELOAD="$TOP/shim/libskm-preload.so" sqlite3 :memory: 'select 1' 2>&1)
+	[ "$plain" = "$shimmed" ]
+	[ "$(sql "SELECT count(*) FROM skill_invocation WHERE skill_name = 'sq'")" = 1 ]
+}
+
+@test "runs wait in the journal until a query folds them, once" {
+	skm-run -s a -- true
+	skm-run -s a -- false || true
+	[ -s "$(journal)" ]
+	[ ! -e "$SKM_DB" ]
+	run -0 skm show a --json
+	[[ "$output" == *'"total_invocations":2'*'"completed_invocations":1'* ]]
+	run -0 skm show a --json
+	[[ "$output" == *'"total_invocations":2'* ]]
+	run -0 skm drain
+	[ "$output" = "0 events applied from the journal" ]
+}
+
+@test "torn records, garbage, bad values, duplicates and out-of-order events: valid ones applied once, the rest quarantined" {
+	skm-run -s first -- true
+	for s in ok dup out-of-order torn garbage bad-values wrong-types version; do
+		python3 "$SEEDS" --seed $s >>"$(journal)"
+	done
+	run -0 skm check
+	[[ "$output" == *"note: "*" journal records quarantined in $SKM_DB.journal/quarantine.jsonl"* ]]
+	# ok: 2 runs, dup: 1, out-of-order: 1, torn: run 6 whole, garbage: 7,
+	# bad-values: run 10's begin (its end is before its begin: refused)
+	[ "$(sql "SELECT count(*) FROM skill_invocation WHERE skill_name = 'lint' AND ended_at IS NOT NULL")" = 6 ]
+	[ "$(sql "SELECT total_invocations FROM skill_metrics WHERE skill_name = 'lint'")" = 6 ]
+	[ "$(sql "SELECT count(*) FROM skill_invocation WHERE skill_name = 'lint' AND ended_at IS NULL")" = 1 ]
+	q=$(wc -l <"$SKM_DB.journal/quarantine.jsonl")
+	[ "$q" -ge 8 ]
+	[ "$(sql "SELECT sum(quarantined) FROM journal_fold")" = "$q" ]
+	# every line says where it came from and why, and holds the bytes
+	run -0 sqlite3 :memory: "SELECT count(*) FROM json_each(readfile('$SKM_DB.journal/quarantine.jsonl')) LIMIT 0"
+	grep -q '"reason":"ended before it began"' "$SKM_DB.journal/quarantine.jsonl"
+	grep -q '"reason":"skill name must be 1-256 bytes' "$SKM_DB.journal/quarantine.jsonl"
+	grep -q '"reason":"not a record' "$SKM_DB.journal/quarantine.jsonl"
+	# a second fold changes nothing
+	skm drain
+	[ "$(wc -l <"$SKM_DB.journal/quarantine.jsonl")" = "$q" ]
+	[ "$(sql "SELECT total_invocations FROM skill_metrics WHERE skill_name = 'lint'")" = 6 ]
+}
+
+@test "an end that comes before its begin waits for it" {
+	skm-run -s first -- true
+	python3 "$SEEDS" --seed out-of-order >"$BATS_TEST_TMPDIR/ooo"
+	skm drain
+	# the end alone: it waits
+	python3 - "$BATS_TEST_TMPDIR/ooo" "$(journal)" <<'PY'
+import sys
+data = open(sys.argv[1], "rb").read()
+# the first record is the end; split at the second magic
+i = data.index(b"\xf0SKJ", 4)
+open(sys.argv[2], "ab").write(data[:i])
+open(sys.argv[1] + ".begin", "wb").write(data[i:])
+PY
+	run -0 skm check
+	[[ "$output" == *"note: 1 end waits for the begin of its invocation"* ]]
+	cat "$BATS_TEST_TMPDIR/ooo.begin" >>"$(journal)"
+	run -0 skm check
+	[ "$output" = ok ]
+	[ "$(sql "SELECT exit_code || ' ' || error_type FROM skill_invocation WHERE skill_name = 'lint'")" = "1 exit:1" ]
+}
+
+@test "a journal directory open to others is refused with one warning, and nothing is read from it" {
+	mkdir -p "$SKM_DB.journal"
+	chmod 0777 "$SKM_DB.journal"
+	run --separate-stderr skm-run -s t -- sh -c 'exit 4'
+	[ "$status" -eq 4 ]
+	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ]
+	[[ "$stderr" == *"$SKM_DB.journal: refused"* ]]
+	[ -z "$(ls "$SKM_DB.journal")" ]
+}
+
+@test "a journal directory that is a symlink is refused and never followed" {
+	mkdir "$BATS_TEST_TMPDIR/elsewhere"
+	chmod 0700 "$BATS_TEST_TMPDIR/elsewhere"
+	ln -s "$BATS_TEST_TMPDIR/elsewhere" "$SKM_DB.journal"
+	run --separate-stderr skm-run -s t -- true
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"refused"* ]]
+	[ -z "$(ls "$BATS_TEST_TMPDIR/elsewhere")" ]
+}
+
+@test "a FIFO, a group-readable file or a symlink as the journal blocks nothing and is refused" {
+	mkdir -m 0700 "$SKM_DB.journal"
+	mkfifo "$SKM_DB.journal/journal"
+	run --separate-stderr timeout 5 skm-run -s t -- true
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"journal/journal: refused"* ]]
+	run timeout 5 skm drain
+	[ "$status" -ne 124 ]
+	rm "$SKM_DB.journal/journal"
+	: >"$BATS_TEST_TMPDIR/other"
+	ln -s "$BATS_TEST_TMPDIR/other" "$SKM_DB.journal/journal"
+	run --separate-stderr timeout 5 skm-run -s t -- true
+	[[ "$stderr" == *"refused: a symlink"* ]]
+	[ ! -s "$BATS_TEST_TMPDIR/other" ]
+	rm "$SKM_DB.journal/journal"
+	install -m 0640 /dev/null "$SKM_DB.journal/journal"
+	run --separate-stderr timeout 5 skm-run -s t -- true
+	[[ "$stderr" == *"refused: not a regular file of this user closed to group and others"* ]]
+	[ ! -s "$SKM_DB.journal/journal" ]
+}
+
+@test "another user's journal directory, files and -wal in a shared directory are refused" {
+	[ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1 || skip "needs root and the user nobody"
+	shared=$(mktemp -d /tmp/skm-shared.XXXXXX)
+	chmod 1777 "$shared"
+	# nobody plants a journal full of runs for the owner's store
+	runuser -u nobody -- sh -c "mkdir -m 0700 '$shared/m.db.journal' && SKM_DB='$shared/m.db' skm-run -s injected -- true" 2>/dev/null || true
+	run --separate-stderr env SKM_DB="$shared/m.db" skm-run -s mine -- true
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"$shared/m.db.journal: refused"* ]]
+	run env SKM_DB="$shared/m.db" skm stats --json
+	[[ "$output" != *injected* ]]
+	# a -wal the owner's store would replay
+	rm -rf "$shared/m.db.journal"
+	env SKM_DB="$shared/m.db" skm drain >/dev/null 2>&1 || true
+	rm -f "$shared/m.db" "$shared/m.db-wal" "$shared/m.db-shm"
+	: >"$shared/m.db"
+	chmod 0600 "$shared/m.db"
+	runuser -u nobody -- sh -c "printf x >'$shared/m.db-wal'"
+	run env SKM_DB="$shared/m.db" skm stats
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"m.db-wal: refused"* ]]
+	rm -rf "$shared"
+}
+
+@test "a fold killed by SIGKILL at any moment loses and double-counts nothing" {
+	python3 "$SEEDS" --runs 3000 >"$BATS_TEST_TMPDIR/runs"
+	skm-run -s first -- true
+	cat "$BATS_TEST_TMPDIR/runs" >>"$(journal)"
+	for _ in $(seq 8); do
+		skm drain >/dev/null 2>&1 &
+		pid=$!
+		sleep "0.0$((RANDOM % 9 + 1))"
+		kill -9 "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	skm drain >/dev/null
+	[ "$(sql "SELECT total_invocations FROM skill_metrics WHERE skill_name = 'bulk'")" = 3000 ]
+	[ "$(sql "SELECT count(*) FROM skill_invocation WHERE skill_name = 'bulk'")" = 3000 ]
+	run -0 skm check
+	[ "$output" = ok ]
+}
+
+@test "a recorder that takes the journal past its threshold starts a fold in the background" {
+	skm-run -s first -- true
+	# just under 1 MiB of runs waiting
+	python3 "$SEEDS" --runs 3900 >>"$(journal)"
+	[ "$(stat -c %s "$(journal)")" -lt 1048576 ]
+	for i in $(seq 400); do
+		skm-run -s crosser -- true
+		[ "$(stat -c %s "$(journal)")" -lt 1000000 ] && break
+	done
+	# the live journal was sealed, folded and replaced by a new one
+	for _ in $(seq 100); do
+		[ -z "$(ls "$SKM_DB.journal" | grep sealed-)" ] && break
+		sleep 0.1
+	done
+	[ "$(stat -c %s "$(journal)")" -lt 1000000 ]
+	[ "$(sqlite3 "$SKM_DB" "SELECT total_invocations FROM skill_metrics WHERE skill_name = 'bulk'")" = 3900 ]
+	[ -z "$(ls "$SKM_DB.journal" | grep sealed-)" ]
+}
+
+@test "a read-only store leaves the journal alone; the runs count once it is writable" {
+	skm-run -s a -- true
+	skm drain >/dev/null
+	skm-run -s a -- true
+	chmod 0400 "$SKM_DB"
+	run skm show a --json
+	chmod 0600 "$SKM_DB"
+	run -0 skm show a --json
+	[[ "$output" == *'"total_invocations":2'* ]]
+	run -0 skm check
+}

@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""Check libskm's shape from its objects alone (nm), as a maintainer would:
+
+  layers.py cycles LIB.a    which of lib's files calls which (a name
+                            defined in one, undefined in another); fails,
+                            naming the loop, when files call each other in
+                            a circle.  Prints the layers, bottom first.
+  layers.py names LIB.a HDR every global name LIB.a defines must be public
+                            API (declared in the header HDR) or internal
+                            (skm__*); fails naming any other.
+"""
+import os, re, subprocess, sys
+
+def nm(path):
+    """(member file, kind, name) for every symbol of an archive."""
+    out = subprocess.run(["nm", "-A", path], capture_output=True, text=True,
+                         check=True).stdout
+    for line in out.splitlines():
+        parts = line.split()
+        # "lib.a:file.o: ADDR T name" or "lib.a:file.o:         U name"
+        if len(parts) >= 3:
+            yield parts[0].split(":")[1], parts[-2], parts[-1]
+
+def cycles(lib):
+    defs, uses = {}, {}
+    for obj, kind, sym in nm(lib):
+        name = os.path.basename(obj)[:-2]
+        uses.setdefault(name, set())
+        if kind == "U":
+            uses[name].add(sym)
+        elif kind.isupper():
+            defs[sym] = name
+    edges = {f: sorted({defs[s] for s in u if s in defs and defs[s] != f})
+             for f, u in uses.items()}
+    # Tarjan's strongly connected components; any with two files is a loop.
+    index, low, stack, on, comps, n = {}, {}, [], set(), [], [0]
+    def visit(v):
+        index[v] = low[v] = n[0]; n[0] += 1
+        stack.append(v); on.add(v)
+        for w in edges[v]:
+            if w not in index:
+                visit(w); low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            c = []
+            while True:
+                w = stack.pop(); on.discard(w); c.append(w)
+                if w == v:
+                    break
+            comps.append(c)
+    sys.setrecursionlimit(10000)
+    for v in sorted(edges):
+        if v not in index:
+            visit(v)
+    bad = [c for c in comps if len(c) > 1]
+    for c in bad:
+        why = ["%s -> %s" % (a, b) for a in sorted(c) for b in edges[a]
+               if b in c]
+        print("loop: %s (%s)" % (" ".join(sorted(c)), ", ".join(why)))
+    if bad:
+        return 1
+    # Tarjan yields components callees first: the order bottom-up.
+    print("layers, bottom first:")
+    for c in comps:
+        f = c[0]
+        print("  %-12s -> %s" % (f, " ".join(edges[f]) or "-"))
+    return 0
+
+def names(lib, header):
+    public = set(re.findall(r"\bskm_[a-z0-9_]+\b", open(header).read()))
+    bad = sorted({sym for _, kind, sym in nm(lib)
+                  if kind in "TDBRGSVW" and not sym.startswith("skm__")
+                  and sym not in public})
+    for s in bad:
+        print("not prefixed: %s" % s)
+    return 1 if bad else 0
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "cycles":
+        sys.exit(cycles(sys.argv[2]))
+    if len(sys.argv) == 4 and sys.argv[1] == "names":
+        sys.exit(names(sys.argv[2], sys.argv[3]))
+    sys.exit(__doc__)
