@@ -51,8 +51,13 @@ endif
 endif
 DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(foreach p,$(DEPS_PKGS),$(firstword $(subst :, ,$(p)))) 2>/dev/null)
 DEPS_LIBS := $(shell $(PKG_CONFIG) --libs $(foreach p,$(DEPS_PKGS),$(firstword $(subst :, ,$(p)))) 2>/dev/null)
-ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS) $(DEPS_CFLAGS) -Ilib
-LDLIBS += $(DEPS_LIBS) -lm
+# libpq (libpq-dev) for the PostgreSQL backend (lib/pg.c): optional;
+# without it everything else builds and `skm sync` says it is missing.
+PG_CFLAGS := $(shell $(PKG_CONFIG) --exists libpq 2>/dev/null && \
+    echo "-DSKM_HAVE_PG $$($(PKG_CONFIG) --cflags libpq)")
+PG_LIBS := $(shell $(PKG_CONFIG) --libs libpq 2>/dev/null)
+ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS) $(DEPS_CFLAGS) $(PG_CFLAGS) -Ilib
+LDLIBS += $(DEPS_LIBS) $(PG_LIBS) -lm
 # Each object's header dependencies, written by the compiler as it builds
 # it (.d beside the object; for a program built from one source, beside
 # the program).

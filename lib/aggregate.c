@@ -622,6 +622,8 @@ skm_check(struct skm_db *db, void (*cb)(void *, const char *), void *arg)
 	long pending;
 	int rc, src, bad = 0, i;
 
+	if (db != NULL && db->pg != NULL)
+		return skm__pg_check(db, cb, arg);
 	if ((rc = store_usable(db)) != SKM_OK)
 		return rc;
 	store_bulk(db);

@@ -544,6 +544,11 @@ prepare_query(struct skm_db *db, enum skm_query q,
 	int rc, src, i, n;
 
 	*out = NULL;
+	/* A server (pg.c), or a store narrowed to hosts (hostq.c). */
+	if (db != NULL && db->pg != NULL)
+		return skm__pg_prepare(db, q, args, json, out);
+	if (args != NULL && args->nhosts > 0)
+		return skm__hostq_prepare(db, q, args, json, out);
 	if ((rc = store_usable(db)) != SKM_OK)
 		return rc;
 	if ((def = find_query(q)) == NULL)

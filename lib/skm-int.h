@@ -37,6 +37,7 @@ struct skm_db {
 	int last_drained;    /* events the last write applied from it */
 	int nwrites;         /* write transactions committed */
 	int bulk;            /* store_bulk() was called */
+	struct skm__pg *pg;  /* a server handle (pg.c); NULL for a store */
 	int ncache;
 	struct { const char *sql; sqlite3_stmt *st; } cache[SKM_CACHE_SLOTS];
 	struct {             /* skm_pct()'s last count (query.c) */
@@ -118,6 +119,28 @@ int query_register(struct skm_db *db);
 /* The statements behind skm_pct(), for the test of their query plan. */
 extern const char query_pct_count_sql[], query_pct_nth_sql[],
     query_pct_nth_desc_sql[];
+
+/* pg.c: the server behind a handle made by skm_server_open(); the
+ * entry points of query.c, aggregate.c and store.c hand a server handle
+ * to these. */
+int skm__pg_prepare(struct skm_db *db, enum skm_query q,
+    const struct skm_query_args *args, int json, sqlite3_stmt **out);
+int skm__pg_check(struct skm_db *db, void (*cb)(void *, const char *),
+    void *arg);
+void skm__pg_close(struct skm_db *db);
+/* Insert one batch (a JSON array of invocation objects) in one server
+ * transaction; *inserted gets the rows that were new. */
+int skm__pg_push(struct skm_db *srv, const char *batch, long long *inserted);
+/* The server's identity (a UUID made by its first migration). */
+const char *skm__pg_server_id(const struct skm_db *srv);
+/* hostq.c: the queries narrowed to hosts, on a local store; and the
+ * timeline's bucket grid of since/until/bucket for a server: g = first
+ * and last bucket start, width, offset (epoch seconds); lo and hi the
+ * invoked_at range as ISO text (TP_ISO_LEN bytes each). */
+int skm__hostq_prepare(struct skm_db *db, enum skm_query q,
+    const struct skm_query_args *args, int json, sqlite3_stmt **out);
+int skm__timeline_grid(struct skm_db *db, const struct skm_query_args *a,
+    long long g[4], char *lo, char *hi);
 
 /* reap.c: the start time of process pid (clock ticks after boot, field
  * 22 of /proc/PID/stat) and, if state is not NULL, its state letter; -1

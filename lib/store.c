@@ -639,6 +639,7 @@ skm_close(struct skm_db *db)
 
 	if (db == NULL)
 		return;
+	skm__pg_close(db);	/* a server handle's connection */
 	for (i = 0; i < db->ncache; i++)
 		sqlite3_finalize(db->cache[i].st);
 	/* A busy writer leaves the WAL folded in (without waiting for
