@@ -205,23 +205,37 @@ skm_server_support(void)
 	return 1;
 }
 
-/* libpq's messages end in a newline; a copy without it, in the handle. */
+/* libpq's messages end in a newline and may hold more lines: one line
+ * of it, in the handle. */
 static int
 pg_fail(struct skm_db *db, int rc, const char *what, const char *msg)
 {
-	size_t n = msg != NULL ? strlen(msg) : 0;
+	char one[400];
+	size_t i, n = 0;
+	int space = 0;
 
-	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
-		n--;
-	return store_fail(db, rc, "%s%s%.*s", what, *what ? ": " : "",
-	    (int)n, msg != NULL ? msg : "");
+	for (i = 0; msg != NULL && msg[i] != '\0' && n < sizeof(one) - 1; i++) {
+		if (msg[i] == '\n' || msg[i] == '\t' || msg[i] == ' ') {
+			space = n > 0;
+			continue;
+		}
+		if (space && n < sizeof(one) - 2)
+			one[n++] = ' ';
+		space = 0;
+		one[n++] = msg[i];
+	}
+	one[n] = '\0';
+	return store_fail(db, rc, "%s%s%s", what, *what ? ": " : "", one);
 }
 
 /* A failed result: its message (the connection's if it has none). */
 static int
 pg_resfail(struct skm_db *db, PGresult *res, const char *what)
 {
-	const char *msg = res != NULL ? PQresultErrorMessage(res) : "";
+	/* The primary message alone: the rest (the statement's text, the
+	 * position) is for those who wrote the SQL. */
+	const char *msg = res != NULL ?
+	    PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	const char *state = res != NULL ?
 	    PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	int rc = SKM_ERROR;
@@ -508,7 +522,7 @@ skm__pg_close(struct skm_db *db)
 	"(SELECT coalesce(json_object_agg(k, n), '{}') FROM (" \
 	"SELECT e.key AS k, sum(e.value::bigint)::bigint AS n FROM m, " \
 	"jsonb_each_text(m." map ") e GROUP BY 1 " \
-	"ORDER BY 2 DESC, 1 COLLATE \"C\" LIMIT 5) t)"
+	"ORDER BY 2 DESC, e.key COLLATE \"C\" LIMIT 5) t)"
 #define PG_MAP_COUNTS(map, col, rate) \
 	"SELECT e.key AS " col ", sum(e.value::bigint)::bigint AS count, " \
 	"100.0::float8 * sum(e.value::bigint)::float8 / (SELECT " \
@@ -516,7 +530,7 @@ skm__pg_close(struct skm_db *db)
 	"OR m2.skill_name = $2) AS " rate " " \
 	"FROM @M m, jsonb_each_text(m." map ") e " \
 	"WHERE $2::text IS NULL OR m.skill_name = $2 " \
-	"GROUP BY 1 ORDER BY 2 DESC, 1 COLLATE \"C\" LIMIT $6::bigint"
+	"GROUP BY 1 ORDER BY 2 DESC, e.key COLLATE \"C\" LIMIT $6::bigint"
 
 static const struct pg_query {
 	enum skm_query q;
@@ -571,7 +585,7 @@ static const struct pg_query {
 	  "coalesce(sum(duration_seconds) FILTER (WHERE completed), 0)"
 	  "::float8 AS total_duration_seconds FROM skill_invocation "
 	  "WHERE session_id = $3 AND " PG_HOSTS " GROUP BY skill_name "
-	  "ORDER BY 2 DESC, 1 COLLATE \"C\"" },
+	  "ORDER BY 2 DESC, skill_name COLLATE \"C\"" },
 	{ SKM_Q_SHOW_COUNTS, 0,
 	  "SELECT map, key, count FROM ("
 	  "SELECT 'workflow_paths' AS map, e.key AS key, "

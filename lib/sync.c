@@ -53,10 +53,10 @@
  * the log when they end). */
 static const char scan_sql[] =
     "SELECT coalesce(json_group_array(json(" SYNC_OBJECT ")) "
-    "FILTER (WHERE i.ended_at IS NOT NULL), '[]'), max(i.rowid), "
+    "FILTER (WHERE i.ended_at IS NOT NULL), '[]'), max(i.rid), "
     "count(*) FILTER (WHERE i.ended_at IS NOT NULL) FROM ("
-    "SELECT * FROM skill_invocation WHERE rowid > ?1 AND rowid <= ?2 "
-    "ORDER BY rowid LIMIT ?3) i";
+    "SELECT rowid AS rid, * FROM skill_invocation WHERE rowid > ?1 "
+    "AND rowid <= ?2 ORDER BY rowid LIMIT ?3) i";
 /* The next batch of the log after ?1. */
 static const char log_sql[] =
     "SELECT coalesce(json_group_array(json(" SYNC_OBJECT ")) "
