@@ -288,8 +288,12 @@ pg_version(struct skm_db *db, int *v)
 	long long n;
 	int rc;
 
-	if ((rc = pg_int(db, "SELECT CASE WHEN to_regclass('schema_migrations')"
-	    " IS NULL THEN 0 END", NULL, &n)) != SKM_OK)
+	/* pg_tables, not to_regclass(): a lookup through the catalog
+	 * caches could still miss a table another session just made. */
+	if ((rc = pg_int(db, "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM "
+	    "pg_catalog.pg_tables WHERE schemaname = current_schema() AND "
+	    "tablename = 'schema_migrations') THEN 0 END", NULL, &n)) !=
+	    SKM_OK)
 		return rc;
 	if (n == 0) {
 		*v = 0;

@@ -46,7 +46,8 @@ open_server(const struct cmd_ctx *ctx, const char *url, int flags,
 		    "was missing when it was built)");
 		return EXIT_DATA;
 	}
-	if (url == NULL && getenv("SKM_SERVER") == NULL) {
+	if (url == NULL && (getenv("SKM_SERVER") == NULL ||
+	    *getenv("SKM_SERVER") == '\0')) {
 		warnx("no server: give one with --%s URL or set SKM_SERVER",
 		    strcmp(ctx->cmd->name, "sync") == 0 ? "to" : "server");
 		return EXIT_USAGE;
