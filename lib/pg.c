@@ -117,7 +117,11 @@ static const char pg_m1[] =
 "  follow_up_actions jsonb NOT NULL DEFAULT '{}',\n"
 "  first_invoked timestamptz,\n"
 "  last_invoked timestamptz,\n"
-"  last_aggregated_at timestamptz\n"
+"  last_aggregated_at timestamptz,\n"
+/* p50, p95, p99 as they were when duration_count was pct_count: valid
+ * while the two agree (invocations are only ever added). */
+"  pct double precision[],\n"
+"  pct_count bigint NOT NULL DEFAULT -1\n"
 ");\n"
 /* Full-text search over the distinct (skill, workflow path) pairs.  The
  * document is split on anything not a letter or digit, as FTS5's
@@ -189,6 +193,16 @@ static const char pg_m1[] =
 "  FROM skill_invocation WHERE skill_name = skill AND completed\n"
 "  AND duration_seconds IS NOT NULL\n"
 "  AND (hosts IS NULL OR host = ANY (skm_hosts(hosts)))\n"
+"$$;\n"
+/* Bring the stored percentiles of the skills whose durations changed up
+ * to date (skills: NULL for all). */
+"CREATE FUNCTION skm_refresh_pct(skills text[]) RETURNS bigint\n"
+"LANGUAGE sql AS $$\n"
+"  WITH u AS (UPDATE skill_metrics m\n"
+"    SET pct = skm_pct(m.skill_name, NULL), pct_count = m.duration_count\n"
+"    WHERE (skills IS NULL OR m.skill_name = ANY (skills))\n"
+"    AND m.pct_count <> m.duration_count RETURNING 1)\n"
+"  SELECT count(*) FROM u\n"
 "$$;\n";
 
 static const struct skm_migration pg_migrations[] = {
@@ -510,7 +524,9 @@ skm__pg_close(struct skm_db *db)
  * $2 skill, $3 session, $4 search text, $5 failed, $6 limit, and for the
  * timeline $7..$12 the bucket grid.  "@M" stands for the per-skill
  * metrics: the rollup table, or a recompute from the invocations of the
- * hosts when some are given.
+ * hosts when some are given; "@P" for p50, p95 and p99 of skill
+ * m.skill_name: those the rollup stores while they are current (else
+ * computed now), or those of the hosts' invocations.
  */
 #define PG_HOSTS "($1::jsonb IS NULL OR host = ANY (skm_hosts($1::jsonb)))"
 #define PG_RATE "(CASE WHEN m.total_invocations > 0 THEN 100.0::float8 * " \
@@ -520,8 +536,7 @@ skm__pg_close(struct skm_db *db)
 	"::float8"
 #define PG_PCT "x.p[1] AS p50_duration_seconds, " \
 	"x.p[2] AS p95_duration_seconds, x.p[3] AS p99_duration_seconds"
-#define PG_PCT_JOIN "LEFT JOIN LATERAL (SELECT skm_pct(m.skill_name, " \
-	"$1::jsonb) AS p) x ON true"
+#define PG_PCT_JOIN "LEFT JOIN LATERAL (SELECT @P AS p) x ON true"
 #define PG_TOP(map) \
 	"(SELECT coalesce(json_object_agg(k, n), '{}') FROM (" \
 	"SELECT e.key AS k, sum(e.value::bigint)::bigint AS n FROM m, " \
@@ -717,17 +732,23 @@ pg_hosts_json(struct skm_db *db, const struct skm_query_args *a, char **out)
 	    "out of memory");
 }
 
-/* sql with every "@M" replaced by src (both constants of this file). */
+/* sql with every "@M" replaced by m and "@P" by pct (constants of this
+ * file). */
 static char *
-pg_subst(const char *sql, const char *src)
+pg_subst(const char *sql, const char *m, const char *pct)
 {
 	sqlite3_str *s = sqlite3_str_new(NULL);
 	const char *p;
 
-	while ((p = strstr(sql, "@M")) != NULL) {
+	while ((p = strchr(sql, '@')) != NULL) {
 		sqlite3_str_append(s, sql, (int)(p - sql));
-		sqlite3_str_appendall(s, src);
-		sql = p + 2;
+		if (p[1] == 'M' || p[1] == 'P') {
+			sqlite3_str_appendall(s, p[1] == 'M' ? m : pct);
+			sql = p + 2;
+		} else {
+			sqlite3_str_appendchar(s, 1, '@');	/* @@ */
+			sql = p + 1;
+		}
 	}
 	sqlite3_str_appendall(s, sql);
 	return sqlite3_str_finish(s);
@@ -932,7 +953,10 @@ skm__pg_prepare(struct skm_db *db, enum skm_query q,
 	 * the metrics are recomputed from those hosts' invocations (of the
 	 * one skill asked, when there is one). */
 	sql = pg_subst(def->sql, hosts == NULL ? "skill_metrics" :
-	    "skm_recompute($1::jsonb, $2::text)");
+	    "skm_recompute($1::jsonb, $2::text)", hosts == NULL ?
+	    "CASE WHEN m.pct_count = m.duration_count THEN m.pct "
+	    "ELSE skm_pct(m.skill_name, NULL) END" :
+	    "skm_pct(m.skill_name, $1::jsonb)");
 	if (sql == NULL) {
 		rc = store_fail(db, SKM_NOMEM, "out of memory");
 		goto out;
@@ -974,6 +998,9 @@ skm__pg_check(struct skm_db *db, void (*cb)(void *, const char *),
 	    "m.duration_count IS DISTINCT FROM r.duration_count "
 	    "FROM skill_metrics m FULL JOIN skm_recompute(NULL, NULL) r "
 	    "ON m.skill_name = r.skill_name";
+	static const char pct[] =
+	    "SELECT skill_name FROM skill_metrics WHERE pct_count = "
+	    "duration_count AND pct IS DISTINCT FROM skm_pct(skill_name, NULL)";
 	static const char pairs[] =
 	    "SELECT count(*) FROM (SELECT DISTINCT skill_name, workflow_path "
 	    "FROM skill_invocation) i WHERE NOT EXISTS (SELECT 1 FROM "
@@ -1025,6 +1052,17 @@ skm__pg_check(struct skm_db *db, void (*cb)(void *, const char *),
 			if (cb != NULL)
 				cb(arg, msg);
 		}
+	}
+	PQclear(res);
+	res = PQexec(db->pg->conn, pct);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		return pg_resfail(db, res, "server check");
+	for (r = 0; r < PQntuples(res); r++) {
+		snprintf(msg, sizeof(msg), "server: skill '%s': stored "
+		    "percentiles differ from a recompute", PQgetvalue(res, r, 0));
+		bad = 1;
+		if (cb != NULL)
+			cb(arg, msg);
 	}
 	PQclear(res);
 	if ((rc = pg_int(db, pairs, NULL, &n)) != SKM_OK)
@@ -1198,6 +1236,25 @@ fail:
 	return rc;
 }
 
+/*
+ * skm__pg_refresh - after a sync: store the percentiles of the skills
+ * whose durations changed, so that stats and show read them instead of
+ * sorting each skill's durations.  Under the batches' lock: a batch
+ * committing in between would make the stored count disagree with the
+ * values.
+ */
+int
+skm__pg_refresh(struct skm_db *srv)
+{
+	int rc;
+
+	if ((rc = pg_exec(srv, "BEGIN; SELECT pg_advisory_xact_lock("
+	    "hashtext('skm sync')); SELECT skm_refresh_pct(NULL); COMMIT",
+	    "server")) != SKM_OK && PQstatus(srv->pg->conn) == CONNECTION_OK)
+		PQclear(PQexec(srv->pg->conn, "ROLLBACK"));
+	return rc;
+}
+
 #else /* !SKM_HAVE_PG */
 
 #define NO_PG "this build of skm has no PostgreSQL support (libpq was " \
@@ -1263,6 +1320,12 @@ skm__pg_check(struct skm_db *db, void (*cb)(void *, const char *),
 	(void)cb;
 	(void)arg;
 	return store_fail(db, SKM_ERROR, "%s", NO_PG);
+}
+
+int
+skm__pg_refresh(struct skm_db *srv)
+{
+	return store_fail(srv, SKM_ERROR, "%s", NO_PG);
 }
 
 int

@@ -131,6 +131,8 @@ void skm__pg_close(struct skm_db *db);
 /* Insert one batch (a JSON array of invocation objects) in one server
  * transaction; *inserted gets the rows that were new. */
 int skm__pg_push(struct skm_db *srv, const char *batch, long long *inserted);
+/* Store the percentiles of the skills whose durations changed. */
+int skm__pg_refresh(struct skm_db *srv);
 /* The server's identity (a UUID made by its first migration). */
 const char *skm__pg_server_id(const struct skm_db *srv);
 /* hostq.c: the queries narrowed to hosts, on a local store; and the

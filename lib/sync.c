@@ -332,6 +332,11 @@ skm_sync(struct skm_db *db, struct skm_db *srv,
 		if (args->progress != NULL && !done)
 			args->progress(args->arg, r.sent, total);
 	}
+	/* Everything is pushed: a failure here loses nothing (queries
+	 * compute percentiles that are not current). */
+	if (rc == SKM_OK && r.inserted > 0 &&
+	    (rc = skm__pg_refresh(srv)) != SKM_OK)
+		rc = store_fail(db, rc, "%s", skm_errmsg(srv));
 out:
 	close(fd);
 	if (res != NULL)

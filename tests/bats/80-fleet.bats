@@ -112,7 +112,15 @@ same_json() {
 	[ "$(pg_sql "SELECT completed, error_type FROM skill_invocation WHERE id = '$id'")" = "f|exit:3" ]
 	# machine-local columns stay home
 	[ "$(pg_sql "SELECT count(*) FROM information_schema.columns WHERE table_name = 'skill_invocation' AND column_name IN ('mono_start', 'boot_id', 'pid_start')")" = 0 ]
+	# the sync left the stored percentiles current
+	[ "$(pg_sql "SELECT count(*) FROM skill_metrics WHERE pct_count <> duration_count")" = 0 ]
 	run -0 skm --server check
+	[ "$output" = ok ]
+	# and check sees rollups that disagree with the invocations
+	pg_sql "UPDATE skill_metrics SET total_invocations = total_invocations + 1, pct = ARRAY[1, 2, 3] WHERE skill_name = 'skill2'"
+	run -1 skm --server check
+	[[ "$output" == *"skill 'skill2': total_invocations differs from a recompute"* ]]
+	[[ "$output" == *"skill 'skill2': stored percentiles differ from a recompute"* ]]
 }
 
 @test "server queries print the same JSON as the store, and --host narrows them" {
