@@ -140,6 +140,10 @@ tests/shim/t_host_static: tests/shim/t_host.c
 bench/shim-startup: bench/shim-startup.c
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS_PROG) -o $@ $< $(LDFLAGS)
 
+# The fleet alone (bench/fleet.sh: a PostgreSQL server of its own).
+bench-fleet: all
+	@bash bench/fleet.sh
+
 bench-shim: all bench/shim-startup tests/shim/t_host
 	@sh bench/shim-startup.sh
 
@@ -164,10 +168,12 @@ bench/bench: bench/bench.c libskm.a
 bench: deps
 	@$(MAKE) --no-print-directory CFLAGS="$(BENCH_CFLAGS)" all bench/bench
 	@sh bench/run.sh
+	@bash bench/fleet.sh
 
 bench-quick: deps
 	@$(MAKE) --no-print-directory CFLAGS="$(BENCH_CFLAGS)" all bench/bench
 	@sh bench/run.sh -q
+	@bash bench/fleet.sh -q
 
 # check and demo first install what a fresh machine lacks, then re-enter make
 # so that pkg-config sees the newly installed packages.
@@ -319,4 +325,4 @@ clean:
 
 FORCE:
 
-.PHONY: all check check-run check-asan check-valgrind fuzz demo deps install uninstall clean shim bench bench-quick bench-shim FORCE
+.PHONY: all check check-run check-asan check-valgrind fuzz demo deps install uninstall clean shim bench bench-quick bench-fleet bench-shim FORCE
