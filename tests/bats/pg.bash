@@ -87,7 +87,8 @@ pg_stop() {
 
 # skm was built with PostgreSQL support.
 skm_has_pg() {
-	! skm sync --to "dbname=x" 2>&1 | grep -q "no PostgreSQL support"
+	! SKM_DB=/nonexistent/skm.db skm sync --to "dbname=x" 2>&1 |
+	    grep -q "no PostgreSQL support"
 }
 
 pg_need() {
