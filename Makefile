@@ -52,8 +52,13 @@ endif
 DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(foreach p,$(DEPS_PKGS),$(firstword $(subst :, ,$(p)))) 2>/dev/null)
 DEPS_LIBS := $(shell $(PKG_CONFIG) --libs $(foreach p,$(DEPS_PKGS),$(firstword $(subst :, ,$(p)))) 2>/dev/null)
 BSD_LIBS := $(shell $(PKG_CONFIG) --libs libbsd-overlay 2>/dev/null)
-ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS) $(DEPS_CFLAGS) -Ilib
-LDLIBS += $(DEPS_LIBS) -lm
+# libpq (libpq-dev) for the PostgreSQL backend (lib/pg.c): optional;
+# without it everything else builds and `skm sync` says it is missing.
+PG_CFLAGS := $(shell $(PKG_CONFIG) --exists libpq 2>/dev/null && \
+    echo "-DSKM_HAVE_PG $$($(PKG_CONFIG) --cflags libpq)")
+PG_LIBS := $(shell $(PKG_CONFIG) --libs libpq 2>/dev/null)
+ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS) $(DEPS_CFLAGS) $(PG_CFLAGS) -Ilib
+LDLIBS += $(DEPS_LIBS) $(PG_LIBS) -lm
 # Each object's header dependencies, written by the compiler as it builds
 # it (.d beside the object; for a program built from one source, beside
 # the program).
@@ -140,6 +145,10 @@ tests/shim/t_host_static: tests/shim/t_host.c
 bench/shim-startup: bench/shim-startup.c
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS_PROG) -o $@ $< $(LDFLAGS)
 
+# The fleet alone (bench/fleet.sh: a PostgreSQL server of its own).
+bench-fleet: all
+	@bash bench/fleet.sh
+
 bench-shim: all bench/shim-startup tests/shim/t_host
 	@sh bench/shim-startup.sh
 
@@ -164,10 +173,12 @@ bench/bench: bench/bench.c libskm.a
 bench: deps
 	@$(MAKE) --no-print-directory CFLAGS="$(BENCH_CFLAGS)" all bench/bench
 	@sh bench/run.sh
+	@bash bench/fleet.sh
 
 bench-quick: deps
 	@$(MAKE) --no-print-directory CFLAGS="$(BENCH_CFLAGS)" all bench/bench
 	@sh bench/run.sh -q
+	@bash bench/fleet.sh -q
 
 # check and demo first install what a fresh machine lacks, then re-enter make
 # so that pkg-config sees the newly installed packages.
@@ -319,4 +330,4 @@ clean:
 
 FORCE:
 
-.PHONY: all check check-run check-asan check-valgrind fuzz demo deps install uninstall clean shim bench bench-quick bench-shim FORCE
+.PHONY: all check check-run check-asan check-valgrind fuzz demo deps install uninstall clean shim bench bench-quick bench-fleet bench-shim FORCE

@@ -664,6 +664,8 @@ skm__check(struct skm_db *db, void (*cb)(void *, const char *), void *arg)
 	const char *name;
 	int rc, src, bad = 0, i;
 
+	if (db != NULL && db->server_check != NULL)
+		return db->server_check(db, cb, arg);
 	if ((rc = skm__store_usable(db)) != SKM_OK)
 		return rc;
 	skm__store_bulk(db);

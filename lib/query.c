@@ -544,6 +544,12 @@ prepare_query(struct skm_db *db, enum skm_query q,
 	int rc, src, i, n;
 
 	*out = NULL;
+	/* A server (pg.c), or a store narrowed to hosts (hostq.c): the
+	 * handle's own query function, passed in when it was made. */
+	if (db != NULL && db->server_prepare != NULL)
+		return db->server_prepare(db, q, args, json, out);
+	if (args != NULL && args->nhosts > 0)
+		return skm__hostq_prepare(db, q, args, json, out);
 	/* Read what was appended to the journal since this handle last
 	 * looked (this program's own runs included). */
 	skm__fold_moved(db);

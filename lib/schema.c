@@ -288,6 +288,29 @@ static const char m5_sql[] =
 "  sum(completed), total(CASE WHEN completed THEN duration_seconds END)\n"
 "  FROM skill_invocation WHERE ended_at IS NOT NULL GROUP BY 1, 2;\n";
 
+/*
+ * Migration 6: how far this store has been pushed to each PostgreSQL
+ * server (sync.c).  A server's first sync scans the invocations by rowid
+ * up to scan_end, the last rowid when it began; from that moment on every
+ * invocation that ends (or is inserted already ended, as an import is)
+ * gets a row in sync_log, and a sync pushes the log past log_seq.  The
+ * triggers that fill sync_log are made by the first sync (sync.c), not
+ * here: a store that is never synced pays nothing for them.
+ */
+static const char m6_sql[] =
+"CREATE TABLE sync_state (\n"
+"  server_id TEXT PRIMARY KEY NOT NULL,\n"
+"  scan_rowid INTEGER NOT NULL,\n"
+"  scan_end INTEGER NOT NULL,\n"
+"  log_seq INTEGER NOT NULL,\n"
+"  pushed INTEGER NOT NULL DEFAULT 0,\n"
+"  last_sync_at TEXT\n"
+");\n"
+"CREATE TABLE sync_log (\n"
+"  seq INTEGER PRIMARY KEY,\n"
+"  id TEXT NOT NULL\n"
+");\n";
+
 const struct skm_migration skm__migrations[] = {
 	{ 1, "skill_invocation, skill_metrics, session_skill, search index, "
 	    "summary view", m1_sql },
@@ -296,6 +319,7 @@ const struct skm_migration skm__migrations[] = {
 	{ 4, "journal_fold: the fold's place in each journal file", m4_sql },
 	{ 5, "per-pair counts, hourly timeline rollups, cached percentiles",
 	  m5_sql },
+	{ 6, "sync_state and sync_log for skm sync", m6_sql },
 };
 const int skm__nmigrations =
     (int)(sizeof(skm__migrations) / sizeof(skm__migrations[0]));

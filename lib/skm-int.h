@@ -43,6 +43,15 @@ struct skm_db {
 	int (*setup)(struct skm_db *); /* run on a new connection */
 	int nwrites;         /* write transactions committed */
 	int bulk;            /* skm__store_bulk() was called */
+	/* A server handle (pg.c; NULL for a store): its state, and what the
+	 * layers below call instead of reading a store (passed in by
+	 * skm_server_open, never called up into). */
+	struct skm__pg *pg;
+	int (*server_prepare)(struct skm_db *, enum skm_query,
+	    const struct skm_query_args *, int, sqlite3_stmt **);
+	int (*server_check)(struct skm_db *, void (*)(void *, const char *),
+	    void *);
+	void (*server_close)(struct skm_db *);
 	int ncache;
 	struct { const char *sql; sqlite3_stmt *st; } cache[SKM_CACHE_SLOTS];
 	struct {             /* skm_pct()'s last count (query.c) */
@@ -128,6 +137,30 @@ int skm__query_register(struct skm_db *db);
 /* The statements behind skm_pct(), for the test of their query plan. */
 extern const char skm__query_pct_count_sql[], skm__query_pct_nth_sql[],
     skm__query_pct_nth_desc_sql[];
+
+/* pg.c: the server behind a handle made by skm_server_open(); the
+ * entry points of query.c, aggregate.c and store.c hand a server handle
+ * to these. */
+int skm__pg_prepare(struct skm_db *db, enum skm_query q,
+    const struct skm_query_args *args, int json, sqlite3_stmt **out);
+int skm__pg_check(struct skm_db *db, void (*cb)(void *, const char *),
+    void *arg);
+void skm__pg_close(struct skm_db *db);
+/* Insert one batch (a JSON array of invocation objects) in one server
+ * transaction; *inserted gets the rows that were new. */
+int skm__pg_push(struct skm_db *srv, const char *batch, long long *inserted);
+/* Store the percentiles of the skills whose durations changed. */
+int skm__pg_refresh(struct skm_db *srv);
+/* The server's identity (a UUID made by its first migration). */
+const char *skm__pg_server_id(const struct skm_db *srv);
+/* hostq.c: the queries narrowed to hosts, on a local store; and the
+ * timeline's bucket grid of since/until/bucket for a server: g = first
+ * and last bucket start, width, offset (epoch seconds); lo and hi the
+ * invoked_at range as ISO text (TP_ISO_LEN bytes each). */
+int skm__hostq_prepare(struct skm_db *db, enum skm_query q,
+    const struct skm_query_args *args, int json, sqlite3_stmt **out);
+int skm__timeline_grid(struct skm_db *db, const struct skm_query_args *a,
+    long long g[4], char *lo, char *hi);
 
 
 #endif /* SKM_INT_H */

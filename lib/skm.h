@@ -295,6 +295,9 @@ struct skm_query_args {
 	int failed;          /* recent: only failed invocations */
 	const char *until;   /* timeline: last bucket holds this time (ISO);
 	                        NULL: now */
+	const char *const *hosts; /* nhosts host names: only invocations
+	                        recorded on these machines count; 0: all */
+	int nhosts;
 };
 
 /*
@@ -455,6 +458,67 @@ struct skm_export_args {
  */
 int skm_export(struct skm_db *db, const struct skm_export_args *args,
     FILE *out, long long *nrows);
+
+/*
+ * The fleet: a PostgreSQL server (pg.c, sync.c).
+ *
+ * Many machines push their ended invocations to one server with
+ * skm_sync(); a server handle answers the same queries as a store, with
+ * the same columns and JSON keys, computed by the server in SQL.
+ * Connection strings are libpq's: "host=db.example dbname=skm" or
+ * "postgresql://db.example/skm".  A password inside one is refused
+ * (SKM_MISUSE): it belongs in ~/.pgpass, the file $PGPASSFILE names, or a
+ * service of pg_service.conf ($PGSERVICE), where libpq finds it.
+ *
+ * skm_server_support - 1 when this library was built with libpq, else 0
+ * (then skm_server_open() and skm_sync() fail with SKM_ERROR saying so).
+ */
+int skm_server_support(void);
+
+/*
+ * skm_server_open - connect to the server conninfo names (NULL: the
+ * environment variable SKM_SERVER).  With SKM_SERVER_INIT the server's
+ * schema is created or migrated first (each migration one transaction,
+ * recorded in its schema_migrations); without it a server lacking the
+ * schema is SKM_NOTFOUND.  A server whose schema is newer than this
+ * library's is SKM_NEWER and is never written.  Unreachable or refused:
+ * SKM_CANTOPEN with libpq's message.  As with skm_open(), *out is always
+ * set (except on SKM_NOMEM) and must go to skm_close().  The handle
+ * answers skm_query_json(), skm_query_open() and skm_check() (the
+ * server's per-skill rollups against a recompute); it records nothing.
+ */
+#define SKM_SERVER_INIT 0x01
+int skm_server_open(const char *conninfo, int flags, struct skm_db **out);
+
+/* skm_server_schema - the server's schema version and the one this
+ * library writes (*latest, if not NULL); -1 on failure. */
+int skm_server_schema(struct skm_db *srv, int *latest);
+
+/*
+ * skm_sync - push every ended invocation of db that srv does not have
+ * yet.  Rows go in batches of args->batch (0: 5000), each one server
+ * transaction that inserts them (an id the server has is skipped) and
+ * updates the server's per-skill rollups; the store's watermark for this
+ * server advances only after the server has committed, so an interrupted
+ * sync loses nothing and a rerun doubles nothing.  Two syncs of one store
+ * take turns (a lock file beside the store).  progress (if not NULL) is
+ * called after each batch with the rows sent so far and the total
+ * expected.  Running invocations are not sent; they go once ended.
+ * Machine-local columns (mono_start, boot_id, pid_start) never leave the
+ * store.  res (if not NULL) gets the counts.
+ */
+struct skm_sync_args {
+	int batch;
+	void (*progress)(void *arg, long long done, long long total);
+	void *arg;
+};
+struct skm_sync_result {
+	long long sent;      /* invocations sent */
+	long long inserted;  /* of those, new on the server */
+	long long batches;   /* server transactions committed */
+};
+int skm_sync(struct skm_db *db, struct skm_db *srv,
+    const struct skm_sync_args *args, struct skm_sync_result *res);
 
 #ifdef __cplusplus
 }

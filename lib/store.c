@@ -691,6 +691,8 @@ skm__store_close(struct skm_db *db)
 
 	if (db == NULL)
 		return;
+	if (db->server_close != NULL)
+		db->server_close(db);	/* a server handle's connection */
 	for (i = 0; i < db->ncache; i++)
 		sqlite3_finalize(db->cache[i].st);
 	/* A busy writer leaves the WAL folded in (without waiting for

@@ -136,6 +136,8 @@ class _QueryArgs(ctypes.Structure):
         ("limit", ctypes.c_long),
         ("failed", ctypes.c_int),
         ("until", ctypes.c_char_p),
+        ("hosts", ctypes.POINTER(ctypes.c_char_p)),
+        ("nhosts", ctypes.c_int),
     ]
 
 

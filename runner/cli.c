@@ -36,6 +36,10 @@
  */
 const struct cmd_opt cmd_global_opts[] = {
 	OPT("db", 0, "FILE", "the store (default: see `skm help`)"),
+	OPT("server", 0, "URL", "ask this PostgreSQL server instead of the "
+	    "store (empty: $SKM_SERVER)"),
+	OPT_F("host", 0, "H", "only the runs of machine H (repeatable)",
+	    CMD_OPT_MULTI),
 	{ .name = NULL }
 };
 
@@ -489,6 +493,15 @@ check_command_line(const struct cmd_ctx *ctx)
 		    cmd_count(ctx, o->name) == 0)
 			return usage_error(cmd, "%s: --%s is required",
 			    cmd->name, o->name);
+	/* --server and --host are for the queries (and sync, server). */
+	if (cmd_arg(ctx, "server") != NULL && !(cmd->flags & CMD_SERVER) &&
+	    cmd->run != cmd_sync && cmd->run != cmd_server)
+		return usage_error(cmd, "%s: does not run on a server "
+		    "(--server)", cmd->name);
+	if (cmd_count(ctx, "host") > 0 && (cmd->flags &
+	    (CMD_SERVER | CMD_JSON)) != (CMD_SERVER | CMD_JSON))
+		return usage_error(cmd, "%s: --host narrows the query "
+		    "commands only", cmd->name);
 	if (ctx->argc < cmd->min_operands)
 		return usage_error(cmd, "%s: missing %s", cmd->name,
 		    cmd->missing ? cmd->missing : cmd->operands);
@@ -588,6 +601,9 @@ cmd_store(struct cmd_ctx *ctx)
 
 	if (ctx->db != NULL)
 		return 0;
+	/* --server: the query commands ask the server instead. */
+	if (cmd_arg(ctx, "server") != NULL && (ctx->cmd->flags & CMD_SERVER))
+		return cmd_server_store(ctx);
 	if (path == NULL) {
 		if (skm_default_path(buf, sizeof(buf)) != SKM_OK) {
 			warnx("no store path: set SKM_DB, XDG_DATA_HOME or "
@@ -720,6 +736,22 @@ dispatch(struct cmd_ctx *ctx, int argc, char **argv)
 	return ctx->cmd->run(ctx);
 }
 
+/*
+ * bare_server - `--server` followed by a command name, another option or
+ * nothing means $SKM_SERVER: it becomes `--server=` (an empty URL).
+ */
+static void
+bare_server(int argc, char **argv)
+{
+	static char bare[] = "--server=";
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--server") == 0 && (i + 1 == argc ||
+		    argv[i + 1][0] == '-' || find_command(argv[i + 1]) != NULL))
+			argv[i] = bare;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -735,6 +767,7 @@ main(int argc, char *argv[])
 	if (ctx.vals == NULL || ctx.argv == NULL)
 		err(EXIT_DATA, NULL);
 
+	bare_server(argc, argv);
 	r = dispatch(&ctx, argc, argv);
 	skm_close(ctx.db);
 	free(ctx.vals);

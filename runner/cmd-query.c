@@ -111,6 +111,7 @@ cmd_stats(struct cmd_ctx *ctx)
 {
 	struct skm_query_args qa = { 0 };
 
+	cmd_hosts(ctx, &qa);
 	return run_query(ctx, SKM_Q_STATS, &qa, "no skills recorded yet");
 }
 
@@ -123,6 +124,7 @@ cmd_show(struct cmd_ctx *ctx)
 	struct skm_query_args qa = { 0 };
 	int r;
 
+	cmd_hosts(ctx, &qa);
 	qa.skill = ctx->argv[0];
 	if ((r = cmd_store(ctx)) != 0)
 		return r;
@@ -147,6 +149,7 @@ cmd_summary(struct cmd_ctx *ctx)
 	struct skm_query_args qa = { 0 };
 	int r;
 
+	cmd_hosts(ctx, &qa);
 	if ((r = cmd_store(ctx)) != 0)
 		return r;
 	if (ctx->json)
@@ -174,6 +177,7 @@ cmd_recent(struct cmd_ctx *ctx)
 	long long n = 0;
 	int r;
 
+	cmd_hosts(ctx, &qa);
 	if ((r = cmd_number(ctx, "limit", 1, 1000000000, &n)) != 0)
 		return r;
 	qa.limit = (long)n;
@@ -229,6 +233,7 @@ cmd_timeline(struct cmd_ctx *ctx)
 	struct skm_query_args qa = { 0 };
 	int r;
 
+	cmd_hosts(ctx, &qa);
 	qa.skill = ctx->argv[0];
 	qa.bucket = cmd_arg(ctx, "bucket");
 	qa.since = cmd_arg(ctx, "since");
@@ -271,6 +276,7 @@ cmd_search(struct cmd_ctx *ctx)
 	char *text;
 	int r;
 
+	cmd_hosts(ctx, &qa);
 	if ((r = cmd_number(ctx, "limit", 1, 1000000000, &n)) != 0)
 		return r;
 	qa.limit = (long)n;
@@ -291,6 +297,7 @@ cmd_errors(struct cmd_ctx *ctx)
 	long long n = 0;
 	int r;
 
+	cmd_hosts(ctx, &qa);
 	if ((r = cmd_number(ctx, "limit", 1, 1000000000, &n)) != 0)
 		return r;
 	qa.limit = (long)n;
@@ -305,6 +312,7 @@ cmd_session(struct cmd_ctx *ctx)
 	struct skm_cursor *c = NULL;
 	int r, rc;
 
+	cmd_hosts(ctx, &qa);
 	qa.session = ctx->argv[0];
 	if ((r = cmd_store(ctx)) != 0)
 		return r;

@@ -56,6 +56,7 @@ struct cmd {
 #define CMD_JSON	0x02	/* takes --json */
 #define CMD_READ	0x04	/* reads the store: it must exist already */
 #define CMD_WRITE	0x08	/* writes the store: creates it if need be */
+#define CMD_SERVER	0x10	/* runs on a server too (--server URL) */
 
 /*
  * For the table: CMD_OPTS(OPT(...), OPT(...)) is an option list;
@@ -153,6 +154,11 @@ int cmd_drain(struct cmd_ctx *);
 int cmd_reap(struct cmd_ctx *);
 int cmd_backup(struct cmd_ctx *);
 int cmd_version(struct cmd_ctx *);
+/* cmd-fleet.c: sync, server; --server and --host for the queries */
+int cmd_sync(struct cmd_ctx *);
+int cmd_server(struct cmd_ctx *);
+int cmd_server_store(struct cmd_ctx *);
+void cmd_hosts(const struct cmd_ctx *, struct skm_query_args *);
 /* cli.c */
 int cmd_help(struct cmd_ctx *);
 /* cmd-hooks.c */

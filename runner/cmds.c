@@ -15,17 +15,17 @@
 #include "cmd.h"
 
 const struct cmd cmd_table[] = {
-	{ .name = "stats", .run = cmd_stats, .flags = CMD_READ | CMD_JSON,
+	{ .name = "stats", .run = cmd_stats, .flags = CMD_READ | CMD_JSON | CMD_SERVER,
 	  .summary = "one row per skill: runs, completion, average and "
 	    "p50/p95/p99" },
-	{ .name = "show", .run = cmd_show, .flags = CMD_READ | CMD_JSON,
+	{ .name = "show", .run = cmd_show, .flags = CMD_READ | CMD_JSON | CMD_SERVER,
 	  .summary = "one skill in detail, with its workflow, error and "
 	    "follow-up counts",
 	  .operands = "SKILL", .min_operands = 1, .max_operands = 1 },
-	{ .name = "summary", .run = cmd_summary, .flags = CMD_READ | CMD_JSON,
+	{ .name = "summary", .run = cmd_summary, .flags = CMD_READ | CMD_JSON | CMD_SERVER,
 	  .summary = "all skills at a glance, top error types and workflow "
 	    "paths" },
-	{ .name = "recent", .run = cmd_recent, .flags = CMD_READ | CMD_JSON,
+	{ .name = "recent", .run = cmd_recent, .flags = CMD_READ | CMD_JSON | CMD_SERVER,
 	  .summary = "the latest invocations (20 unless --limit), or "
 	    "failures only",
 	  .opts = CMD_OPTS(
@@ -34,7 +34,7 @@ const struct cmd cmd_table[] = {
 	    OPT("failed", 0, NULL,
 		"only the invocations that did not complete")) },
 	{ .name = "timeline", .run = cmd_timeline,
-	  .flags = CMD_READ | CMD_JSON,
+	  .flags = CMD_READ | CMD_JSON | CMD_SERVER,
 	  .summary = "runs, completions and average duration per time "
 	    "bucket",
 	  .operands = "SKILL", .min_operands = 1, .max_operands = 1,
@@ -44,18 +44,18 @@ const struct cmd cmd_table[] = {
 	    OPT("until", 0, "T", "up to time T (default now)"),
 	    OPT("bucket", 0, "minute|hour|day|week",
 		"the bucket size (default day)")) },
-	{ .name = "search", .run = cmd_search, .flags = CMD_READ | CMD_JSON,
+	{ .name = "search", .run = cmd_search, .flags = CMD_READ | CMD_JSON | CMD_SERVER,
 	  .summary = "full-text (FTS5) search over skill names and workflow "
 	    "paths",
 	  .operands = "QUERY", .min_operands = 1, .max_operands = -1,
 	  .opts = CMD_OPTS(
 	    OPT("limit", 'n', "N", "at most N matches (default 100)")) },
-	{ .name = "errors", .run = cmd_errors, .flags = CMD_READ | CMD_JSON,
+	{ .name = "errors", .run = cmd_errors, .flags = CMD_READ | CMD_JSON | CMD_SERVER,
 	  .summary = "error types by count and share of runs",
 	  .opts = CMD_OPTS(
 	    OPT("skill", 's', "S", "only the errors of skill S"),
 	    OPT("limit", 'n', "N", "at most N error types (default all)")) },
-	{ .name = "session", .run = cmd_session, .flags = CMD_READ | CMD_JSON,
+	{ .name = "session", .run = cmd_session, .flags = CMD_READ | CMD_JSON | CMD_SERVER,
 	  .summary = "the skills a session used",
 	  .operands = "ID", .min_operands = 1, .max_operands = 1,
 	  .missing = "session ID" },
@@ -95,7 +95,7 @@ const struct cmd cmd_table[] = {
 		"jsonl)"),
 	    OPT("spreadsheet-safe", 0, NULL, "CSV: a text field starting "
 		"with = + - @ TAB or CR gets a leading ' (not a formula)")) },
-	{ .name = "check", .run = cmd_check, .flags = CMD_READ,
+	{ .name = "check", .run = cmd_check, .flags = CMD_READ | CMD_SERVER,
 	  .summary = "integrity check; aggregates must equal a recompute" },
 	{ .name = "recompute", .run = cmd_recompute, .flags = CMD_WRITE,
 	  .summary = "rebuild aggregates (and stored percentiles) from the "
@@ -126,6 +126,19 @@ const struct cmd cmd_table[] = {
 	    "named after it; the hook it replaces\nis kept beside it and "
 	    "still runs.  uninstall puts every hook back as it\nwas.  "
 	    "Honours core.hooksPath." },
+	{ .name = "sync", .run = cmd_sync, .flags = CMD_READ | CMD_JSON,
+	  .summary = "push the ended invocations a PostgreSQL server lacks",
+	  .opts = CMD_OPTS(
+	    OPT("to", 0, "URL", "the server: a libpq connection string or "
+		"postgresql:// URI (default --server, else $SKM_SERVER)"),
+	    OPT("batch", 0, "N", "invocations per server transaction "
+		"(default 5000)")),
+	  .more = "Passwords go in ~/.pgpass, PGPASSFILE or a PGSERVICE "
+	    "service, never in URL." },
+	{ .name = "server", .run = cmd_server,
+	  .summary = "create or migrate a PostgreSQL server's skm schema",
+	  .operands = "init [URL]", .min_operands = 1, .max_operands = 2,
+	  .missing = "action (init)" },
 	{ .name = "version", .run = cmd_version,
 	  .summary = "print the versions" },
 	{ .name = "help", .run = cmd_help, .summary = "this help",

@@ -10,9 +10,14 @@ command -v pkg-config >/dev/null 2>&1 || missing="$missing pkg-config"
 if command -v pkg-config >/dev/null 2>&1; then
 	pkg-config --exists sqlite3 || missing="$missing libsqlite3-dev"
 	pkg-config --exists libbsd-overlay || missing="$missing libbsd-dev"
+	# the PostgreSQL backend (skm sync, --server); optional to build
+	pkg-config --exists libpq || missing="$missing libpq-dev"
 else
-	missing="$missing libsqlite3-dev libbsd-dev"
+	missing="$missing libsqlite3-dev libbsd-dev libpq-dev"
 fi
+# a real server for the fleet tests (tests/bats/pg.bash)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 ||
+    missing="$missing postgresql"
 command -v bats >/dev/null 2>&1 || missing="$missing bats"
 command -v sqlite3 >/dev/null 2>&1 || missing="$missing sqlite3"
 command -v git >/dev/null 2>&1 || missing="$missing git"

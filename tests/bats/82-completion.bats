@@ -39,7 +39,7 @@ comp() {
 	[ "$(comp _skm skm skm '')" = "$want" ]
 	[[ "$want" == *hooks* ]]
 	[[ "$want" != *complete* ]]
-	[ "$(comp _skm skm skm s)" = "search session show stats summary" ]
+	[ "$(comp _skm skm skm s)" = "search server session show stats summary sync" ]
 	[ "$(comp _skm skm skm --d)" = "--db" ]
 	[ "$(comp _skm skm skm -)" = "--db --help --version" ]
 }
@@ -57,7 +57,7 @@ comp() {
 }
 
 @test "bash: skm completes each command's options and their values" {
-	[ "$(comp _skm skm skm timeline lint --)" = "--bucket --db --help --json --since --until" ]
+	[ "$(comp _skm skm skm timeline lint --)" = "--bucket --db --help --host --json --server --since --until" ]
 	[ "$(comp _skm skm skm timeline lint --bucket '')" = "day hour minute week" ]
 	[ "$(comp _skm skm skm export --format '')" = "csv jsonl" ]
 	[ "$(comp _skm skm skm end ID --e)" = "--error-type --exit" ]
@@ -146,7 +146,7 @@ EOF
 	[ "${lines[2]}" = "build link lint" ]
 	[ "${lines[3]}" = "link lint" ]
 	[ "${lines[4]}" = "elsewhere" ]
-	[ "${lines[5]}" = "--bucket --db --help --json --since --until" ]
+	[ "${lines[5]}" = "--bucket --db --help --host --json --server --since --until" ]
 	[ "${lines[6]}" = "day hour minute week" ]
 	[ "${lines[7]}" = "csv jsonl" ]
 	[ "${lines[8]}" = "install uninstall" ]

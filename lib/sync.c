@@ -1,0 +1,345 @@
+/*
+ * sync.c - push a store's ended invocations to a PostgreSQL server
+ * (skm_sync; the server side is pg.c).
+ *
+ * What has been pushed is kept per server in sync_state (migration 6):
+ * the first sync to a server scans the invocations by rowid up to the
+ * last rowid it saw then (scan_rowid .. scan_end); everything that ends
+ * after that is appended to sync_log by a trigger, and later syncs push
+ * the log from log_seq on.  Each batch is read as one JSON array made by
+ * SQLite's json_object (nothing escaped by hand), inserted by the server
+ * in one transaction, and only after the server's COMMIT does the store's
+ * watermark advance, in a transaction of its own.  A sync that dies
+ * between the two pushes that batch again next time, and the server skips
+ * the ids it has: nothing is lost and nothing is counted twice.
+ *
+ * Durations travel as text with 17 significant digits, so that the server
+ * holds the very doubles the store holds (JSON numbers from SQLite have 15).
+ * Two syncs of one store take turns on a lock file beside it.
+ */
+#include <sys/file.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "skm-int.h"
+
+#define SYNC_BATCH 5000
+
+/* One invocation as the server's batch statement reads it. */
+#define SYNC_OBJECT \
+	"json_object('id', i.id, 'skill_name', i.skill_name, " \
+	"'invoked_at', i.invoked_at, 'ended_at', i.ended_at, " \
+	"'workflow_path', i.workflow_path, 'session_id', i.session_id, " \
+	"'project_path', i.project_path, 'parent_id', i.parent_id, " \
+	"'completed', i.completed, 'duration_seconds', " \
+	"CASE WHEN i.duration_seconds IS NOT NULL " \
+	"THEN printf('%!.17g', i.duration_seconds) END, " \
+	"'error_type', i.error_type, 'exit_code', i.exit_code, " \
+	"'signal', i.signal, " \
+	"'follow_up_actions', json(i.follow_up_actions), " \
+	"'command', i.command, 'host', i.host, 'pid', i.pid, " \
+	"'user_cpu_seconds', i.user_cpu_seconds, " \
+	"'sys_cpu_seconds', i.sys_cpu_seconds, " \
+	"'max_rss_kb', i.max_rss_kb, 'source', i.source)"
+
+/* The next batch of the first scan: rows after ?1 up to ?2 in rowid
+ * order, ?3 of them; the running ones are stepped over (they will be in
+ * the log when they end). */
+static const char scan_sql[] =
+    "SELECT coalesce(json_group_array(json(" SYNC_OBJECT ")) "
+    "FILTER (WHERE i.ended_at IS NOT NULL), '[]'), max(i.rid), "
+    "count(*) FILTER (WHERE i.ended_at IS NOT NULL) FROM ("
+    "SELECT rowid AS rid, * FROM skill_invocation WHERE rowid > ?1 "
+    "AND rowid <= ?2 ORDER BY rowid LIMIT ?3) i";
+/* The next batch of the log after ?1. */
+static const char log_sql[] =
+    "SELECT coalesce(json_group_array(json(" SYNC_OBJECT ")) "
+    "FILTER (WHERE i.id IS NOT NULL), '[]'), max(l.seq), "
+    "count(i.id) FROM (SELECT seq, id FROM sync_log WHERE seq > ?1 "
+    "ORDER BY seq LIMIT ?2) l LEFT JOIN skill_invocation i ON i.id = l.id";
+static const char state_sql[] =
+    "SELECT scan_rowid, scan_end, log_seq FROM sync_state "
+    "WHERE server_id = ?1";
+static const char pending_sql[] =
+    "SELECT (SELECT count(*) FROM skill_invocation WHERE rowid > ?1 "
+    "AND rowid <= ?2 AND ended_at IS NOT NULL) + "
+    "(SELECT count(*) FROM sync_log WHERE seq > ?3)";
+
+struct sync_state {
+	const char *server;
+	long long scan_rowid, scan_end, log_seq;
+	long long inserted;	/* of the batch being recorded */
+	int scan;		/* advance scan_rowid (else log_seq) to */
+	long long upto;
+};
+
+/*
+ * From a store's first sync on, every invocation that ends, or is
+ * inserted ended (an import, a fold of begin and end together), is
+ * logged for the next sync.  Made here rather than by a migration so that
+ * a store never synced has no trigger on its inserts.
+ */
+static const char triggers_sql[] =
+    "CREATE TRIGGER IF NOT EXISTS sync_log_end "
+    "AFTER UPDATE OF ended_at ON skill_invocation "
+    "WHEN old.ended_at IS NULL AND new.ended_at IS NOT NULL "
+    "BEGIN INSERT INTO sync_log (id) VALUES (new.id); END; "
+    "CREATE TRIGGER IF NOT EXISTS sync_log_insert "
+    "AFTER INSERT ON skill_invocation WHEN new.ended_at IS NOT NULL "
+    "BEGIN INSERT INTO sync_log (id) VALUES (new.id); END";
+
+/* Make this server's row (a first sync starts its scan here). */
+static int
+state_create(struct skm_db *db, void *arg)
+{
+	static const char sql[] =
+	    "INSERT OR IGNORE INTO sync_state (server_id, scan_rowid, "
+	    "scan_end, log_seq) VALUES (?1, 0, "
+	    "(SELECT coalesce(max(rowid), 0) FROM skill_invocation), "
+	    "(SELECT coalesce(max(seq), 0) FROM sync_log))";
+	struct sync_state *s = arg;
+	sqlite3_stmt *st;
+	int rc, src;
+
+	if ((rc = skm__store_exec(db, triggers_sql)) != SKM_OK ||
+	    (rc = skm__store_prepare(db, sql, &st)) != SKM_OK)
+		return rc;
+	sqlite3_bind_text(st, 1, s->server, -1, SQLITE_STATIC);
+	src = sqlite3_step(st);
+	sqlite3_reset(st);
+	return src == SQLITE_DONE ? SKM_OK : skm__store_sqlfail(db, src, "sync");
+}
+
+static int
+state_read(struct skm_db *db, struct sync_state *s)
+{
+	sqlite3_stmt *st;
+	int rc, src;
+
+	if ((rc = skm__store_prepare(db, state_sql, &st)) != SKM_OK)
+		return rc;
+	sqlite3_bind_text(st, 1, s->server, -1, SQLITE_STATIC);
+	if ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		s->scan_rowid = sqlite3_column_int64(st, 0);
+		s->scan_end = sqlite3_column_int64(st, 1);
+		s->log_seq = sqlite3_column_int64(st, 2);
+	}
+	sqlite3_reset(st);
+	if (src == SQLITE_DONE)
+		return skm__store_fail(db, SKM_ERROR, "sync: no state for server");
+	return src == SQLITE_ROW ? SKM_OK : skm__store_sqlfail(db, src, "sync");
+}
+
+/*
+ * state_advance - after the server committed a batch: move the watermark
+ * (never backwards: a sync that waited its turn may have pushed less),
+ * and forget the log rows every server has taken.
+ */
+static int
+state_advance(struct skm_db *db, void *arg)
+{
+	static const char scan[] =
+	    "UPDATE sync_state SET scan_rowid = max(scan_rowid, ?2), "
+	    "pushed = pushed + ?3, "
+	    "last_sync_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
+	    "WHERE server_id = ?1";
+	static const char log[] =
+	    "UPDATE sync_state SET log_seq = max(log_seq, ?2), "
+	    "pushed = pushed + ?3, "
+	    "last_sync_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
+	    "WHERE server_id = ?1";
+	static const char prune[] =
+	    "DELETE FROM sync_log WHERE seq <= "
+	    "(SELECT min(log_seq) FROM sync_state)";
+	struct sync_state *s = arg;
+	sqlite3_stmt *st;
+	int rc, src;
+
+	if ((rc = skm__store_prepare(db, s->scan ? scan : log, &st)) != SKM_OK)
+		return rc;
+	sqlite3_bind_text(st, 1, s->server, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, s->upto);
+	sqlite3_bind_int64(st, 3, s->inserted);
+	src = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (src != SQLITE_DONE)
+		return skm__store_sqlfail(db, src, "sync");
+	if (s->scan)
+		return SKM_OK;
+	if ((rc = skm__store_prepare(db, prune, &st)) != SKM_OK)
+		return rc;
+	src = sqlite3_step(st);
+	sqlite3_reset(st);
+	return src == SQLITE_DONE ? SKM_OK : skm__store_sqlfail(db, src, "sync");
+}
+
+/* The rows still to push (for progress). */
+static long long
+pending(struct skm_db *db, const struct sync_state *s)
+{
+	sqlite3_stmt *st;
+	long long n = 0;
+
+	if (skm__store_prepare(db, pending_sql, &st) != SKM_OK)
+		return 0;
+	sqlite3_bind_int64(st, 1, s->scan_rowid);
+	sqlite3_bind_int64(st, 2, s->scan_end);
+	sqlite3_bind_int64(st, 3, s->log_seq);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return n;
+}
+
+/*
+ * sync_batch - read the next batch (of the scan, else of the log), push
+ * it, record it.  *done is set when there is nothing left.
+ */
+static int
+sync_batch(struct skm_db *db, struct skm_db *srv, struct sync_state *s,
+    int batch, struct skm_sync_result *res, int *done)
+{
+	sqlite3_stmt *st;
+	char *json = NULL;
+	long long n, upto, inserted = 0;
+	int rc, src;
+
+	*done = 0;
+	s->scan = s->scan_rowid < s->scan_end;
+	if ((rc = skm__store_prepare(db, s->scan ? scan_sql : log_sql, &st)) !=
+	    SKM_OK)
+		return rc;
+	if (s->scan) {
+		sqlite3_bind_int64(st, 1, s->scan_rowid);
+		sqlite3_bind_int64(st, 2, s->scan_end);
+		sqlite3_bind_int(st, 3, batch);
+	} else {
+		sqlite3_bind_int64(st, 1, s->log_seq);
+		sqlite3_bind_int(st, 2, batch);
+	}
+	if ((src = sqlite3_step(st)) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return skm__store_sqlfail(db, src, "sync");
+	}
+	if (sqlite3_column_type(st, 1) == SQLITE_NULL) {
+		sqlite3_reset(st);
+		if (s->scan) {
+			/* rows up to scan_end were deleted: the scan is over */
+			s->upto = s->scan_end;
+			s->inserted = 0;
+			s->scan_rowid = s->scan_end;
+			return skm__store_write(db, state_advance, s);
+		}
+		*done = 1;
+		return SKM_OK;
+	}
+	upto = sqlite3_column_int64(st, 1);
+	n = sqlite3_column_int64(st, 2);
+	if (n > 0 && (json = sqlite3_mprintf("%s",
+	    sqlite3_column_text(st, 0))) == NULL) {
+		sqlite3_reset(st);
+		return skm__store_fail(db, SKM_NOMEM, "out of memory");
+	}
+	sqlite3_reset(st);
+	if (n > 0) {
+		rc = skm__pg_push(srv, json, &inserted);
+		sqlite3_free(json);
+		if (rc != SKM_OK)
+			return skm__store_fail(db, rc, "%s", skm_errmsg(srv));
+		res->batches++;
+	}
+	res->sent += n;
+	res->inserted += inserted;
+	s->upto = upto;
+	s->inserted = inserted;
+	if ((rc = skm__store_write(db, state_advance, s)) != SKM_OK)
+		return rc;
+	if (s->scan)
+		s->scan_rowid = upto > s->scan_rowid ? upto : s->scan_rowid;
+	else
+		s->log_seq = upto > s->log_seq ? upto : s->log_seq;
+	return SKM_OK;
+}
+
+/* The lock two syncs of one store take turns on: DB.sync-lock. */
+static int
+sync_lock(struct skm_db *db, int *fd)
+{
+	char path[PATH_MAX];
+
+	if (snprintf(path, sizeof(path), "%s.sync-lock", db->path) >=
+	    (int)sizeof(path))
+		return skm__store_fail(db, SKM_CANTOPEN, "%s: path too long",
+		    db->path);
+	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (*fd < 0)
+		return skm__store_fail(db, SKM_CANTOPEN, "%s: %s", path,
+		    strerror(errno));
+	while (flock(*fd, LOCK_EX) != 0)
+		if (errno != EINTR) {
+			close(*fd);
+			*fd = -1;
+			return skm__store_fail(db, SKM_IOERR, "%s: %s", path,
+			    strerror(errno));
+		}
+	return SKM_OK;
+}
+
+int
+skm_sync(struct skm_db *db, struct skm_db *srv,
+    const struct skm_sync_args *args, struct skm_sync_result *res)
+{
+	static const struct skm_sync_args none;
+	struct skm_sync_result r = { 0, 0, 0 };
+	struct sync_state s = { 0 };
+	long long total;
+	int rc, fd = -1, done = 0, batch;
+
+	if (res != NULL)
+		memset(res, 0, sizeof(*res));
+	if (args == NULL)
+		args = &none;
+	if ((rc = skm__store_usable(db)) != SKM_OK)
+		return rc;
+	if (db->pg != NULL || srv == NULL)
+		return skm__store_fail(db, SKM_MISUSE, "skm_sync: needs a store "
+		    "and a server");
+	if (srv->pg == NULL) {
+		if (srv->status != SKM_OK)
+			return skm__store_fail(db, srv->status, "%s",
+			    skm_errmsg(srv));
+		return skm__store_fail(db, SKM_MISUSE, "skm_sync: not a server");
+	}
+	if ((rc = skm__store_usable(srv)) != SKM_OK)
+		return skm__store_fail(db, rc, "%s", skm_errmsg(srv));
+	batch = args->batch > 0 ? args->batch : SYNC_BATCH;
+	s.server = skm__pg_server_id(srv);
+	if ((rc = sync_lock(db, &fd)) != SKM_OK)
+		return rc;
+	if ((rc = skm__store_write(db, state_create, &s)) != SKM_OK ||
+	    (rc = state_read(db, &s)) != SKM_OK)
+		goto out;
+	total = pending(db, &s);
+	while (!done) {
+		if ((rc = sync_batch(db, srv, &s, batch, &r, &done)) != SKM_OK)
+			break;
+		if (args->progress != NULL && !done)
+			args->progress(args->arg, r.sent, total);
+	}
+	/* Everything is pushed: a failure here loses nothing (queries
+	 * compute percentiles that are not current). */
+	if (rc == SKM_OK && r.inserted > 0 &&
+	    (rc = skm__pg_refresh(srv)) != SKM_OK)
+		rc = skm__store_fail(db, rc, "%s", skm_errmsg(srv));
+out:
+	close(fd);
+	if (res != NULL)
+		*res = r;
+	return rc;
+}
