@@ -36,7 +36,8 @@ BASE_CFLAGS = -std=c11 -Wall -Wextra -D_GNU_SOURCE -fPIC -fvisibility=hidden
 DEPS_PKGS = sqlite3:libsqlite3-dev libbsd-overlay:libbsd-dev
 DEPS_MISSING := $(shell command -v $(PKG_CONFIG) >/dev/null 2>&1 || echo pkg-config; \
     for p in $(DEPS_PKGS); do \
-	$(PKG_CONFIG) --exists $${p%%:*} 2>/dev/null || echo $${p\#*:}; done)
+	$(PKG_CONFIG) --exists $$(echo $$p | cut -d: -f1) 2>/dev/null || \
+	    echo $$p | cut -d: -f2; done)
 NODEPS_GOALS = deps check check-asan check-valgrind bench bench-quick demo fuzz \
     clean uninstall
 ifneq ($(DEPS_MISSING),)
