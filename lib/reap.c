@@ -167,7 +167,7 @@ skm_reap(struct skm_db *db, const char *older_than,
 		return rc;
 	if (older_than != NULL && tp_parse_duration(older_than, &secs, err,
 	    sizeof(err)) != 0)
-		return store_fail(db, SKM_MISUSE, "older-than %s", err);
+		return store_fail(db, SKM_MISUSE, "--older-than %s", err);
 	if ((rc = candidates(db, secs, &c, &n)) != SKM_OK)
 		return rc;
 	ei.completed = 0;

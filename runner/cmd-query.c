@@ -30,7 +30,8 @@ print_json(struct cmd_ctx *ctx, enum skm_query q,
 	int rc;
 
 	if ((rc = skm_query_json(ctx->db, q, qa, &out)) != SKM_OK) {
-		if (rc == SKM_NOTFOUND && q == SKM_Q_SHOW) {
+		if (rc == SKM_NOTFOUND && (q == SKM_Q_SHOW ||
+		    q == SKM_Q_SHOW_PERSISTED)) {
 			warnx("no such skill: %s", cmd_safe(qa->skill));
 			return EXIT_DATA;
 		}
@@ -121,14 +122,17 @@ cmd_show(struct cmd_ctx *ctx)
 	static const char *const maps[] = { "workflow_paths",
 	    "common_errors", "follow_up_actions", NULL };
 	struct skm_query_args qa = { 0 };
+	enum skm_query q = SKM_Q_SHOW;
 	int r;
 
 	qa.skill = ctx->argv[0];
+	if (cmd_count(ctx, "persisted") > 0)
+		q = SKM_Q_SHOW_PERSISTED;
 	if ((r = cmd_store(ctx)) != 0)
 		return r;
 	if (ctx->json)
-		return print_json(ctx, SKM_Q_SHOW, &qa);
-	if ((r = print_record(ctx, SKM_Q_SHOW, &qa, maps)) == NOTFOUND) {
+		return print_json(ctx, q, &qa);
+	if ((r = print_record(ctx, q, &qa, maps)) == NOTFOUND) {
 		warnx("no such skill: %s", cmd_safe(qa.skill));
 		return EXIT_DATA;
 	}
@@ -145,8 +149,12 @@ cmd_summary(struct cmd_ctx *ctx)
 	static const char *const tops[] = { "top_error_types",
 	    "top_workflow_paths", NULL };
 	struct skm_query_args qa = { 0 };
+	long long top = 5;
 	int r;
 
+	if ((r = cmd_number(ctx, "top", 1, 1000000, &top)) != 0)
+		return r;
+	qa.limit = (long)top;
 	if ((r = cmd_store(ctx)) != 0)
 		return r;
 	if (ctx->json)
@@ -159,7 +167,6 @@ cmd_summary(struct cmd_ctx *ctx)
 	if (r != 0)
 		return r;
 	/* The top lists as tables rather than JSON text. */
-	qa.limit = 5;
 	printf("\ntop error types:\n");
 	if ((r = print_table(ctx, SKM_Q_ERRORS, &qa, "  none")) != 0)
 		return r;
