@@ -251,7 +251,7 @@ cmd_timeline(struct cmd_ctx *ctx)
 
 /* The operands joined by spaces: `skm search ci full` = "ci full". */
 static char *
-join(int argc, char **argv)
+join_operands(int argc, char **argv)
 {
 	size_t n = 1;
 	char *s;
@@ -281,7 +281,7 @@ cmd_search(struct cmd_ctx *ctx)
 	if ((r = cmd_number(ctx, "limit", 1, 1000000000, &n)) != 0)
 		return r;
 	qa.limit = (long)n;
-	if ((text = join(ctx->argc, ctx->argv)) == NULL) {
+	if ((text = join_operands(ctx->argc, ctx->argv)) == NULL) {
 		warn(NULL);
 		return EXIT_DATA;
 	}
