@@ -213,6 +213,8 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c FORCE
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRC_$*) $(DEPS_LIBS) -lm
 
 tests/fuzz/%.o: ALL_CFLAGS += -DSKM_REPLAY
+# Kept, not removed as intermediates (make would say so after the tests).
+.SECONDARY: tests/fuzz/replay.o $(patsubst %,tests/fuzz/fuzz_%.o,$(FUZZERS))
 .SECONDEXPANSION:
 tests/fuzz/replay-%: tests/fuzz/replay.o tests/fuzz/fuzz_%.o $$(FUZZ_LINK_$$*)
 	$(CC) $(CFLAGS) -o $@ tests/fuzz/replay.o tests/fuzz/fuzz_$*.o \
