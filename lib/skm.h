@@ -281,8 +281,9 @@ struct skm_query_args {
  * The queries in detail (column names are the JSON keys):
  *
  * SKM_Q_SHOW_PERSISTED  the columns of SHOW, but p50/p95/p99 as last
- *     stored by skm_end_session(), skm_recompute() or an import (NULL if
- *     never), where SHOW computes them now.
+ *     stored (by skm_end_session(), skm_recompute(), an import or a query
+ *     that refreshed them; NULL if never), even if runs ended since,
+ *     where SHOW gives them exact for the current data.
  * SKM_Q_SUMMARY   the top_error_types and top_workflow_paths objects hold
  *     the `limit` (default 5) most common.
  * SKM_Q_TIMELINE  bucket (ISO start, UTC), invocations, completed,

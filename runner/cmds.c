@@ -23,8 +23,11 @@ const struct cmd cmd_table[] = {
 	    "follow-up counts",
 	  .operands = "SKILL", .min_operands = 1, .max_operands = 1,
 	  .opts = CMD_OPTS(
-	    OPT("persisted", 0, NULL, "p50/p95/p99 as end-session or "
-		"recompute stored them")) },
+	    OPT("persisted", 0, NULL, "p50/p95/p99 as last stored, not "
+		"brought up to date")),
+	  .more = "--persisted prints the percentiles the store holds, as "
+	    "end-session, recompute,\nan import or a query last stored "
+	    "them, even if runs ended since." },
 	{ .name = "summary", .run = cmd_summary, .flags = CMD_READ | CMD_JSON,
 	  .summary = "all skills at a glance, top error types and workflow "
 	    "paths",
