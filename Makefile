@@ -56,7 +56,9 @@ ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS) $(DEPS_CFLAGS) -Ilib
 LDLIBS += $(DEPS_LIBS) -lm
 # Each object's header dependencies, written by the compiler as it builds
 # it (.d beside the object; for a program built from one source, beside
-# the program).
+# the program).  A target whose .d is missing (built before its headers
+# were tracked) is built again: see DEPFILES below.  The target is
+# touched after so that its .d is never the newer.
 DEPFLAGS = -MMD -MP
 DEPFLAGS_PROG = -MMD -MP -MF $@.d -MT $@
 
@@ -73,8 +75,9 @@ UNIT_BIN = $(UNIT_SRC:.c=)
 PROGS = skm-run skm
 all: $(SOLIB) libskm.a skm.pc $(PROGS) examples/inprocess shim
 
-%.o: %.c
+%.o: %.c %.d
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
+	@touch $@
 
 libskm.a: $(LIB_OBJ)
 	rm -f $@
@@ -100,8 +103,9 @@ skm: $(CLI_OBJ) libskm.a
 examples/inprocess: examples/inprocess.o libskm.a
 	$(CC) $(CFLAGS) -o $@ $< libskm.a $(LDFLAGS) $(LDLIBS)
 
-tests/unit/%: tests/unit/%.c libskm.a
+tests/unit/%: tests/unit/%.c tests/unit/%.d libskm.a
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS_PROG) -Itests/unit -o $@ $< libskm.a $(LDFLAGS) $(LDLIBS) -lpthread
+	@touch $@
 
 # The LD_PRELOAD shim.  Of lib it links only the recorders' shared code
 # (lib/redact.o, lib/recopt.o: no SQLite, no heap, hidden names); it
@@ -139,8 +143,9 @@ bench/shim-startup: bench/shim-startup.c
 bench-shim: all bench/shim-startup tests/shim/t_host
 	@sh bench/shim-startup.sh
 
-tests/helpers/%: tests/helpers/%.c libskm.a
+tests/helpers/%: tests/helpers/%.c tests/helpers/%.d libskm.a
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS_PROG) -o $@ $< libskm.a $(LDFLAGS) $(LDLIBS) -lpthread
+	@touch $@
 
 TEST_HELPERS = tests/helpers/skm-load tests/helpers/probe tests/helpers/sigcount
 FUZZERS = rules spool redact import since
@@ -305,7 +310,12 @@ config.mk: Makefile $(CONFIG_STALE)
 	    echo 'SHIM_LDLIBS ='; else echo 'SHIM_LDLIBS = -ldl'; fi; } >$@.tmp
 	@mv $@.tmp $@
 
--include $(wildcard lib/*.d runner/*.d shim/*.d examples/*.d bench/*.d tests/*/*.d)
+# The .d files, as targets without a recipe: one that is missing counts
+# as new, so what depends on it is built again (and writes it).
+DEPFILES = $(patsubst %.c,%.d,$(wildcard lib/*.c runner/*.c shim/*.c \
+    examples/*.c tests/fuzz/*.c)) $(addsuffix .d,$(UNIT_BIN) $(TEST_HELPERS))
+$(DEPFILES):
+-include $(wildcard $(DEPFILES) bench/*.d tests/shim/*.d)
 
 clean:
 	rm -f lib/*.o runner/*.o examples/*.o examples/inprocess $(UNIT_BIN) $(TEST_HELPERS)
