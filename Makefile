@@ -36,7 +36,8 @@ BASE_CFLAGS = -std=c11 -Wall -Wextra -D_GNU_SOURCE -fPIC -fvisibility=hidden
 DEPS_PKGS = sqlite3:libsqlite3-dev libbsd-overlay:libbsd-dev
 DEPS_MISSING := $(shell command -v $(PKG_CONFIG) >/dev/null 2>&1 || echo pkg-config; \
     for p in $(DEPS_PKGS); do \
-	$(PKG_CONFIG) --exists $${p%%:*} 2>/dev/null || echo $${p\#*:}; done)
+	$(PKG_CONFIG) --exists $$(echo $$p | cut -d: -f1) 2>/dev/null || \
+	    echo $$p | cut -d: -f2; done)
 NODEPS_GOALS = deps check check-asan check-valgrind bench bench-quick demo fuzz \
     clean uninstall
 ifneq ($(DEPS_MISSING),)
@@ -61,7 +62,9 @@ ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS) $(DEPS_CFLAGS) $(PG_CFLAGS) -Ilib
 LDLIBS += $(DEPS_LIBS) $(PG_LIBS) -lm
 # Each object's header dependencies, written by the compiler as it builds
 # it (.d beside the object; for a program built from one source, beside
-# the program).
+# the program).  A target whose .d is missing (built before its headers
+# were tracked) is built again: see DEPFILES below.  The target is
+# touched after so that its .d is never the newer.
 DEPFLAGS = -MMD -MP
 DEPFLAGS_PROG = -MMD -MP -MF $@.d -MT $@
 
@@ -82,8 +85,9 @@ UNIT_BIN = $(UNIT_SRC:.c=)
 PROGS = skm-run skm
 all: $(SOLIB) libskm.a skm.pc $(PROGS) examples/inprocess shim
 
-%.o: %.c
+%.o: %.c %.d
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
+	@touch $@
 
 libskm.a: $(LIB_OBJ)
 	rm -f $@
@@ -110,8 +114,9 @@ skm: $(CLI_OBJ) libskm.a
 examples/inprocess: examples/inprocess.o libskm.a
 	$(CC) $(CFLAGS) -o $@ $< libskm.a $(LDFLAGS) $(LDLIBS)
 
-tests/unit/%: tests/unit/%.c libskm.a
+tests/unit/%: tests/unit/%.c tests/unit/%.d libskm.a
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS_PROG) -Itests/unit -o $@ $< libskm.a $(LDFLAGS) $(LDLIBS) -lpthread
+	@touch $@
 
 # The LD_PRELOAD shim.  Of lib it links only the recorders' objects
 # (REC_OBJ: no SQLite, no libbsd, no heap on its paths, hidden names) and
@@ -152,8 +157,9 @@ bench-fleet: all
 bench-shim: all bench/shim-startup tests/shim/t_host
 	@sh bench/shim-startup.sh
 
-tests/helpers/%: tests/helpers/%.c libskm.a
+tests/helpers/%: tests/helpers/%.c tests/helpers/%.d libskm.a
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS_PROG) -o $@ $< libskm.a $(LDFLAGS) $(LDLIBS) -lpthread
+	@touch $@
 
 TEST_HELPERS = tests/helpers/skm-load tests/helpers/probe tests/helpers/sigcount
 FUZZERS = rules journal redact import since
@@ -228,6 +234,8 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c FORCE
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRC_$*) $(DEPS_LIBS) -lm
 
 tests/fuzz/%.o: ALL_CFLAGS += -DSKM_REPLAY
+# Kept, not removed as intermediates (make would say so after the tests).
+.SECONDARY: tests/fuzz/replay.o $(patsubst %,tests/fuzz/fuzz_%.o,$(FUZZERS))
 .SECONDEXPANSION:
 tests/fuzz/replay-%: tests/fuzz/replay.o tests/fuzz/fuzz_%.o $$(FUZZ_LINK_$$*)
 	$(CC) $(CFLAGS) -o $@ tests/fuzz/replay.o tests/fuzz/fuzz_$*.o \
@@ -318,7 +326,12 @@ config.mk: Makefile $(CONFIG_STALE)
 	    echo 'SHIM_LDLIBS ='; else echo 'SHIM_LDLIBS = -ldl'; fi; } >$@.tmp
 	@mv $@.tmp $@
 
--include $(wildcard lib/*.d runner/*.d shim/*.d examples/*.d bench/*.d tests/*/*.d)
+# The .d files, as targets without a recipe: one that is missing counts
+# as new, so what depends on it is built again (and writes it).
+DEPFILES = $(patsubst %.c,%.d,$(wildcard lib/*.c runner/*.c shim/*.c \
+    examples/*.c tests/fuzz/*.c)) $(addsuffix .d,$(UNIT_BIN) $(TEST_HELPERS))
+$(DEPFILES):
+-include $(wildcard $(DEPFILES) bench/*.d tests/shim/*.d)
 
 clean:
 	rm -f lib/*.o runner/*.o examples/*.o examples/inprocess $(UNIT_BIN) $(TEST_HELPERS)

@@ -1503,7 +1503,7 @@ skm_export(struct skm_db *db, const struct skm_export_args *args,
 		    args->format);
 	if (args->since != NULL && skm__tp_parse_since(args->since, skm__tp_now_ms(),
 	    &ms, since, err, sizeof(err)) != 0)
-		return skm__store_fail(db, SKM_MISUSE, "since %s", err);
+		return skm__store_fail(db, SKM_MISUSE, "--since %s", err);
 	if (sqlite3_create_function(db->conn, "skm_real_text", 1,
 	    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
 	    real_text_fn, NULL, NULL) != SQLITE_OK)

@@ -170,6 +170,15 @@ skm__query_register(struct skm_db *db)
 	PCT_COL("0.95", "p95_duration_seconds") ", " \
 	PCT_COL("0.99", "p99_duration_seconds")
 
+/* One skill's row; pct: its percentile columns. */
+#define SHOW_SQL(pct) \
+	"SELECT skill_name, total_invocations, completed_invocations, " \
+	"abandoned_invocations, total_duration_seconds, workflow_paths, " \
+	"common_errors, follow_up_actions, first_invoked, last_invoked, " \
+	"completion_rate, avg_duration_seconds, min_duration_seconds, " \
+	"max_duration_seconds, " pct " " \
+	"FROM skill_metrics WHERE skill_name = :skill"
+
 /* How a query's rows become JSON: one object, or an array of them. */
 enum shape { ARRAY, OBJECT };
 
@@ -254,25 +263,21 @@ static const struct query_def queries[] = {
 	  "SELECT skill_name, total_invocations, completed_invocations, "
 	  "completion_rate, avg_duration_seconds, " PCT_COLS ", last_invoked "
 	  "FROM skill_metrics ORDER BY total_invocations DESC, skill_name", 0 },
-	{ SKM_Q_SHOW, OBJECT,
-	  "SELECT skill_name, total_invocations, completed_invocations, "
-	  "abandoned_invocations, total_duration_seconds, workflow_paths, "
-	  "common_errors, follow_up_actions, first_invoked, last_invoked, "
-	  "completion_rate, avg_duration_seconds, min_duration_seconds, "
-	  "max_duration_seconds, " PCT_COLS " "
-	  "FROM skill_metrics WHERE skill_name = :skill", 0 },
+	{ SKM_Q_SHOW, OBJECT, SHOW_SQL(PCT_COLS), 0 },
+	{ SKM_Q_SHOW_PERSISTED, OBJECT, SHOW_SQL("p50_duration_seconds, "
+	  "p95_duration_seconds, p99_duration_seconds"), 0 },
 	{ SKM_Q_SUMMARY, OBJECT,
 	  "SELECT total_skills, total_invocations, overall_completion_rate, "
 	  "most_used_skill, most_used_count, avg_duration_seconds, "
 	  "(SELECT coalesce(json_group_object(k, n), '{}') FROM ("
 	  "  SELECT e.key AS k, sum(e.value) AS n FROM skill_metrics m, "
 	  "  json_each(m.common_errors) e GROUP BY 1 ORDER BY 2 DESC, 1 "
-	  "  LIMIT 5)) AS top_error_types, "
+	  "  LIMIT :limit)) AS top_error_types, "
 	  "(SELECT coalesce(json_group_object(k, n), '{}') FROM ("
 	  "  SELECT e.key AS k, sum(e.value) AS n FROM skill_metrics m, "
 	  "  json_each(m.workflow_paths) e GROUP BY 1 ORDER BY 2 DESC, 1 "
-	  "  LIMIT 5)) AS top_workflow_paths "
-	  "FROM skill_metrics_summary", 0 },
+	  "  LIMIT :limit)) AS top_workflow_paths "
+	  "FROM skill_metrics_summary", 5 },
 	{ SKM_Q_RECENT, ARRAY,
 	  "SELECT id, skill_name, invoked_at, ended_at, "
 	  "CASE WHEN ended_at IS NULL THEN 'running' WHEN completed "
@@ -365,6 +370,24 @@ floor_div(long long a, long long b)
 }
 
 /*
+ * parse_until - what --since takes, except that a timestamp after now
+ * means now (a duration is always in the past).
+ */
+static int
+parse_until(const char *s, long long now, long long *ms, char *err,
+    size_t errlen)
+{
+	if (strlen(s) > 4 && s[4] == '-') {
+		if (skm__tp_parse_iso(s, ms, err, errlen) != 0)
+			return -1;
+		if (*ms > now)
+			*ms = now;
+		return 0;
+	}
+	return skm__tp_parse_since(s, now, ms, NULL, err, errlen);
+}
+
+/*
  * bind_timeline - turn since, until and bucket into the bucket grid of
  * the timeline query: the first and last bucket starts (epoch seconds),
  * the bucket width and offset, and the invoked_at range as text.
@@ -387,24 +410,24 @@ bind_timeline(struct skm_db *db, sqlite3_stmt *st,
 		if (strcmp(bucket, buckets[i].name) == 0)
 			width = buckets[i].width;
 	if (width == 0)
-		return skm__store_fail(db, SKM_MISUSE, "bad bucket '%.40s': use "
-		    "minute, hour, day or week", bucket);
+		return skm__store_fail(db, SKM_MISUSE, "--bucket '%.40s': bad bucket, "
+		    "use minute, hour, day or week", bucket);
 	if (skm__tp_parse_since(a->since != NULL ? a->since : "7d", now, &since,
 	    NULL, err, sizeof(err)) != 0)
-		return skm__store_fail(db, SKM_MISUSE, "since %s", err);
-	if (a->until != NULL && skm__tp_parse_since(a->until, now, &until, NULL,
-	    err, sizeof(err)) != 0)
-		return skm__store_fail(db, SKM_MISUSE, "until %s", err);
+		return skm__store_fail(db, SKM_MISUSE, "--since %s", err);
+	if (a->until != NULL && parse_until(a->until, now, &until, err,
+	    sizeof(err)) != 0)
+		return skm__store_fail(db, SKM_MISUSE, "--until %s", err);
 	if (since < 2 * WEEK_OFFSET * 1000)
-		return skm__store_fail(db, SKM_MISUSE, "since: before 1970-01-09");
+		return skm__store_fail(db, SKM_MISUSE, "--since: before 1970-01-09");
 	if (since > until)
-		return skm__store_fail(db, SKM_MISUSE, "since is after until");
+		return skm__store_fail(db, SKM_MISUSE, "--since is after --until");
 	off = width == 7 * 86400 ? WEEK_OFFSET : 0;
 	from = floor_div(floor_div(since, 1000) - off, width) * width + off;
 	to = floor_div(floor_div(until, 1000) - off, width) * width + off;
 	if ((to - from) / width + 1 > MAX_BUCKETS)
 		return skm__store_fail(db, SKM_MISUSE, "%lld buckets are too many "
-		    "(at most %d): use a larger bucket or a later since",
+		    "(at most %d): use a larger --bucket or a later --since",
 		    (to - from) / width + 1, MAX_BUCKETS);
 	bind_int(st, ":from", from);
 	bind_int(st, ":to", to);
@@ -557,7 +580,8 @@ prepare_query(struct skm_db *db, enum skm_query q,
 		return rc;
 	if ((def = find_query(q)) == NULL)
 		return skm__store_fail(db, SKM_MISUSE, "unknown query %d", (int)q);
-	if (q == SKM_Q_SHOW || q == SKM_Q_SHOW_COUNTS || q == SKM_Q_TIMELINE) {
+	if (q == SKM_Q_SHOW || q == SKM_Q_SHOW_PERSISTED ||
+	    q == SKM_Q_SHOW_COUNTS || q == SKM_Q_TIMELINE) {
 		if (args == NULL || args->skill == NULL)
 			return skm__store_fail(db, SKM_MISUSE, "no skill given");
 	}
@@ -660,7 +684,7 @@ skm_query_open(struct skm_db *db, enum skm_query q,
 	if ((rc = prepare_query(db, q, args, 0, &st)) != SKM_OK)
 		return rc;
 	/* One thing asked for by name must exist. */
-	if (q == SKM_Q_SHOW) {
+	if (q == SKM_Q_SHOW || q == SKM_Q_SHOW_PERSISTED) {
 		src = sqlite3_step(st);
 		sqlite3_reset(st);
 		if (src == SQLITE_DONE) {

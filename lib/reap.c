@@ -134,7 +134,7 @@ skm_reap(struct skm_db *db, const char *older_than,
 		return rc;
 	if (older_than != NULL && skm__tp_parse_duration(older_than, &secs, err,
 	    sizeof(err)) != 0)
-		return skm__store_fail(db, SKM_MISUSE, "older-than %s", err);
+		return skm__store_fail(db, SKM_MISUSE, "--older-than %s", err);
 	if ((rc = candidates(db, secs, &c, &n)) != SKM_OK)
 		return rc;
 	ei.completed = 0;

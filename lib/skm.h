@@ -282,7 +282,8 @@ enum skm_query {
 	SKM_Q_SESSION,     /* the skills a session used: session */
 	SKM_Q_SHOW_COUNTS, /* one skill's count maps as rows: map, key, count */
 	SKM_Q_WORKFLOWS,   /* workflow paths with counts: skill (optional) */
-	SKM_Q_SKILLS       /* skill names: text (optional) a prefix */
+	SKM_Q_SKILLS,      /* skill names: text (optional) a prefix */
+	SKM_Q_SHOW_PERSISTED /* SHOW with the percentiles last persisted */
 };
 
 struct skm_query_args {
@@ -303,11 +304,18 @@ struct skm_query_args {
 /*
  * The queries in detail (column names are the JSON keys):
  *
+ * SKM_Q_SHOW_PERSISTED  the columns of SHOW, but p50/p95/p99 as last
+ *     stored (by skm_end_session(), skm_recompute(), an import or a query
+ *     that refreshed them; NULL if never), even if runs ended since,
+ *     where SHOW gives them exact for the current data.
+ * SKM_Q_SUMMARY   the top_error_types and top_workflow_paths objects hold
+ *     the `limit` (default 5) most common.
  * SKM_Q_TIMELINE  bucket (ISO start, UTC), invocations, completed,
  *     avg_duration_seconds (0 when none completed) of one skill's ended
  *     invocations, one row per bucket from the bucket holding `since`
- *     (default 7d) to the one holding `until` (default now), oldest
- *     first, empty buckets included as zeros.  bucket: minute, hour, day
+ *     (default 7d) to the one holding `until` (default now; a time after
+ *     now is now), oldest first, empty buckets included as zeros: both
+ *     ends are widened to whole buckets.  bucket: minute, hour, day
  *     (default) or week (weeks start on Monday).  SKM_NOTFOUND for a skill
  *     never recorded; SKM_MISUSE for a bad since/until/bucket or more than
  *     100000 buckets.

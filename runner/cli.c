@@ -355,7 +355,7 @@ find_long(const struct cmd *cmd, const struct known *k, const char *name,
 		if (strlen(k->opt[i]->name) == len &&
 		    strncmp(k->opt[i]->name, name, len) == 0)
 			return k->opt[i];
-	for (i = 0; i < k->n; i++)
+	for (i = 0; i < k->n && len > 0; i++)
 		if (strncmp(k->opt[i]->name, name, len) == 0) {
 			hit = k->opt[i];
 			n++;
@@ -392,7 +392,7 @@ struct parse {
 };
 
 static void
-record(struct cmd_ctx *ctx, const struct cmd_opt *o, const char *arg)
+keep_option(struct cmd_ctx *ctx, const struct cmd_opt *o, const char *arg)
 {
 	ctx->vals[ctx->nvals].opt = o;
 	ctx->vals[ctx->nvals].arg = arg;
@@ -402,13 +402,14 @@ record(struct cmd_ctx *ctx, const struct cmd_opt *o, const char *arg)
 }
 
 /*
- * parse - read argv[*i...] against p's options into ctx->vals.  Before a
- * command it stops at the first operand (the command's name); after, the
- * operands are collected into ctx->argv.  Stops at --help or --version
- * too.  Returns 0, or EXIT_USAGE after reporting the error.
+ * parse_options - read argv[*i...] against p's options into ctx->vals.
+ * Before a command it stops at the first operand (the command's name);
+ * after, the operands are collected into ctx->argv.  Stops at --help or
+ * --version too.  Returns 0, or EXIT_USAGE after reporting the error.
  */
 static int
-parse(struct parse *p, struct cmd_ctx *ctx, int argc, char **argv, int *i)
+parse_options(struct parse *p, struct cmd_ctx *ctx, int argc, char **argv,
+    int *i)
 {
 	const struct cmd_opt *o;
 	const char *a, *eq, *arg;
@@ -418,8 +419,10 @@ parse(struct parse *p, struct cmd_ctx *ctx, int argc, char **argv, int *i)
 	for (; *i < argc; (*i)++) {
 		a = argv[*i];
 		if (strcmp(a, "--") == 0) {
-			if (p->cmd == NULL)
-				return (*i)++, 0;
+			if (p->cmd == NULL) {
+				(*i)++;
+				return 0;
+			}
 			while (++*i < argc)
 				ctx->argv[ctx->argc++] = argv[*i];
 			return 0;
@@ -441,15 +444,16 @@ parse(struct parse *p, struct cmd_ctx *ctx, int argc, char **argv, int *i)
 			arg = eq != NULL ? eq + 1 : NULL;
 			if (o->arg != NULL && arg == NULL) {
 				if (*i + 1 >= argc)
-					return usage_error(p->cmd, "option --%s "
-					    "needs an argument", o->name);
+					return usage_error(p->cmd, "option "
+					    "--%s needs an argument", o->name);
 				arg = argv[++*i];
 			}
-			if (o == &opt_help)
-				return p->help = 1, 0;
-			if (o == &opt_version)
-				return p->version = 1, 0;
-			record(ctx, o, arg);
+			if (o == &opt_help || o == &opt_version) {
+				p->help = o == &opt_help;
+				p->version = o == &opt_version;
+				return 0;
+			}
+			keep_option(ctx, o, arg);
 			continue;
 		}
 		/* A cluster of short options: -jn5, -n 5. */
@@ -461,10 +465,12 @@ parse(struct parse *p, struct cmd_ctx *ctx, int argc, char **argv, int *i)
 			    NULL)
 				return usage_error(p->cmd, "unknown option: %s",
 				    cmd_safe(name));
-			if (o == &opt_help)
-				return p->help = 1, 0;
+			if (o == &opt_help) {
+				p->help = 1;
+				return 0;
+			}
 			if (o->arg == NULL) {
-				record(ctx, o, NULL);
+				keep_option(ctx, o, NULL);
 				continue;
 			}
 			if (a[j + 1] != '\0')
@@ -474,7 +480,7 @@ parse(struct parse *p, struct cmd_ctx *ctx, int argc, char **argv, int *i)
 			else
 				return usage_error(p->cmd, "option %s needs an "
 				    "argument", name);
-			record(ctx, o, arg);
+			keep_option(ctx, o, arg);
 			break;
 		}
 	}
@@ -516,7 +522,7 @@ check_command_line(const struct cmd_ctx *ctx)
 /* The option called name of ctx's command; a name it does not have is a
  * bug in the handler. */
 static const struct cmd_opt *
-lookup(const struct cmd_ctx *ctx, const char *name)
+option_named(const struct cmd_ctx *ctx, const char *name)
 {
 	struct known k;
 	int i;
@@ -533,7 +539,7 @@ lookup(const struct cmd_ctx *ctx, const char *name)
 const char *
 cmd_arg(const struct cmd_ctx *ctx, const char *name)
 {
-	const struct cmd_opt *o = lookup(ctx, name);
+	const struct cmd_opt *o = option_named(ctx, name);
 	const char *arg = NULL;
 	int i;
 
@@ -546,7 +552,7 @@ cmd_arg(const struct cmd_ctx *ctx, const char *name)
 int
 cmd_count(const struct cmd_ctx *ctx, const char *name)
 {
-	const struct cmd_opt *o = lookup(ctx, name);
+	const struct cmd_opt *o = option_named(ctx, name);
 	int i, n = 0;
 
 	for (i = 0; i < ctx->nvals; i++)
@@ -558,7 +564,7 @@ cmd_count(const struct cmd_ctx *ctx, const char *name)
 const char **
 cmd_args(const struct cmd_ctx *ctx, const char *name, int *n)
 {
-	const struct cmd_opt *o = lookup(ctx, name);
+	const struct cmd_opt *o = option_named(ctx, name);
 	const char **v;
 	int i;
 
@@ -700,7 +706,7 @@ dispatch(struct cmd_ctx *ctx, int argc, char **argv)
 	int i = 1, r, bad;
 
 	known_for(&p.k, NULL);
-	if ((r = parse(&p, ctx, argc, argv, &i)) != 0)
+	if ((r = parse_options(&p, ctx, argc, argv, &i)) != 0)
 		return r;
 	if (p.help) {
 		usage(stdout);
@@ -720,7 +726,7 @@ dispatch(struct cmd_ctx *ctx, int argc, char **argv)
 	p.cmd = ctx->cmd;
 	known_for(&p.k, ctx->cmd);
 	i++;
-	if ((r = parse(&p, ctx, argc, argv, &i)) != 0)
+	if ((r = parse_options(&p, ctx, argc, argv, &i)) != 0)
 		return r;
 	if (p.help) {
 		print_help(ctx->cmd);

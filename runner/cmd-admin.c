@@ -11,7 +11,7 @@
 
 /* skm_check() callback: one problem (or note) per line on stdout. */
 static void
-problem(void *arg, const char *line)
+print_problem(void *arg, const char *line)
 {
 	int *n = arg;
 
@@ -27,7 +27,7 @@ cmd_check(struct cmd_ctx *ctx)
 
 	if ((r = cmd_store(ctx)) != 0)
 		return r;
-	rc = skm_check(ctx->db, problem, &n);
+	rc = skm_check(ctx->db, print_problem, &n);
 	if (rc == SKM_CHECK) {
 		warnx("%d problem%s found", n, n == 1 ? "" : "s");
 		return EXIT_DATA;
@@ -75,7 +75,7 @@ cmd_drain(struct cmd_ctx *ctx)
 
 /* skm_reap() callback: one line per invocation ended. */
 static void
-reaped(void *arg, const char *id, const char *skill)
+print_reaped(void *arg, const char *id, const char *skill)
 {
 	(void)arg;
 	printf("abandoned %s %s\n", cmd_safe(id), cmd_safe(skill));
@@ -88,7 +88,8 @@ cmd_reap(struct cmd_ctx *ctx)
 
 	if ((r = cmd_store(ctx)) != 0)
 		return r;
-	rc = skm_reap(ctx->db, cmd_arg(ctx, "older-than"), reaped, NULL, &n);
+	rc = skm_reap(ctx->db, cmd_arg(ctx, "older-than"), print_reaped, NULL,
+	    &n);
 	if (rc != SKM_OK)
 		return cmd_fail(ctx, rc);
 	printf("%d invocation%s reaped\n", n, n == 1 ? "" : "s");

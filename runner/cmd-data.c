@@ -29,7 +29,11 @@ cmd_begin(struct cmd_ctx *ctx)
 		return r;
 	if ((rc = skm_begin(ctx->db, &bi, &inv)) != SKM_OK)
 		return cmd_fail(ctx, rc);
-	printf("%s\n", skm_inv_id(inv));
+	/* The id is a UUID: nothing in it needs escaping in JSON. */
+	if (ctx->json)
+		printf("{\"id\":\"%s\"}\n", skm_inv_id(inv));
+	else
+		printf("%s\n", skm_inv_id(inv));
 	/* It stays running in the store until `skm end ID`. */
 	skm_inv_free(inv);
 	return 0;

@@ -30,7 +30,8 @@ print_json(struct cmd_ctx *ctx, enum skm_query q,
 	int rc;
 
 	if ((rc = skm_query_json(ctx->db, q, qa, &out)) != SKM_OK) {
-		if (rc == SKM_NOTFOUND && q == SKM_Q_SHOW) {
+		if (rc == SKM_NOTFOUND && (q == SKM_Q_SHOW ||
+		    q == SKM_Q_SHOW_PERSISTED)) {
 			warnx("no such skill: %s", cmd_safe(qa->skill));
 			return EXIT_DATA;
 		}
@@ -122,15 +123,18 @@ cmd_show(struct cmd_ctx *ctx)
 	static const char *const maps[] = { "workflow_paths",
 	    "common_errors", "follow_up_actions", NULL };
 	struct skm_query_args qa = { 0 };
+	enum skm_query q = SKM_Q_SHOW;
 	int r;
 
 	cmd_hosts(ctx, &qa);
 	qa.skill = ctx->argv[0];
+	if (cmd_count(ctx, "persisted") > 0)
+		q = SKM_Q_SHOW_PERSISTED;
 	if ((r = cmd_store(ctx)) != 0)
 		return r;
 	if (ctx->json)
-		return print_json(ctx, SKM_Q_SHOW, &qa);
-	if ((r = print_record(ctx, SKM_Q_SHOW, &qa, maps)) == NOTFOUND) {
+		return print_json(ctx, q, &qa);
+	if ((r = print_record(ctx, q, &qa, maps)) == NOTFOUND) {
 		warnx("no such skill: %s", cmd_safe(qa.skill));
 		return EXIT_DATA;
 	}
@@ -147,9 +151,13 @@ cmd_summary(struct cmd_ctx *ctx)
 	static const char *const tops[] = { "top_error_types",
 	    "top_workflow_paths", NULL };
 	struct skm_query_args qa = { 0 };
+	long long top = 5;
 	int r;
 
 	cmd_hosts(ctx, &qa);
+	if ((r = cmd_number(ctx, "top", 1, 1000000, &top)) != 0)
+		return r;
+	qa.limit = (long)top;
 	if ((r = cmd_store(ctx)) != 0)
 		return r;
 	if (ctx->json)
@@ -162,7 +170,6 @@ cmd_summary(struct cmd_ctx *ctx)
 	if (r != 0)
 		return r;
 	/* The top lists as tables rather than JSON text. */
-	qa.limit = 5;
 	printf("\ntop error types:\n");
 	if ((r = print_table(ctx, SKM_Q_ERRORS, &qa, "  none")) != 0)
 		return r;
@@ -249,7 +256,7 @@ cmd_timeline(struct cmd_ctx *ctx)
 
 /* The operands joined by spaces: `skm search ci full` = "ci full". */
 static char *
-join(int argc, char **argv)
+join_operands(int argc, char **argv)
 {
 	size_t n = 1;
 	char *s;
@@ -280,7 +287,7 @@ cmd_search(struct cmd_ctx *ctx)
 	if ((r = cmd_number(ctx, "limit", 1, 1000000000, &n)) != 0)
 		return r;
 	qa.limit = (long)n;
-	if ((text = join(ctx->argc, ctx->argv)) == NULL) {
+	if ((text = join_operands(ctx->argc, ctx->argv)) == NULL) {
 		warn(NULL);
 		return EXIT_DATA;
 	}

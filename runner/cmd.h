@@ -43,7 +43,7 @@ struct cmd {
 	int (*run)(struct cmd_ctx *);	/* returns the exit status */
 	int flags;			/* CMD_* */
 	const char *summary;		/* one line for `skm help` */
-	const char *operands;		/* for the synopsis: "SKILL", "[FILE | -]" */
+	const char *operands;		/* synopsis: "SKILL", "[FILE | -]" */
 	int min_operands, max_operands;	/* max -1: any number */
 	const char *missing;	/* the first operand in "missing ..." messages
 				 * (NULL: operands) */

@@ -21,10 +21,19 @@ const struct cmd cmd_table[] = {
 	{ .name = "show", .run = cmd_show, .flags = CMD_READ | CMD_JSON | CMD_SERVER,
 	  .summary = "one skill in detail, with its workflow, error and "
 	    "follow-up counts",
-	  .operands = "SKILL", .min_operands = 1, .max_operands = 1 },
+	  .operands = "SKILL", .min_operands = 1, .max_operands = 1,
+	  .opts = CMD_OPTS(
+	    OPT("persisted", 0, NULL, "p50/p95/p99 as last stored, not "
+		"brought up to date")),
+	  .more = "--persisted prints the percentiles the store holds, as "
+	    "end-session, recompute,\nan import or a query last stored "
+	    "them, even if runs ended since." },
 	{ .name = "summary", .run = cmd_summary, .flags = CMD_READ | CMD_JSON | CMD_SERVER,
 	  .summary = "all skills at a glance, top error types and workflow "
-	    "paths" },
+	    "paths",
+	  .opts = CMD_OPTS(
+	    OPT("top", 'n', "N", "the N most common error types and "
+		"workflow paths (default 5)")) },
 	{ .name = "recent", .run = cmd_recent, .flags = CMD_READ | CMD_JSON | CMD_SERVER,
 	  .summary = "the latest invocations (20 unless --limit), or "
 	    "failures only",
@@ -43,7 +52,11 @@ const struct cmd cmd_table[] = {
 		"ago: 7d)"),
 	    OPT("until", 0, "T", "up to time T (default now)"),
 	    OPT("bucket", 0, "minute|hour|day|week",
-		"the bucket size (default day)")) },
+		"the bucket size (default day)")),
+	  .more = "The first bucket is the one holding --since (default 7d "
+	    "ago), the last the one\nholding --until: both ends are widened "
+	    "to whole buckets (days and weeks in\nUTC, weeks from Monday).  "
+	    "An --until after now means now." },
 	{ .name = "search", .run = cmd_search, .flags = CMD_READ | CMD_JSON | CMD_SERVER,
 	  .summary = "full-text (FTS5) search over skill names and workflow "
 	    "paths",
@@ -59,8 +72,9 @@ const struct cmd cmd_table[] = {
 	  .summary = "the skills a session used",
 	  .operands = "ID", .min_operands = 1, .max_operands = 1,
 	  .missing = "session ID" },
-	{ .name = "begin", .run = cmd_begin, .flags = CMD_WRITE,
+	{ .name = "begin", .run = cmd_begin, .flags = CMD_WRITE | CMD_JSON,
 	  .summary = "start an invocation by hand; prints its id",
+	  .more = "With --json it prints {\"id\":\"ID\"}." ,
 	  .opts = CMD_OPTS(
 	    OPT_F("skill", 's', "S", "the skill run", CMD_OPT_REQUIRED),
 	    OPT("workflow", 'w', "W", "the workflow path it runs in"),

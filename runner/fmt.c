@@ -265,7 +265,11 @@ cell(const struct skm_cursor *c, int col, int maxw, int *width)
 			    skm_cursor_int(c, col));
 		else
 			snprintf(buf, sizeof(buf), "%g", v);
-	} else
+	} else if (skm_cursor_text(c, col) != NULL &&
+	    *skm_cursor_text(c, col) == '\0')
+		/* An empty key would be a blank cell: show it is there. */
+		snprintf(buf, sizeof(buf), "\"\"");
+	else
 		return fmt_safe(skm_cursor_text(c, col), maxw, width);
 
 	if ((s = strdup(buf)) != NULL && width != NULL)

@@ -32,8 +32,9 @@ const char *fmt_header(const char *name);
 
 /*
  * fmt_cell - column col of the cursor's current row formatted by its name:
- * *_seconds as durations, *rate* as percentages, NULL as "-", text made
- * safe and cut to maxw columns (0: never cut).  Returns a malloc'd string
+ * *_seconds as durations, *rate* as percentages, NULL as "-", an empty
+ * text as "" (two quotes), text made safe and cut to maxw columns (0:
+ * never cut).  Returns a malloc'd string
  * or NULL when out of memory.
  */
 char *fmt_cell(const struct skm_cursor *c, int col, int maxw);

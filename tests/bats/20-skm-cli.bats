@@ -95,7 +95,7 @@ jkeys() {
 @test "show without a skill name is a usage error" {
 	run -2 --separate-stderr skm show
 	[[ "$stderr" == *"show: missing SKILL"* ]]
-	[[ "$stderr" == *"usage: skm show SKILL [--json]"* ]]
+	[[ "$stderr" == *"usage: skm show SKILL [--persisted] [--json]"* ]]
 }
 
 @test "show with two skill names is a usage error naming the extra one" {
@@ -229,6 +229,14 @@ jkeys() {
 	[[ "$output" =~ ^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$ ]]
 	[ "$(sql "SELECT skill_name, quote(ended_at), source FROM skill_invocation
 	    WHERE id = '$output'")" = "build|NULL|lib" ]
+}
+
+@test "begin --json prints the new id as a JSON object" {
+	skm begin --skill build --json >"$BATS_TEST_TMPDIR/b.json"
+	id=$(jget "$BATS_TEST_TMPDIR/b.json" '$.id')
+	[[ "$id" =~ ^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$ ]]
+	[ "$(jkeys "$BATS_TEST_TMPDIR/b.json")" = id ]
+	[ "$(sql "SELECT skill_name FROM skill_invocation WHERE id = '$id'")" = build ]
 }
 
 @test "begin records the workflow, session and project given" {
@@ -478,6 +486,29 @@ jkeys() {
 	[ "$(jget "$BATS_TEST_TMPDIR/s.json" '$.total_invocations')" = 0 ]
 }
 
+@test "summary --top N keeps the N most common error types and paths, 5 by default" {
+	for e in a b c d e f g; do
+		id=$(skm begin --skill build --workflow "w$e")
+		skm end "$id" --failed --error-type "err-$e"
+	done
+	f="$BATS_TEST_TMPDIR/s.json"
+	skm summary --json >"$f"
+	[ "$(sqlite3 :memory: "SELECT count(*) FROM json_each(readfile('$f'), '\$.top_error_types')")" = 5 ]
+	[ "$(sqlite3 :memory: "SELECT count(*) FROM json_each(readfile('$f'), '\$.top_workflow_paths')")" = 5 ]
+	skm summary --json --top 2 >"$f"
+	[ "$(sqlite3 :memory: "SELECT group_concat(key) FROM json_each(readfile('$f'), '\$.top_error_types')")" = "err-a,err-b" ]
+	[ "$(sqlite3 :memory: "SELECT count(*) FROM json_each(readfile('$f'), '\$.top_workflow_paths')")" = 2 ]
+	run -0 skm summary --top 3
+	[ "$(echo "$output" | grep -c '^err-')" = 3 ]
+	[ "$(echo "$output" | grep -c '^w[a-g] ')" = 3 ]
+	run -0 skm summary
+	[ "$(echo "$output" | grep -c '^err-')" = 5 ]
+	run -2 --separate-stderr skm summary --top 0
+	[[ "$stderr" == *"--top 0: too small"* ]]
+	run -0 skm summary --help
+	[[ "$output" == *"--top N"*"(default 5)"* ]]
+}
+
 # --- recent ----------------------------------------------------------------
 
 @test "recent on a new store prints only the header" {
@@ -582,6 +613,19 @@ jkeys() {
 	run -1 --separate-stderr skm show "x${ESC}[31my"
 	[[ "$stderr" != *"$ESC"* ]]
 	[ "$stderr" = "skm: no such skill: x?[31my" ]
+}
+
+@test "an empty workflow path or error type shows as \"\" in tables" {
+	printf '{"id":"e1","skill_name":"build","invoked_at":"2026-01-05T10:00:00Z","workflow_path":"","completed":false,"duration_seconds":1,"error_type":""}\n' |
+	    skm import - >/dev/null
+	run -0 skm show build
+	[[ "$output" =~ $'\n'common_errors\ +\"\"\ +1($'\n'|$) ]]
+	[[ "$output" =~ $'\n'workflow_paths\ +\"\"\ +1($'\n'|$) ]]
+	run -0 skm errors
+	[[ "${lines[1]}" =~ ^\"\"\ +1\  ]]
+	# JSON keeps the empty string as it is.
+	skm show build --json >"$BATS_TEST_TMPDIR/s.json"
+	[ "$(jget "$BATS_TEST_TMPDIR/s.json" '$.common_errors.""')" = 1 ]
 }
 
 @test "a very long workflow path is cut short in the recent table" {

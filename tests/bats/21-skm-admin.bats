@@ -121,6 +121,41 @@ beta|1|1
 gamma|0|0" ]
 }
 
+@test "show --persisted prints the percentiles end-session stored, not today's" {
+	# Import gives fixed durations: 1, 2 and 3 s in session s1.
+	for i in 1 2 3; do
+		printf '{"id":"i%s","skill_name":"alpha","invoked_at":"2026-01-05T10:00:0%sZ","completed":true,"duration_seconds":%s,"session_id":"s1"}\n' "$i" "$i" "$i"
+	done >"$BATS_TEST_TMPDIR/a.jsonl"
+	skm import "$BATS_TEST_TMPDIR/a.jsonl" >/dev/null
+	skm end-session s1 >/dev/null
+	f="$BATS_TEST_TMPDIR/p.json"
+	skm show alpha --persisted --json >"$f"
+	[ "$(sqlite3 :memory: "SELECT json_extract(readfile('$f'), '\$.p50_duration_seconds')")" = 2.0 ]
+	# A shorter run moves the computed p50 (to 1.5 s or just under), not
+	# the stored one.
+	record alpha
+	skm show alpha --persisted --json >"$f"
+	[ "$(sqlite3 :memory: "SELECT json_extract(readfile('$f'), '\$.p50_duration_seconds')")" = 2.0 ]
+	skm show alpha --json >"$f"
+	[ "$(sqlite3 :memory: "SELECT json_extract(readfile('$f'), '\$.p50_duration_seconds') BETWEEN 1.4 AND 1.5")" = 1 ]
+	# Same keys as show --json; the table shows them too.
+	run -0 skm show alpha --persisted
+	[[ "$output" =~ $'\n'p50_duration_seconds:\ +2\.0s$'\n' ]]
+	run -1 --separate-stderr skm show nosuch --persisted
+	[ "$stderr" = "skm: no such skill: nosuch" ]
+}
+
+@test "show --persisted of a skill never persisted shows - for its percentiles" {
+	record alpha
+	sqlite3 "$SKM_DB" "UPDATE skill_metrics SET p50_duration_seconds = NULL,
+	    p95_duration_seconds = NULL, p99_duration_seconds = NULL"
+	run -0 skm show alpha --persisted
+	[[ "$output" =~ $'\n'p50_duration_seconds:\ +-$'\n' ]]
+	[[ "$output" =~ $'\n'p99_duration_seconds:\ +-$'\n' ]]
+	run -0 skm show alpha
+	[[ ! "$output" =~ $'\n'p50_duration_seconds:\ +-$'\n' ]]
+}
+
 @test "end-session counts a skill used twice in the session once" {
 	for i in 1 2; do
 		id=$(skm begin --skill alpha --session s1)

@@ -83,6 +83,38 @@ load_fixture() {
 	[[ "$stderr" == *"missing SKILL"* ]]
 }
 
+@test "timeline messages name the options with their dashes" {
+	load_fixture
+	run -2 --separate-stderr skm timeline lint --since 7days
+	[[ "$stderr" == "skm: --since '7days'"* ]]
+	run -2 --separate-stderr skm timeline lint --until soon
+	[[ "$stderr" == "skm: --until 'soon'"* ]]
+	run -2 --separate-stderr skm timeline lint --bucket fortnight
+	[[ "$stderr" == "skm: --bucket 'fortnight'"* ]]
+	run -2 --separate-stderr skm timeline lint --since 2026-01-06 --until 2026-01-05
+	[ "$stderr" = "skm: --since is after --until" ]
+	run -2 --separate-stderr skm export --since never
+	[[ "$stderr" == "skm: --since 'never'"* ]]
+	run -2 --separate-stderr skm reap --older-than soon
+	[[ "$stderr" == "skm: --older-than 'soon'"* ]]
+}
+
+@test "an --until in the future means now: no empty future buckets" {
+	skm-run -s lint -- true
+	want=$(skm timeline lint --json)
+	run -0 skm timeline lint --until 2999-01-01 --json
+	[ "$output" = "$want" ]
+	run -0 skm timeline lint --until 2999-01-01
+	[ "${#lines[@]}" -eq 10 ]	# header, 8 days, sparkline
+	[[ "${lines[8]}" == "$(date -u +%Y-%m-%d)T00:00:00Z "* ]]
+}
+
+@test "timeline --help says both ends are widened to whole buckets" {
+	run -0 skm timeline --help
+	[[ "$output" == *"widened"*"to whole buckets"* ]]
+	[[ "$output" == *"An --until after now means now."* ]]
+}
+
 @test "timeline of an unknown skill exits 1" {
 	load_fixture
 	run -1 --separate-stderr skm timeline nosuch
@@ -132,8 +164,8 @@ load_fixture() {
 
 @test "recent --failed shows the failures with their command and error type" {
 	skm-run -s lint -- true
-	skm-run -s lint -- sh -c 'exit 4' || true
-	skm-run -s build -- false || true
+	run -4 skm-run -s lint -- sh -c 'exit 4'
+	run -1 skm-run -s build -- false
 	run -0 skm recent --failed
 	[ "${#lines[@]}" -eq 3 ]
 	[[ "${lines[0]}" == *error*command* ]]
@@ -168,22 +200,26 @@ load_fixture() {
 
 @test "SQL in every argument of every command leaves the store intact" {
 	load_fixture
-	skm timeline "$EVIL" || true
-	skm timeline lint --since "$EVIL" || true
-	skm timeline lint --until "$EVIL" || true
-	skm timeline lint --bucket "$EVIL" || true
-	skm search "$EVIL" || true
-	skm errors --skill "$EVIL" || true
-	skm recent --skill "$EVIL" || true
-	skm show "$EVIL" || true
-	skm session "$EVIL" || true
-	skm end-session "$EVIL" || true
-	skm recompute "$EVIL" || true
-	skm end "$EVIL" || true
-	skm export --skill "$EVIL" >/dev/null || true
-	skm export --since "$EVIL" >/dev/null || true
-	skm reap --older-than "$EVIL" || true
-	skm import "$EVIL" || true
+	# Each is refused (2: a bad argument) or finds nothing (1, or 0 and
+	# no rows), and none crashes: run -N fails on any other status.
+	run -1 skm timeline "$EVIL"
+	run -2 skm timeline lint --since "$EVIL"
+	run -2 skm timeline lint --until "$EVIL"
+	run -2 skm timeline lint --bucket "$EVIL"
+	run -2 skm search "$EVIL"
+	run -1 skm errors --skill "$EVIL"
+	run -0 skm recent --skill "$EVIL"
+	[ "${#lines[@]}" -eq 1 ]	# the header only
+	run -1 skm show "$EVIL"
+	run -1 skm session "$EVIL"
+	run -1 skm end-session "$EVIL"
+	run -1 skm recompute "$EVIL"
+	run -1 skm end "$EVIL"
+	run -0 skm export --skill "$EVIL"
+	[ -z "$output" ]
+	run -2 skm export --since "$EVIL"
+	run -2 skm reap --older-than "$EVIL"
+	run -1 skm import "$EVIL"
 	skm begin --skill "$EVIL" --workflow "$EVIL" --session "$EVIL" >/dev/null
 	[ "$(sql "SELECT count(*) FROM sqlite_master WHERE name = 'skill_metrics'")" = 1 ]
 	[ "$(sql "SELECT sum(total_invocations) FROM skill_metrics")" = 7 ]
@@ -200,7 +236,7 @@ load_fixture() {
 }
 
 @test "errors of a skill never recorded exits 1 naming it" {
-	skm-run -s real -- false || true
+	run -1 skm-run -s real -- false
 	run -1 --separate-stderr skm errors --skill nosuch
 	[ "$stderr" = "skm: no such skill: nosuch" ]
 	run -1 --separate-stderr skm errors --skill nosuch --json
