@@ -435,6 +435,62 @@ struct skm_export_args {
 int skm_export(struct skm_db *db, const struct skm_export_args *args,
     FILE *out, long long *nrows);
 
+/*
+ * Traces (trace.c): one invocation and every invocation it started,
+ * directly or further down (through parent_id: skm-run, the shim and the
+ * hooks record the invocation they run under), as a tree.
+ *
+ * id is an invocation id, or a prefix of exactly one; NULL means the
+ * latest invocation that nothing else started.  SKM_NOTFOUND when there
+ * is none, SKM_MISUSE for a prefix of several.  Runs are followed down
+ * 64 levels.  Times are seconds after the root began.  A run still
+ * running ends, for the layout, when the trace does: now while the root
+ * runs, else when the last ended run ended.
+ *
+ * The critical path is the chain of runs the root waited for: below
+ * each critical run, the child that ended last, then the child that
+ * ended last before that one started, and so on (runs entirely
+ * alongside a critical one are not on it).
+ */
+struct skm_trace_run {
+	const char *id;
+	const char *parent_id;  /* as recorded: the root's may be set too */
+	const char *skill;
+	const char *status;     /* "completed", "failed" or "running" */
+	const char *invoked_at;
+	const char *ended_at;   /* NULL while running */
+	const char *error_type; /* NULL when none */
+	const char *workflow;   /* NULL when none */
+	const char *host;
+	const char *command;
+	int exit_code;          /* -1: none */
+	int signal;             /* 0: none */
+	int depth;              /* 0 for the root */
+	int last;               /* the last of its parent's children */
+	int critical;           /* on the critical path */
+	double start;           /* when it began */
+	double end;             /* when it ended (see above for running) */
+	double duration;        /* as recorded; < 0 while running */
+	double span;            /* the whole trace: the same in every run */
+};
+
+/*
+ * skm_trace - call cb once per run of the trace of id, depth first,
+ * children in the order they began.  The strings live until cb returns.
+ * cb returns 0 to go on, anything else to stop (skm_trace then returns
+ * SKM_OK).  The runs are read in one transaction; nothing is written.
+ */
+int skm_trace(struct skm_db *db, const char *id,
+    int (*cb)(void *arg, const struct skm_trace_run *run), void *arg);
+
+/*
+ * skm_trace_json - the same tree as one JSON object in *out (free with
+ * skm_free()): the root run with the columns of its invocation
+ * (skm_export's keys), status, start_offset_seconds, critical (a boolean)
+ * and children, an array of objects of the same shape.
+ */
+int skm_trace_json(struct skm_db *db, const char *id, char **out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,20 @@
+/*
+ * views.h - the skm CLI's larger views, each in its own file: the trace
+ * tree (cmd-trace.c) and the HTML report (cmd-report.c).  Each returns a
+ * libskm status; on failure skm_errmsg(db) says why.
+ */
+#ifndef SKM_VIEWS_H
+#define SKM_VIEWS_H
+
+#include <stdio.h>
+
+#include "skm.h"
+
+/*
+ * trace_print - the trace of id (an id, a unique prefix of one, or NULL
+ * for the latest run that nothing else started) as an indented tree on
+ * fp, with bars fitted to a line of width columns.
+ */
+int trace_print(FILE *fp, struct skm_db *db, const char *id, int width);
+
+#endif /* SKM_VIEWS_H */
