@@ -449,7 +449,7 @@ int skm_export(struct skm_db *db, const struct skm_export_args *args,
  *
  * The critical path is the chain of runs the root waited for: below
  * each critical run, the child that ended last, then the child that
- * ended last before that one started, and so on (runs entirely
+ * ended last before that one started, and so on (runs
  * alongside a critical one are not on it).
  */
 struct skm_trace_run {

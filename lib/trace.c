@@ -262,7 +262,7 @@ load(struct skm_db *db, struct tree *t)
  * time `until` matters: the child that ended last before `until` is
  * what i was waiting for, so it is critical; before that child began,
  * the child that ended last before its start, and so on.  Children that
- * ran entirely alongside a critical one are not.  (Jaeger's critical
+ * ran alongside a critical one are not.  (Jaeger's critical
  * path, for nested runs.)  The result is the longest chain of runs back
  * to back under the root: make's slowest compile, the steps of a script
  * one after the other.
@@ -272,15 +272,19 @@ mark_critical(struct tree *t, int i, double until)
 {
 	struct run *r = &t->r[i];
 	double cursor = r->end < until ? r->end : until;
-	int k, best;
+	int k, best, first = 1;
 
 	r->critical = 1;
-	for (;;) {
+	for (;; first = 0) {
 		best = -1;
 		for (k = 0; k < r->nkids; k++) {
 			struct run *c = &t->r[r->kids[k]];
 
-			if (c->critical || c->start >= cursor)
+			/* The first may outlast its parent (a clock, a
+			 * run left behind); the ones before it must have
+			 * ended before the one after them began. */
+			if (c->critical || c->start >= cursor ||
+			    (!first && c->end > cursor + 0.001))
 				continue;
 			if (best < 0 || c->end > t->r[best].end ||
 			    (c->end == t->r[best].end &&
