@@ -119,6 +119,10 @@ int query_register(struct skm_db *db);
 extern const char query_pct_count_sql[], query_pct_nth_sql[],
     query_pct_nth_desc_sql[];
 
+/* otlp.c: skm_export() of SKM_EXPORT_OTLP_JSON. */
+int skm__export_otlp(struct skm_db *db, const struct skm_export_args *args,
+    FILE *out, long long *nrows);
+
 /* reap.c: the start time of process pid (clock ticks after boot, field
  * 22 of /proc/PID/stat) and, if state is not NULL, its state letter; -1
  * when there is no such process. */

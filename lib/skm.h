@@ -414,12 +414,13 @@ struct skm_import_result {
 };
 int skm_import(struct skm_db *db, FILE *in, struct skm_import_result *res);
 
-#define SKM_EXPORT_JSONL 0
-#define SKM_EXPORT_CSV   1
+#define SKM_EXPORT_JSONL     0
+#define SKM_EXPORT_CSV       1
+#define SKM_EXPORT_OTLP_JSON 2  /* OpenTelemetry spans (otlp.c), see below */
 struct skm_export_args {
 	const char *since;   /* as for queries: "7d" or a timestamp; NULL: all */
 	const char *skill;   /* NULL: all skills */
-	int format;          /* SKM_EXPORT_JSONL or SKM_EXPORT_CSV */
+	int format;          /* SKM_EXPORT_JSONL, _CSV or _OTLP_JSON */
 };
 
 /*
@@ -431,6 +432,22 @@ struct skm_export_args {
  * Running invocations are not exported.  *nrows (if not NULL) gets the
  * number of invocations written.  SKM_MISUSE for a bad since or format,
  * SKM_IOERR when writing fails.
+ *
+ * SKM_EXPORT_OTLP_JSON writes the same invocations as OpenTelemetry spans
+ * in OTLP/JSON: one line per trace, each a whole ExportTraceServiceRequest
+ * (resourceSpans, resource attribute service.name "skm", scopeSpans of
+ * scope "skm", spans).  A trace is a root invocation and every one under
+ * it: traceId is the root's id without dashes (a hash for an id that is
+ * not a UUID), spanId and parentSpanId 16 hex digits hashed from the
+ * invocation ids (the same at every export), name the skill, kind
+ * INTERNAL, start and end in nanoseconds as decimal strings (the end is
+ * the start plus the monotonic duration), status code 2 (ERROR) with the
+ * error type as message for a run that did not complete (unset
+ * otherwise), and attributes error.type, process.exit.code,
+ * process.command_line, process.pid, host.name, skm.workflow_path,
+ * skm.signal, skm.invocation_id, skm.session_id, skm.project_path,
+ * skm.source, skm.completed, skm.follow_up_actions and CPU/RSS figures,
+ * each only when recorded.  *nrows counts spans.
  */
 int skm_export(struct skm_db *db, const struct skm_export_args *args,
     FILE *out, long long *nrows);
