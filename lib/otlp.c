@@ -208,13 +208,17 @@ skm__export_otlp(struct skm_db *db, const struct skm_export_args *args,
 	if (args->since != NULL && tp_parse_since(args->since, tp_now_ms(),
 	    &ms, since, err, sizeof(err)) != 0)
 		return store_fail(db, SKM_MISUSE, "since %s", err);
-	if (sqlite3_create_function(db->conn, "skm_otlp_id", 2,
+	/* SQLITE_BUSY: defined by an earlier export while a statement of
+	 * the caller's runs, so not redefined: the same functions. */
+	src = sqlite3_create_function(db->conn, "skm_otlp_id", 2,
 	    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
-	    id_fn, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_create_function(db->conn, "skm_otlp_ns", 3,
-	    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
-	    ns_fn, NULL, NULL) != SQLITE_OK)
-		return store_sqlfail(db, sqlite3_errcode(db->conn), "export");
+	    id_fn, NULL, NULL);
+	if (src == SQLITE_OK || src == SQLITE_BUSY)
+		src = sqlite3_create_function(db->conn, "skm_otlp_ns", 3,
+		    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+		    NULL, ns_fn, NULL, NULL);
+	if (src != SQLITE_OK && src != SQLITE_BUSY)
+		return store_sqlfail(db, src, "export");
 	src = sqlite3_prepare_v2(db->conn, otlp_sql, -1, &st, NULL);
 	if (src != SQLITE_OK)
 		return store_sqlfail(db, src, "export");

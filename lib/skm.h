@@ -453,6 +453,18 @@ int skm_export(struct skm_db *db, const struct skm_export_args *args,
     FILE *out, long long *nrows);
 
 /*
+ * skm_histogram - how the skill's completed durations spread (the
+ * report's histogram): nbins (1..1000) bins equal on a log scale from
+ * its shortest duration (at least 1 ms; shorter ones count in the first
+ * bin) to its longest.  edges gets the nbins + 1 bounds in seconds,
+ * counts the nbins counts (a duration on a bound counts in the bin
+ * above it, the longest in the last).  A skill with no completed
+ * duration gets zeros everywhere and SKM_OK.
+ */
+int skm_histogram(struct skm_db *db, const char *skill, int nbins,
+    double *edges, long long *counts);
+
+/*
  * Traces (trace.c): one invocation and every invocation it started,
  * directly or further down (through parent_id: skm-run, the shim and the
  * hooks record the invocation they run under), as a tree.
