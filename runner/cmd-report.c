@@ -286,20 +286,21 @@ bucket_label(FILE *fp, const char *iso, const char *bucket)
 		fprintf(fp, "%.5s", iso + 5);
 }
 
-/* A round number at least v, for the top of an axis. */
+/* A round number at least v for the top of an axis, whose half (the
+ * middle grid line) is a whole number too: 2, 4, 10, 20, 40, 100... */
 static long long
 nice_max(long long v)
 {
 	long long m = 1;
 
-	if (v <= 1)
-		return 1;
+	if (v <= 2)
+		return 2;
 	while (m * 10 < v)
 		m *= 10;
 	if (v <= m * 2)
 		return m * 2;
-	if (v <= m * 5)
-		return m * 5;
+	if (v <= m * 4)
+		return m * 4;
 	return m * 10;
 }
 

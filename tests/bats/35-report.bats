@@ -59,10 +59,10 @@ shown_value() {
 	    head -1 | sed 's/.*data-value="\([^"]*\)">\([^<]*\)</\1|\2/'
 }
 
-# show KEY of skill $1 from skm show --json.
+# show SKILL KEY: KEY of skm show --json SKILL (asked once per skill).
 show() {
-	skm show --json "$1" >"$R/show.json"
-	sqlite3 -batch -noheader :memory: "SELECT json_extract(json(readfile('$R/show.json')), '\$.$2')"
+	[ -s "$R/show-$1.json" ] || skm show --json "$1" >"$R/show-$1.json"
+	sqlite3 -batch -noheader :memory: "SELECT json_extract(json(readfile('$R/show-$1.json')), '\$.$2')"
 }
 
 # same A B: two numbers equal to 1e-9 (relative), or both empty.
