@@ -200,7 +200,9 @@ a_running_run_ends_with_the_trace(void)
 	strlcpy(rootid, skm_inv_id(root), sizeof(rootid));
 	bi.parent_id = rootid;
 	bi.skill = "rkid";
+	usleep(3000);	/* ordered by start: a millisecond apart at least */
 	CHECK_INT(skm_begin(db, &bi, &kid), SKM_OK);
+	usleep(3000);
 	bi.skill = "rrun";
 	CHECK_INT(skm_begin(db, &bi, &run), SKM_OK);
 	usleep(20000);
