@@ -16,13 +16,18 @@
  * Each number shown carries its exact value in data-key/data-value
  * attributes, so a test can hold the page to `skm show --json`.
  */
+#include <err.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include "skm.h"
+#include "cmd.h"
 #include "fmt.h"
 #include "views.h"
 
@@ -575,7 +580,7 @@ by_duration(const void *a, const void *b)
 }
 
 static char *
-dup(const char *s)
+sdup(const char *s)
 {
 	return s != NULL ? strdup(s) : NULL;
 }
@@ -603,12 +608,12 @@ slowest(FILE *fp, struct skm_db *db, const char *skill)
 		if (is_null(c, "duration_seconds"))
 			continue;
 		v[n].d = real(c, "duration_seconds");
-		v[n].when = dup(text(c, "invoked_at"));
-		v[n].status = dup(text(c, "status"));
-		v[n].err = dup(text(c, "error_type"));
-		v[n].wf = dup(text(c, "workflow_path"));
-		v[n].cmd = dup(text(c, "command"));
-		v[n].id = dup(text(c, "id"));
+		v[n].when = sdup(text(c, "invoked_at"));
+		v[n].status = sdup(text(c, "status"));
+		v[n].err = sdup(text(c, "error_type"));
+		v[n].wf = sdup(text(c, "workflow_path"));
+		v[n].cmd = sdup(text(c, "command"));
+		v[n].id = sdup(text(c, "id"));
 		n++;
 	}
 	skm_cursor_close(c);
@@ -766,7 +771,7 @@ overview(FILE *fp, struct skm_db *db, char ***names, size_t *n)
 			}
 			*names = v;
 		}
-		if (((*names)[*n] = dup(text(c, "skill_name"))) == NULL) {
+		if (((*names)[*n] = sdup(text(c, "skill_name"))) == NULL) {
 			skm_cursor_close(c);
 			return SKM_NOMEM;
 		}
@@ -853,4 +858,62 @@ done:
 		free(names[i]);
 	free(names);
 	return rc;
+}
+
+/*
+ * skm report [-o FILE] [--since T] [--bucket B]: the page, written whole
+ * to a temporary file beside FILE and renamed into place, so a wall
+ * display reloading it never sees half a page.
+ */
+int
+cmd_report(struct cmd_ctx *ctx)
+{
+	struct report_opts ro = { "30d", "day", NULL };
+	const char *file = cmd_arg(ctx, "output");
+	char tmp[PATH_MAX];
+	FILE *fp = stdout;
+	int r, rc, fd;
+
+	if (cmd_arg(ctx, "since") != NULL)
+		ro.since = cmd_arg(ctx, "since");
+	if (cmd_arg(ctx, "bucket") != NULL)
+		ro.bucket = cmd_arg(ctx, "bucket");
+	if (file != NULL && strcmp(file, "-") == 0)
+		file = NULL;
+	if ((r = cmd_store(ctx)) != 0)
+		return r;
+	if (file != NULL) {
+		if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", file) >=
+		    (int)sizeof(tmp) || (fd = mkstemp(tmp)) < 0) {
+			warn("%s", cmd_safe(file));
+			return EXIT_DATA;
+		}
+		if ((fp = fdopen(fd, "w")) == NULL) {
+			warn("%s", cmd_safe(file));
+			close(fd);
+			unlink(tmp);
+			return EXIT_DATA;
+		}
+	}
+	rc = report_write(fp, ctx->db, &ro);
+	if (rc == SKM_MISUSE && ro.why != NULL)
+		r = cmd_usage_error(ctx, "%s", ro.why);
+	else
+		r = rc == SKM_OK ? 0 : cmd_fail(ctx, rc);
+	if (file == NULL)
+		return r;
+	if ((fflush(fp) == EOF || ferror(fp)) && r == 0) {
+		warn("%s", cmd_safe(file));
+		r = EXIT_DATA;
+	}
+	/* mkstemp made it 0600; a report is for others to read */
+	(void)fchmod(fileno(fp), 0644);
+	fclose(fp);
+	if (r == 0 && rename(tmp, file) != 0) {
+		warn("%s", cmd_safe(file));
+		r = EXIT_DATA;
+	}
+	if (r != 0)
+		unlink(tmp);
+	return r;
 }

@@ -13,8 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
 
 #include "skm.h"
+#include "cmd.h"
 #include "fmt.h"
 #include "views.h"
 
@@ -231,4 +234,39 @@ done:
 	}
 	free(ls.v);
 	return rc;
+}
+
+/* The width of the terminal: the window's, else $COLUMNS, else 100. */
+static int
+term_width(void)
+{
+	struct winsize ws;
+	const char *cols = getenv("COLUMNS");
+	int n;
+
+	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) ==
+	    0 && ws.ws_col >= 40)
+		return ws.ws_col;
+	if (cols != NULL && (n = atoi(cols)) >= 40 && n <= 1000)
+		return n;
+	return 100;
+}
+
+/* skm trace [ID] [--json] */
+int
+cmd_trace(struct cmd_ctx *ctx)
+{
+	const char *id = ctx->argc > 0 ? ctx->argv[0] : NULL;
+	char *out = NULL;
+	int r, rc;
+
+	if ((r = cmd_store(ctx)) != 0)
+		return r;
+	if (ctx->json) {
+		if ((rc = skm_trace_json(ctx->db, id, &out)) == SKM_OK)
+			printf("%s\n", out);
+		skm_free(out);
+	} else
+		rc = trace_print(stdout, ctx->db, id, term_width());
+	return rc == SKM_OK ? 0 : cmd_fail(ctx, rc);
 }
