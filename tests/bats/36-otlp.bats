@@ -78,7 +78,7 @@ span() {
 	printf '%s\n' \
 	    '{"id":"r-1","skill_name":"q\"uote\\\\ ü 日本","invoked_at":"2026-01-05T10:00:00Z","completed":true,"duration_seconds":2,"command":"a\u0001b\u001b[31m","follow_up_actions":["x","y\"z"]}' \
 	    '{"id":"k-1","parent_id":"r-1","skill_name":"kid","invoked_at":"2026-01-05T10:00:01Z","completed":false,"duration_seconds":0.5}' \
-	    '{"id":"o-1","parent_id":"never-recorded","skill_name":"orphan","invoked_at":"2026-01-05T10:00:03Z","completed":true}' |
+	    '{"id":"o-1","parent_id":"never-recorded","skill_name":"orphan","invoked_at":"2026-01-05T10:00:03Z","completed":true,"duration_seconds":1}' |
 	    skm import - >/dev/null
 	otlp
 	[ "${#lines[@]}" -eq 3 ]

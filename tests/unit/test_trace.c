@@ -165,12 +165,12 @@ ids_by_prefix_and_the_latest_root(void)
 	char *doc = NULL;
 
 	CHECK_INT(load(db, "{\"id\":\"0190aa-1\",\"skill_name\":\"p1\","
-	    "\"invoked_at\":\"2026-01-05T10:00:00Z\",\"completed\":true}\n"
+	    "\"invoked_at\":\"2026-01-05T10:00:00Z\",\"completed\":true,\"duration_seconds\":1}\n"
 	    "{\"id\":\"0190ab-2\",\"skill_name\":\"p2\","
-	    "\"invoked_at\":\"2026-01-05T11:00:00Z\",\"completed\":true}\n"
+	    "\"invoked_at\":\"2026-01-05T11:00:00Z\",\"completed\":true,\"duration_seconds\":1}\n"
 	    "{\"id\":\"0190ab-3\",\"parent_id\":\"0190ab-2\",\"skill_name\":"
 	    "\"p3\",\"invoked_at\":\"2026-01-05T12:00:00Z\",\"completed\":"
-	    "true}\n"), SKM_OK);
+	    "true,\"duration_seconds\":1}\n"), SKM_OK);
 	CHECK_INT(skm_trace(db, "0190aa", see, &s), SKM_OK);
 	CHECK_STR(s.order, "1");
 	CHECK_INT(skm_trace(db, "0190a", see, &s), SKM_MISUSE);
@@ -237,9 +237,9 @@ a_cycle_of_parent_ids_ends(void)
 
 	CHECK_INT(load(db, "{\"id\":\"c1\",\"parent_id\":\"c2\","
 	    "\"skill_name\":\"y1\",\"invoked_at\":\"2026-01-05T10:00:00Z\","
-	    "\"completed\":true}\n"
+	    "\"completed\":true,\"duration_seconds\":1}\n"
 	    "{\"id\":\"c2\",\"parent_id\":\"c1\",\"skill_name\":\"y2\","
-	    "\"invoked_at\":\"2026-01-05T10:00:01Z\",\"completed\":true}\n"),
+	    "\"invoked_at\":\"2026-01-05T10:00:01Z\",\"completed\":true,\"duration_seconds\":1}\n"),
 	    SKM_OK);
 	CHECK_INT(skm_trace(db, "c1", see, &s), SKM_OK);
 	CHECK_STR(s.order, "12");
