@@ -10,6 +10,7 @@
  * "running" for a duration.  The runs come from skm_trace(); every text
  * from the store goes through fmt_safe() before it is printed.
  */
+#include <err.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "skm.h"
 #include "cmd.h"
 #include "fmt.h"
+#include "safeout.h"
 #include "views.h"
 
 #define NAME_MAX_W 48		/* columns for the tree and the skill */
@@ -263,8 +265,21 @@ cmd_trace(struct cmd_ctx *ctx)
 	if ((r = cmd_store(ctx)) != 0)
 		return r;
 	if (ctx->json) {
-		if ((rc = skm_trace_json(ctx->db, id, &out)) == SKM_OK)
-			printf("%s\n", out);
+		/* through safeout.c, as every JSON skm prints */
+		if ((rc = skm_trace_json(ctx->db, id, &out)) == SKM_OK) {
+			FILE *o = safeout_open(stdout, SAFEOUT_JSON, 0);
+
+			if (o == NULL) {
+				skm_free(out);
+				warn(NULL);
+				return EXIT_DATA;
+			}
+			fprintf(o, "%s\n", out);
+			if (fclose(o) != 0) {
+				skm_free(out);
+				return EXIT_DATA;
+			}
+		}
 		skm_free(out);
 	} else
 		rc = trace_print(stdout, ctx->db, id, term_width());
