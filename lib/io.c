@@ -1498,6 +1498,8 @@ skm_export(struct skm_db *db, const struct skm_export_args *args,
 		args = &none;
 	if (out == NULL)
 		return skm__store_fail(db, SKM_MISUSE, "export: no output");
+	if (args->format == SKM_EXPORT_OTLP_JSON)
+		return skm__export_otlp(db, args, out, nrows);
 	if (args->format != SKM_EXPORT_JSONL && args->format != SKM_EXPORT_CSV)
 		return skm__store_fail(db, SKM_MISUSE, "export: unknown format %d",
 		    args->format);

@@ -162,5 +162,9 @@ int skm__hostq_prepare(struct skm_db *db, enum skm_query q,
 int skm__timeline_grid(struct skm_db *db, const struct skm_query_args *a,
     long long g[4], char *lo, char *hi);
 
+/* otlp.c: skm_export() of SKM_EXPORT_OTLP_JSON. */
+int skm__export_otlp(struct skm_db *db, const struct skm_export_args *args,
+    FILE *out, long long *nrows);
+
 
 #endif /* SKM_INT_H */

@@ -446,12 +446,13 @@ struct skm_import_result {
 };
 int skm_import(struct skm_db *db, FILE *in, struct skm_import_result *res);
 
-#define SKM_EXPORT_JSONL 0
-#define SKM_EXPORT_CSV   1
+#define SKM_EXPORT_JSONL     0
+#define SKM_EXPORT_CSV       1
+#define SKM_EXPORT_OTLP_JSON 2  /* OpenTelemetry spans (otlp.c), see below */
 struct skm_export_args {
 	const char *since;   /* as for queries: "7d" or a timestamp; NULL: all */
 	const char *skill;   /* NULL: all skills */
-	int format;          /* SKM_EXPORT_JSONL or SKM_EXPORT_CSV */
+	int format;          /* SKM_EXPORT_JSONL, _CSV or _OTLP_JSON */
 };
 
 /*
@@ -463,6 +464,22 @@ struct skm_export_args {
  * Running invocations are not exported.  *nrows (if not NULL) gets the
  * number of invocations written.  SKM_MISUSE for a bad since or format,
  * SKM_IOERR when writing fails.
+ *
+ * SKM_EXPORT_OTLP_JSON writes the same invocations as OpenTelemetry spans
+ * in OTLP/JSON: one line per trace, each a whole ExportTraceServiceRequest
+ * (resourceSpans, resource attribute service.name "skm", scopeSpans of
+ * scope "skm", spans).  A trace is a root invocation and every one under
+ * it: traceId is the root's id without dashes (a hash for an id that is
+ * not a UUID), spanId and parentSpanId 16 hex digits hashed from the
+ * invocation ids (the same at every export), name the skill, kind
+ * INTERNAL, start and end in nanoseconds as decimal strings (the end is
+ * the start plus the monotonic duration), status code 2 (ERROR) with the
+ * error type as message for a run that did not complete (unset
+ * otherwise), and attributes error.type, process.exit.code,
+ * process.command_line, process.pid, host.name, skm.workflow_path,
+ * skm.signal, skm.invocation_id, skm.session_id, skm.project_path,
+ * skm.source, skm.completed, skm.follow_up_actions and CPU/RSS figures,
+ * each only when recorded.  *nrows counts spans.
  */
 int skm_export(struct skm_db *db, const struct skm_export_args *args,
     FILE *out, long long *nrows);
@@ -527,6 +544,74 @@ struct skm_sync_result {
 };
 int skm_sync(struct skm_db *db, struct skm_db *srv,
     const struct skm_sync_args *args, struct skm_sync_result *res);
+
+/*
+ * skm_histogram - how the skill's completed durations spread (the
+ * report's histogram): nbins (1..1000) bins equal on a log scale from
+ * its shortest duration (at least 1 ms; shorter ones count in the first
+ * bin) to its longest.  edges gets the nbins + 1 bounds in seconds,
+ * counts the nbins counts (a duration on a bound counts in the bin
+ * above it, the longest in the last).  A skill with no completed
+ * duration gets zeros everywhere and SKM_OK.
+ */
+int skm_histogram(struct skm_db *db, const char *skill, int nbins,
+    double *edges, long long *counts);
+
+/*
+ * Traces (trace.c): one invocation and every invocation it started,
+ * directly or further down (through parent_id: skm-run, the shim and the
+ * hooks record the invocation they run under), as a tree.
+ *
+ * id is an invocation id, or a prefix of exactly one; NULL means the
+ * latest invocation that nothing else started.  SKM_NOTFOUND when there
+ * is none, SKM_MISUSE for a prefix of several.  Runs are followed down
+ * 64 levels.  Times are seconds after the root began.  A run still
+ * running ends, for the layout, when the trace does: now while the root
+ * runs, else when the last ended run ended.
+ *
+ * The critical path is the chain of runs the root waited for: below
+ * each critical run, the child that ended last, then the child that
+ * ended last before that one started, and so on (runs
+ * alongside a critical one are not on it).
+ */
+struct skm_trace_run {
+	const char *id;
+	const char *parent_id;  /* as recorded: the root's may be set too */
+	const char *skill;
+	const char *status;     /* "completed", "failed" or "running" */
+	const char *invoked_at;
+	const char *ended_at;   /* NULL while running */
+	const char *error_type; /* NULL when none */
+	const char *workflow;   /* NULL when none */
+	const char *host;
+	const char *command;
+	int exit_code;          /* -1: none */
+	int signal;             /* 0: none */
+	int depth;              /* 0 for the root */
+	int last;               /* the last of its parent's children */
+	int critical;           /* on the critical path */
+	double start;           /* when it began */
+	double end;             /* when it ended (see above for running) */
+	double duration;        /* as recorded; < 0 while running */
+	double span;            /* the whole trace: the same in every run */
+};
+
+/*
+ * skm_trace - call cb once per run of the trace of id, depth first,
+ * children in the order they began.  The strings live until cb returns.
+ * cb returns 0 to go on, anything else to stop (skm_trace then returns
+ * SKM_OK).  The runs are read in one transaction; nothing is written.
+ */
+int skm_trace(struct skm_db *db, const char *id,
+    int (*cb)(void *arg, const struct skm_trace_run *run), void *arg);
+
+/*
+ * skm_trace_json - the same tree as one JSON object in *out (free with
+ * skm_free()): the root run with the columns of its invocation
+ * (skm_export's keys), status, start_offset_seconds, critical (a boolean)
+ * and children, an array of objects of the same shape.
+ */
+int skm_trace_json(struct skm_db *db, const char *id, char **out);
 
 #ifdef __cplusplus
 }

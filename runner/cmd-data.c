@@ -156,9 +156,11 @@ cmd_export(struct cmd_ctx *ctx)
 		ea.format = SKM_EXPORT_JSONL;
 	else if (strcmp(f, "csv") == 0)
 		ea.format = SKM_EXPORT_CSV;
+	else if (strcmp(f, "otlp-json") == 0)
+		ea.format = SKM_EXPORT_OTLP_JSON;
 	else
-		return cmd_usage_error(ctx, "--format %s: use jsonl or csv",
-		    cmd_safe(f));
+		return cmd_usage_error(ctx, "--format %s: use jsonl, csv or "
+		    "otlp-json", cmd_safe(f));
 	ea.since = cmd_arg(ctx, "since");
 	ea.skill = cmd_arg(ctx, "skill");
 	if ((r = cmd_store(ctx)) != 0)

@@ -147,6 +147,10 @@ int cmd_end(struct cmd_ctx *);
 int cmd_end_session(struct cmd_ctx *);
 int cmd_import(struct cmd_ctx *);
 int cmd_export(struct cmd_ctx *);
+/* cmd-trace.c */
+int cmd_trace(struct cmd_ctx *);
+/* cmd-report.c */
+int cmd_report(struct cmd_ctx *);
 /* cmd-admin.c */
 int cmd_check(struct cmd_ctx *);
 int cmd_recompute(struct cmd_ctx *);

@@ -72,6 +72,22 @@ const struct cmd cmd_table[] = {
 	  .summary = "the skills a session used",
 	  .operands = "ID", .min_operands = 1, .max_operands = 1,
 	  .missing = "session ID" },
+	{ .name = "trace", .run = cmd_trace, .flags = CMD_READ | CMD_JSON,
+	  .summary = "an invocation and every run it started, as a tree with "
+	    "the critical path",
+	  .operands = "[ID]", .min_operands = 0, .max_operands = 1,
+	  .more = "ID may be a unique prefix; without it, the latest run "
+	    "that nothing else\nstarted.  '*' marks the critical path: the "
+	    "runs the root waited for." },
+	{ .name = "report", .run = cmd_report, .flags = CMD_READ,
+	  .summary = "one self-contained HTML page of every skill, with "
+	    "charts",
+	  .opts = CMD_OPTS(
+	    OPT("output", 'o', "FILE", "write the page to FILE (default: "
+		"stdout)"),
+	    OPT("since", 0, "T", "the charts' start (default 30d)"),
+	    OPT("bucket", 0, "minute|hour|day|week",
+		"the charts' bucket (default: day)")) },
 	{ .name = "begin", .run = cmd_begin, .flags = CMD_WRITE | CMD_JSON,
 	  .summary = "start an invocation by hand; prints its id",
 	  .more = "With --json it prints {\"id\":\"ID\"}." ,
@@ -101,14 +117,16 @@ const struct cmd cmd_table[] = {
 	    "nothing)",
 	  .operands = "[FILE | -]", .min_operands = 0, .max_operands = 1 },
 	{ .name = "export", .run = cmd_export, .flags = CMD_READ,
-	  .summary = "write ended invocations as JSON Lines or CSV",
+	  .summary = "write ended invocations as JSON Lines, CSV or OTLP/JSON",
 	  .opts = CMD_OPTS(
 	    OPT("since", 0, "T", "only invocations started from time T"),
 	    OPT("skill", 's', "S", "only the invocations of skill S"),
-	    OPT("format", 0, "jsonl|csv", "the output format (default "
-		"jsonl)"),
+	    OPT("format", 0, "jsonl|csv|otlp-json", "the output format "
+		"(default jsonl)"),
 	    OPT("spreadsheet-safe", 0, NULL, "CSV: a text field starting "
-		"with = + - @ TAB or CR gets a leading ' (not a formula)")) },
+		"with = + - @ TAB or CR gets a leading ' (not a formula)")),
+	  .more = "otlp-json: OpenTelemetry spans, one OTLP/JSON request "
+	    "per trace (a root\ninvocation and every run under it)." },
 	{ .name = "check", .run = cmd_check, .flags = CMD_READ | CMD_SERVER,
 	  .summary = "integrity check; aggregates must equal a recompute" },
 	{ .name = "recompute", .run = cmd_recompute, .flags = CMD_WRITE,

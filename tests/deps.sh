@@ -2,7 +2,8 @@
 # Installs (as root) or names (otherwise) the Debian packages skm needs to
 # build and test: the compiler, pkg-config, SQLite, libbsd, bats, the
 # sqlite3 shell the tests use to look into the store, and groff, zsh and
-# python3 for the man page, completion and Python binding tests.
+# python3 for the man page, completion and Python binding tests (and, as
+# root, node and chromium for the OTLP and HTML report checks).
 missing=""
 command -v cc >/dev/null 2>&1 || missing="$missing gcc"
 command -v make >/dev/null 2>&1 || missing="$missing make"
@@ -47,12 +48,32 @@ for extra in "$@"; do
 		rm -rf "$tmp" ;;
 	esac
 done
-[ -z "$missing" ] && exit 0
+# What the OTLP export and HTML report tests check with when they can:
+# node with OpenTelemetry's packages (tests/otlp) and chromium.  Root
+# installs them; anyone else gets those tests skipped, saying why.
+if [ "$(id -u)" = 0 ]; then
+	command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+	command -v npm >/dev/null 2>&1 || missing="$missing npm"
+	command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+fi
+# The node packages pinned by tests/otlp/package-lock.json, once.
+otlp_modules() {
+	top=$(cd "$(dirname "$0")/.." && pwd)
+	[ -d "$top/tests/otlp/node_modules/@opentelemetry/otlp-transformer" ] &&
+	    return 0
+	command -v npm >/dev/null 2>&1 || return 0
+	(cd "$top/tests/otlp" && npm ci --no-audit --no-fund --loglevel=error \
+	    >/dev/null 2>&1) ||
+	    echo "skm: npm ci in tests/otlp failed: the OTLP check will be skipped" >&2
+	return 0
+}
+[ -z "$missing" ] && { otlp_modules; exit 0; }
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 	echo "skm: installing:$missing"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq >/dev/null && apt-get install -y -qq $missing >/dev/null || {
 		echo "skm: apt-get install failed for:$missing" >&2; exit 1; }
+	otlp_modules
 	exit 0
 fi
 echo "skm: missing packages; run as root:" >&2

@@ -206,6 +206,10 @@ in_ns() {
 }
 
 @test "8 processes x 200 skm-run and 4 threads x 2000 in-process, with readers: exact and clean" {
+	# What this holds is exactness under contention, not latency: on a
+	# machine loaded far beyond its cores a writer can wait past the
+	# default 2 s bound and spool (correctly, but "clean" fails).
+	export SKM_BUSY_TIMEOUT_MS=15000
 	skm-run -s init -- true
 	for p in $(seq 8); do
 		( for i in $(seq 200); do skm-run -s wrapped -- true || echo "fail $?"; done ) \

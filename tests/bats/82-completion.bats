@@ -59,7 +59,7 @@ comp() {
 @test "bash: skm completes each command's options and their values" {
 	[ "$(comp _skm skm skm timeline lint --)" = "--bucket --db --help --host --json --server --since --until" ]
 	[ "$(comp _skm skm skm timeline lint --bucket '')" = "day hour minute week" ]
-	[ "$(comp _skm skm skm export --format '')" = "csv jsonl" ]
+	[ "$(comp _skm skm skm export --format '')" = "csv jsonl otlp-json" ]
 	[ "$(comp _skm skm skm end ID --e)" = "--error-type --exit" ]
 	# every option skm help shows for a command is offered
 	for c in recent timeline export end reap backup; do
@@ -148,7 +148,7 @@ EOF
 	[ "${lines[4]}" = "elsewhere" ]
 	[ "${lines[5]}" = "--bucket --db --help --host --json --server --since --until" ]
 	[ "${lines[6]}" = "day hour minute week" ]
-	[ "${lines[7]}" = "csv jsonl" ]
+	[ "${lines[7]}" = "csv jsonl otlp-json" ]
 	[ "${lines[8]}" = "install uninstall" ]
 	[ "${lines[9]}" = "pre-commit" ]
 	[ "${lines[10]}" = "--db --help --version" ]
