@@ -155,12 +155,15 @@ same() {
 
 @test "every terminating signal, uncaught, kills the command and the wrapper dies of it, sent to pid or group" {
 	local s to num
+	declare -A nums
+	# Their numbers, as Perl (and so caller.pl) names them: one perl.
+	eval "$(perl -MConfig -e 'my @n = split " ", $Config{sig_name};
+	    print "nums[$n[$_]]=$_\n" for 0 .. $#n')"
 	# env's command simply dies of the signal: only skm-run is run here,
 	# against that, to keep the suite quick.
 	for to in pid group; do
 		for s in $TERMSIGS; do
-			num=$(perl -MConfig -e 'my @n = split " ", $Config{sig_name};
-			    for (0 .. $#n) { print if $n[$_] eq $ARGV[0] }' "$s")
+			num=${nums[$s]}
 			rm -f "$R"
 			"$H/caller.pl" -r "$R" -s "$s:$to" -- skm-run -s t -- \
 			    "$H/sigcount" "$R" >run.out 2>run.err

@@ -1,7 +1,7 @@
 /*
  * sigcount READY SIG... - count the named signals (caught), create the
  * file READY once the handlers are in place, and print each count, in
- * the order given, once no signal has come for 0.3 s (at most 5 s after
+ * the order given, once no signal has come for 0.2 s (at most 5 s after
  * start).  Signals not named keep the disposition the process was started
  * with.  Names as Perl and kill(1) spell them without "SIG": HUP, RTMIN,
  * RTMAX, NUM40 (signal 40).  A helper of tests/bats/12-transparency.bats.
@@ -86,7 +86,7 @@ main(int argc, char *argv[])
 			seen = 0;
 			last = now();
 		}
-		if (last > 0 && now() - last > 0.3)
+		if (last > 0 && now() - last > 0.2)
 			break;
 		nanosleep(&tick, NULL);
 	}
