@@ -614,7 +614,10 @@ beside_bytes(const char *store)
 static char **
 shim_env(const char *store, const char *rules, const char *rules_text)
 {
-	static char e_pre[4200], e_db[4200], e_rules[4200];
+	/* Each call's strings are its own (env_with keeps the pointers):
+	 * two environments live at once in bench_shim_match. */
+	char *e_pre = xcalloc(1, 4200), *e_db = xcalloc(1, 4200);
+	char *e_rules = xcalloc(1, 4200);
 	const char *add[] = { e_pre, e_db, e_rules, NULL };
 	FILE *f;
 
@@ -622,9 +625,9 @@ shim_env(const char *store, const char *rules, const char *rules_text)
 		err(1, "%s", rules);
 	fputs(rules_text, f);
 	fclose(f);
-	snprintf(e_pre, sizeof(e_pre), "LD_PRELOAD=%s", shim);
-	snprintf(e_db, sizeof(e_db), "SKM_DB=%s", store);
-	snprintf(e_rules, sizeof(e_rules), "SKM_RULES=%s", rules);
+	snprintf(e_pre, 4200, "LD_PRELOAD=%s", shim);
+	snprintf(e_db, 4200, "SKM_DB=%s", store);
+	snprintf(e_rules, 4200, "SKM_RULES=%s", rules);
 	unsetenv("SKM_SKILL");
 	return env_with(add);
 }
