@@ -125,6 +125,27 @@ skm__ev_follow(struct skm__event *ev, const char *s)
 	return 0;
 }
 
+void
+skm__ev_add_end(struct skm__event *ev, const struct skm__event *end)
+{
+	size_t o;
+	int f;
+
+	ev->kind = SKM__EV_RUN;
+	for (f = SKM__F_ENDED; f < SKM__F_COUNT; f++) {
+		if (!((end->has >> f) & 1u))
+			continue;
+		o = skm__ev_fields[f].offset;
+		memcpy((char *)ev + o, (const char *)end + o,
+		    skm__ev_fields[f].type == SKM__T_STR ?
+		    sizeof(struct skm__str) : 8);
+		ev->has |= 1u << f;
+	}
+	memcpy(ev->follow, end->follow,
+	    (size_t)end->nfollow * sizeof(end->follow[0]));
+	ev->nfollow = end->nfollow;
+}
+
 static void
 put32(unsigned char *p, uint32_t v)
 {

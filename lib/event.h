@@ -114,6 +114,11 @@ void skm__ev_int(struct skm__event *ev, enum skm__ev_field f, int64_t v);
 void skm__ev_real(struct skm__event *ev, enum skm__ev_field f, double v);
 int skm__ev_follow(struct skm__event *ev, const char *s);
 
+/* skm__ev_add_end - make the begin ev a RUN that also says what the end
+ * event end says: its end fields and follow-up actions (strings still
+ * point where end's do). */
+void skm__ev_add_end(struct skm__event *ev, const struct skm__event *end);
+
 /*
  * A journal record: magic (4 bytes), payload length (u32 LE), CRC-32 of
  * the payload (u32 LE), then the payload: format version (1 byte), kind

@@ -251,7 +251,6 @@ end_event(const char *id, const struct skm_inv *inv,
     const struct skm_end_info *ei, struct skm__event *ev)
 {
 	struct skm__event end;
-	int f;
 
 	skm__rec_end_event(id, ev, ei);
 	if (inv == NULL)
@@ -261,18 +260,9 @@ end_event(const char *id, const struct skm_inv *inv,
 		    inv->mono_start);
 	if (inv->started)
 		return;
-	memcpy(&end, ev, offsetof(struct skm__event, follow));
+	memcpy(&end, ev, sizeof(end));
 	begin_event(inv, ev);
-	ev->kind = SKM__EV_RUN;
-	for (f = SKM__F_ENDED; f < SKM__F_COUNT; f++)
-		if ((end.has >> f) & 1u) {
-			size_t o = skm__ev_fields[f].offset;
-
-			memcpy((char *)ev + o, (char *)&end + o,
-			    skm__ev_fields[f].type == SKM__T_STR ?
-			    sizeof(struct skm__str) : 8);
-			ev->has |= 1u << f;
-		}
+	skm__ev_add_end(ev, &end);
 }
 
 int

@@ -217,7 +217,6 @@ rec_end(struct rec *r, const struct skm_begin_info *bi,
     const struct skm_end_info *ei)
 {
 	struct skm__event end;
-	int f;
 
 	if (!r->recording)
 		return;
@@ -228,19 +227,7 @@ rec_end(struct rec *r, const struct skm_begin_info *bi,
 	if (!r->began) {
 		memcpy(&end, &event, sizeof(end));
 		skm__rec_begin_event(&r->rec, &event, bi);
-		event.kind = SKM__EV_RUN;
-		for (f = SKM__F_ENDED; f < SKM__F_COUNT; f++) {
-			size_t o = skm__ev_fields[f].offset;
-
-			if (!((end.has >> f) & 1u))
-				continue;
-			memcpy((char *)&event + o, (char *)&end + o,
-			    skm__ev_fields[f].type == SKM__T_STR ?
-			    sizeof(struct skm__str) : 8);
-			event.has |= 1u << f;
-		}
-		memcpy(event.follow, end.follow, sizeof(end.follow));
-		event.nfollow = end.nfollow;
+		skm__ev_add_end(&event, &end);
 	}
 	if (skm__rec_append(&r->rec, &event, evbuf, sizeof(evbuf)) != 0)
 		rec_warn(r, "not recorded", r->rec.j.why);
