@@ -193,5 +193,7 @@ int skm__text_ok(const char *p, size_t n, int name);
 int64_t skm__now_us(void);
 double skm__mono(void);
 int skm__uuid7(char out[37]);
+/* The same from 10 random bytes the caller has (a pool, say). */
+void skm__uuid7_from(char out[37], const unsigned char rnd[10]);
 
 #endif /* SKM_EVENT_H */

@@ -722,6 +722,7 @@ fold_sealed(struct fold *fo)
 	for (i = 0; i < n && rc == SKM_OK && !fo->more; i++) {
 		if ((fd = skm__jnl_openat(&fo->j, fo->dfd, names[i], 0)) == -1)
 			continue;       /* refused: never read */
+		skm__jnl_settle(fd);
 		if (skm__jnl_file_id(fd, id) > 0)
 			rc = fold_file(fo, fd, id, names[i], 1);
 		close(fd);

@@ -11,14 +11,87 @@
  * the journal when the store cannot take them.  Either way an end is
  * applied exactly once: it updates a row only while it is running.
  */
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "skm-int.h"
 #include "record.h"
+
+/*
+ * What every invocation asks the kernel for, asked less often: the pid
+ * (cached, forgotten in a forked child) and the random bits of its id
+ * (from a per-thread pool filled by one getrandom(2) per 32 ids, thrown
+ * away in a forked child so that parent and child never share ids).
+ */
+static unsigned fork_gen = 1;
+static pid_t self_pid;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void
+forked_child(void)
+{
+	__atomic_add_fetch(&fork_gen, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&self_pid, 0, __ATOMIC_RELAXED);
+}
+
+static void
+register_atfork(void)
+{
+	(void)pthread_atfork(NULL, NULL, forked_child);
+}
+
+static long long
+my_pid(void)
+{
+	pid_t p;
+
+	pthread_once(&atfork_once, register_atfork);
+	if ((p = __atomic_load_n(&self_pid, __ATOMIC_RELAXED)) == 0) {
+		p = getpid();
+		__atomic_store_n(&self_pid, p, __ATOMIC_RELAXED);
+	}
+	return (long long)p;
+}
+
+static void
+new_id(char id[37])
+{
+	static __thread unsigned char pool[320];
+	static __thread size_t used = sizeof(pool);
+	static __thread unsigned gen;
+	unsigned g;
+	ssize_t r;
+	size_t got = 0;
+
+	pthread_once(&atfork_once, register_atfork);
+	g = __atomic_load_n(&fork_gen, __ATOMIC_RELAXED);
+	if (gen != g || used + 10 > sizeof(pool)) {
+		while (got < sizeof(pool)) {
+			r = getrandom(pool + got, sizeof(pool) - got,
+			    GRND_NONBLOCK);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				break;
+			got += (size_t)r;
+		}
+		if (got < sizeof(pool)) {
+			/* No entropy yet (early boot): one id at a time. */
+			skm__uuid7(id);
+			return;
+		}
+		used = 0;
+		gen = g;
+	}
+	skm__uuid7_from(id, pool + used);
+	used += 10;
+}
 
 static char *
 dup_or_null(const char *s, int *bad)
@@ -54,8 +127,8 @@ skm_inv_create(const struct skm_begin_info *bi, struct skm_inv **out)
 		return SKM_NOMEM;
 	inv->invoked_us = skm__now_us();
 	inv->mono_start = skm__mono();
-	skm__uuid7(inv->id);
-	inv->pid = bi->pid != 0 ? bi->pid : (long long)getpid();
+	new_id(inv->id);
+	inv->pid = bi->pid != 0 ? bi->pid : my_pid();
 	parent = bi->parent_id;
 	if (parent == NULL && (parent = getenv("SKM_INVOCATION_ID")) != NULL &&
 	    (*parent == '\0' || strlen(parent) > 64))
@@ -181,10 +254,14 @@ record(struct skm_db *db, const struct skm__event *ev)
 	return journal_append(db, ev);
 }
 
+/* The event being recorded: large (its follow-up array), so neither on
+ * the stack nor from the heap each time. */
+static __thread struct skm__event cur_ev;
+
 int
 skm_inv_start(struct skm_db *db, struct skm_inv *inv)
 {
-	struct skm__event *ev;
+	struct skm__event *ev = &cur_ev;
 	int rc;
 
 	if (inv == NULL)
@@ -192,12 +269,9 @@ skm_inv_start(struct skm_db *db, struct skm_inv *inv)
 	inv->db = db;
 	if (db == NULL)
 		return SKM_MISUSE;
-	if ((ev = malloc(sizeof(*ev))) == NULL)
-		return SKM_NOMEM;
 	begin_event(inv, ev);
 	if ((rc = record(db, ev)) == SKM_OK)
 		inv->started = 1;
-	free(ev);
 	return rc;
 }
 
@@ -286,13 +360,9 @@ skm_end_in(struct skm_db *db, struct skm_inv *inv,
 		skm_inv_free(inv);
 		return rc;
 	}
-	if ((ev = malloc(sizeof(*ev))) == NULL) {
-		skm_inv_free(inv);
-		return skm__store_fail(db, SKM_NOMEM, "end: out of memory");
-	}
+	ev = &cur_ev;
 	end_event(inv->id, inv, ei, ev);
 	rc = record(db, ev);
-	free(ev);
 	skm_inv_free(inv);
 	return rc;
 }

@@ -9,6 +9,9 @@
  * write(2) the whole record once, close.  No heap, no stdio, no SQLite:
  * every call here is async-signal-safe.  Nothing is kept open between
  * events, since a host process may close or dup2 over any descriptor.
+ * A library handle, whose descriptors are its own, is the exception: it
+ * keeps them and appends without a lock (see SKM__JNL_CHECK_NS in
+ * journal.h), with a replay buffer on the heap.
  *
  * The live file is born whole: a new one is written under a temporary
  * name with its HEADER record (its id) and then linked into place, so a
@@ -140,6 +143,8 @@ skm__jnl_init(struct skm__jnl *j, const char *dbpath)
 	j->why[0] = '\0';
 	j->keep = 0;
 	j->kdfd = j->kfd = -1;
+	j->replay = NULL;
+	j->nreplay = j->replaycap = 0;
 	/* A store reached through a symlink keeps one journal: the one
 	 * beside the file itself. */
 	if (resolve(dbpath, real) == 0)
@@ -329,16 +334,6 @@ nap_us(long us)
 	nanosleep(&ts, NULL);
 }
 
-void
-skm__jnl_close(struct skm__jnl *j)
-{
-	if (j->kfd >= 0)
-		close(j->kfd);
-	if (j->kdfd >= 0)
-		close(j->kdfd);
-	j->kfd = j->kdfd = -1;
-}
-
 /* Take a shared lock on fd: the fold holds it exclusively only while it
  * seals the file, for a few system calls, so wait for that, boundedly. */
 static void
@@ -353,46 +348,132 @@ lock_shared(int fd)
 	}
 }
 
-/* Past the threshold, once per eighth of it that the file grows by: a
- * fold that could not run (or failed) is tried again as appends go on. */
-static int
-is_crossing(off_t size, size_t len)
+static int64_t
+mono_ns(void)
 {
-	return size >= SKM__JNL_FOLD_BYTES && size / (SKM__JNL_FOLD_BYTES / 8) !=
-	    (size - (off_t)len) / (SKM__JNL_FOLD_BYTES / 8);
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Past the threshold, once per eighth of it that the file grows by
+ * (from `from` bytes to `to`): a fold that could not run (or failed) is
+ * tried again as appends go on. */
+static int
+is_crossing(off_t from, off_t to)
+{
+	return to >= SKM__JNL_FOLD_BYTES && to / (SKM__JNL_FOLD_BYTES / 8) !=
+	    from / (SKM__JNL_FOLD_BYTES / 8);
+}
+
+/* Close the kept descriptors (the replay buffer stays). */
+static void
+close_kept(struct skm__jnl *j)
+{
+	if (j->kfd >= 0)
+		close(j->kfd);
+	if (j->kdfd >= 0)
+		close(j->kdfd);
+	j->kfd = j->kdfd = -1;
+}
+
+/*
+ * kept_check - is the live name still leading to the kept file?  0: yes,
+ * and what was written before is safe (the replay buffer empties); 1: it
+ * was sealed, the descriptors are closed and the replay buffer holds what
+ * is to be written again.
+ */
+static int
+kept_check(struct skm__jnl *j, int *crossed)
+{
+	struct stat b;
+	int64_t t0 = mono_ns();
+	off_t end;
+
+	if (fstatat(j->kdfd, SKM__JNL_LIVE, &b, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    b.st_ino != j->kino || b.st_dev != j->kdev) {
+		close_kept(j);
+		return 1;
+	}
+	end = lseek(j->kfd, 0, SEEK_END);
+	if (crossed != NULL && end > 0 && is_crossing(j->kmark, end))
+		*crossed = 1;
+	if (end > 0)
+		j->kmark = end;
+	j->kcheck = t0;
+	j->nreplay = 0;
+	return 0;
+}
+
+/* Keep a copy of rec for a replay; 0, or -1 when memory ran out. */
+static int
+keep_replay(struct skm__jnl *j, const void *rec, size_t len)
+{
+	unsigned char *p;
+	size_t cap;
+
+	if (j->nreplay + len > j->replaycap) {
+		cap = j->replaycap > 0 ? j->replaycap : 16384;
+		while (cap < j->nreplay + len)
+			cap *= 2;
+		if ((p = realloc(j->replay, cap)) == NULL)
+			return -1;
+		j->replay = p;
+		j->replaycap = cap;
+	}
+	memcpy(j->replay + j->nreplay, rec, len);
+	j->nreplay += len;
+	return 0;
 }
 
 /*
  * append_kept - the append of a keeping journal through the descriptors
- * it holds, without a lock: write, then check that the name still leads
- * to the file written.  If the fold sealed it meanwhile, the record may
- * have missed the fold of the sealed file, so it is written again to the
- * new live file: applying an event twice changes nothing (a begin is an
- * insert that ignores a duplicate id, an end only ends a running row).
- * Returns 0, -1 (write failed), or 1 (sealed: the caller appends to the
- * new live file).
+ * it holds, without a lock (see SKM__JNL_CHECK_NS for why that is safe):
+ * write, and check the live name when the last check is a millisecond
+ * old, or before the replay buffer grows past SKM__JNL_REPLAY_MAX.
+ * Returns 0, -1 (write failed), or 1: the file was sealed, and the
+ * caller appends the replay buffer to the new live file, and rec too
+ * unless *in_replay says it is in that buffer.
  */
 static int
-append_kept(struct skm__jnl *j, const void *rec, size_t len, int *crossed)
+append_kept(struct skm__jnl *j, const void *rec, size_t len, int *crossed,
+    int *in_replay)
 {
-	struct stat b;
-	off_t end;
+	int rc;
 
+	*in_replay = 0;
+	if (j->nreplay > 0 && j->nreplay + len > SKM__JNL_REPLAY_MAX &&
+	    (rc = kept_check(j, crossed)) != 0)
+		return rc;
+	*in_replay = keep_replay(j, rec, len) == 0;
 	if (write_all(j->kfd, rec, len) != 0) {
 		why3(j, j->dir, ": cannot append to the journal: ",
 		    errtext(errno));
-		skm__jnl_close(j);
+		close_kept(j);
+		j->nreplay = 0;
 		return -1;
 	}
-	if (fstatat(j->kdfd, SKM__JNL_LIVE, &b, AT_SYMLINK_NOFOLLOW) != 0 ||
-	    b.st_ino != j->kino || b.st_dev != j->kdev) {
-		skm__jnl_close(j);
-		return 1;
-	}
-	end = lseek(j->kfd, 0, SEEK_CUR);
-	if (crossed != NULL && end > 0 && is_crossing(end, len))
-		*crossed = 1;
+	if (!*in_replay || mono_ns() - j->kcheck >= SKM__JNL_CHECK_NS)
+		return kept_check(j, crossed);
 	return 0;
+}
+
+void
+skm__jnl_close(struct skm__jnl *j)
+{
+	if (j->keep && j->kfd >= 0 && j->nreplay > 0 &&
+	    kept_check(j, NULL) == 1) {
+		/* Sealed since the last check: write again what the fold
+		 * may have missed, through a descriptor not kept. */
+		j->keep = 0;
+		(void)skm__jnl_append(j, NULL, 0, NULL);
+		j->keep = 1;
+	}
+	close_kept(j);
+	free(j->replay);
+	j->replay = NULL;
+	j->nreplay = j->replaycap = 0;
 }
 
 int
@@ -400,14 +481,15 @@ skm__jnl_append(struct skm__jnl *j, const void *rec, size_t len,
     int *crossed)
 {
 	struct stat a, b;
-	int dfd, fd = -1, tries, rc = -1;
+	int64_t t0 = 0;
+	int dfd, fd = -1, tries, rc = -1, in_replay = 0;
 
 	if (crossed != NULL)
 		*crossed = 0;
 	if (j->state < 0)
 		return -1;
 	if (j->keep && j->kfd >= 0 && (rc = append_kept(j, rec, len,
-	    crossed)) <= 0)
+	    crossed, &in_replay)) <= 0)
 		return rc;
 	rc = -1;
 	if ((dfd = skm__jnl_dirfd(j, 1)) == -1)
@@ -424,6 +506,7 @@ skm__jnl_append(struct skm__jnl *j, const void *rec, size_t len,
 			break;
 		}
 		lock_shared(fd);
+		t0 = mono_ns();
 		if (fstat(fd, &a) == 0 && fstatat(dfd, SKM__JNL_LIVE, &b,
 		    AT_SYMLINK_NOFOLLOW) == 0 && a.st_ino == b.st_ino &&
 		    a.st_dev == b.st_dev)
@@ -433,10 +516,15 @@ skm__jnl_append(struct skm__jnl *j, const void *rec, size_t len,
 		fd = -1;
 	}
 	if (fd != -1) {
-		if (write_all(fd, rec, len) == 0) {
+		/* Under the shared lock the seal waits for: what a kept
+		 * descriptor wrote since its last check first, then rec. */
+		if ((j->nreplay == 0 || write_all(fd, j->replay,
+		    j->nreplay) == 0) && (in_replay || len == 0 ||
+		    write_all(fd, rec, len) == 0)) {
 			rc = 0;
+			j->nreplay = 0;
 			if (crossed != NULL && fstat(fd, &a) == 0 &&
-			    is_crossing(a.st_size, len))
+			    is_crossing(a.st_size - (off_t)len, a.st_size))
 				*crossed = 1;
 		} else {
 			why3(j, j->dir, ": cannot append to the journal: ",
@@ -448,6 +536,8 @@ skm__jnl_append(struct skm__jnl *j, const void *rec, size_t len,
 			j->kdfd = dfd;
 			j->kdev = a.st_dev;
 			j->kino = a.st_ino;
+			j->kmark = a.st_size;
+			j->kcheck = t0;
 			return 0;
 		}
 		close(fd);
@@ -493,6 +583,7 @@ int
 skm__jnl_seal(struct skm__jnl *j, int dfd, const char *id)
 {
 	char name[96];
+	int64_t t, left;
 	int fd;
 
 	cpy(name, SKM__JNL_SEALED, sizeof(name));
@@ -500,14 +591,35 @@ skm__jnl_seal(struct skm__jnl *j, int dfd, const char *id)
 	if (renameat(dfd, SKM__JNL_LIVE, dfd, name) != 0)
 		return why3(j, j->dir, ": cannot seal the journal: ",
 		    errtext(errno));
+	t = mono_ns();
 	/* Appenders hold a shared lock from before their check of the
 	 * name until their write is done: once this exclusive lock is
-	 * ours, no write into the sealed file is still to come. */
+	 * ours, no write into the sealed file is still to come from them;
+	 * appenders without a lock see the rename within the grace. */
 	if ((fd = skm__jnl_openat(j, dfd, name, 0)) == -1)
 		return -1;
 	(void)flock(fd, LOCK_EX);
 	close(fd);
+	while ((left = t + SKM__JNL_GRACE_NS - mono_ns()) > 0)
+		nap_us((long)(left / 1000) + 1);
 	return 0;
+}
+
+void
+skm__jnl_settle(int fd)
+{
+	struct timespec now;
+	struct stat sb;
+	int64_t age_ms;
+
+	if (fstat(fd, &sb) != 0 || clock_gettime(CLOCK_REALTIME, &now) != 0)
+		return;
+	age_ms = ((int64_t)now.tv_sec - sb.st_ctim.tv_sec) * 1000 +
+	    (now.tv_nsec - sb.st_ctim.tv_nsec) / 1000000;
+	if (age_ms < 0 || age_ms > SKM__JNL_SETTLE_MS)
+		age_ms = age_ms < 0 ? 0 : SKM__JNL_SETTLE_MS;
+	if (age_ms < SKM__JNL_SETTLE_MS)
+		nap_us((long)(SKM__JNL_SETTLE_MS - age_ms) * 1000);
 }
 
 void

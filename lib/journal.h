@@ -25,11 +25,19 @@ struct skm__jnl {
 	int state;            /* 0: not looked at; 1: safe; -1: refused */
 	char why[PATH_MAX + 96]; /* why it was refused or a write failed */
 	/* Descriptors kept between appends (keep set: a library handle,
-	 * whose descriptors are its own; never in the shim or skm-run). */
+	 * whose descriptors are its own; never in the shim or skm-run).
+	 * A keeping journal appends without a lock and checks that the
+	 * live file is still in place at most every SKM__JNL_CHECK_NS; what
+	 * it wrote since the last check is kept in replay (heap), to be
+	 * written again should the fold have sealed the file meanwhile. */
 	int keep;
 	int kdfd, kfd;        /* the directory and the live file, or -1 */
 	dev_t kdev;
 	ino_t kino;
+	int64_t kcheck;       /* CLOCK_MONOTONIC ns before the last check */
+	off_t kmark;          /* the live file's size at that check */
+	unsigned char *replay;
+	size_t nreplay, replaycap;
 };
 
 #define SKM__JNL_LIVE "journal"
@@ -42,6 +50,25 @@ struct skm__jnl {
 #define SKM__JNL_FOLD_BYTES (1024 * 1024)
 
 /*
+ * The sealing protocol with appenders that hold no lock (a keeping
+ * journal): such an appender checks that the live name still leads to
+ * its file at least once every SKM__JNL_CHECK_NS after a write (the
+ * clock read after the write, against the clock read before its last
+ * check), and writes again what it wrote since its last check when the
+ * file was sealed.  The fold, after the rename that seals a file, reads
+ * that file's end only SKM__JNL_GRACE_NS later.  So every write either
+ * happened before the fold read the sealed file's end, or is written
+ * again to the new live file: nothing is lost, and a record applied
+ * twice changes nothing.  Both clocks are CLOCK_MONOTONIC, one per
+ * machine.  A sealed file found by a later fold (one killed after its
+ * rename) is read once its ctime is SKM__JNL_SETTLE_MS old.
+ */
+#define SKM__JNL_CHECK_NS 1000000LL   /* 1 ms */
+#define SKM__JNL_GRACE_NS 2000000LL   /* 2 ms */
+#define SKM__JNL_SETTLE_MS 20
+#define SKM__JNL_REPLAY_MAX (64 * 1024)
+
+/*
  * skm__jnl_init - the journal of the store at dbpath: DB.journal beside
  * it.  A relative dbpath is made absolute now, against the working
  * directory, so that a recorder that later changes directory keeps
@@ -49,8 +76,14 @@ struct skm__jnl {
  */
 int skm__jnl_init(struct skm__jnl *j, const char *dbpath);
 
-/* Close the descriptors a keeping journal holds. */
+/* Close a keeping journal: a last check (writing again what a seal
+ * may have missed), then its descriptors and replay buffer. */
 void skm__jnl_close(struct skm__jnl *j);
+
+/* Wait until the sealed file fd has settled (SKM__JNL_SETTLE_MS since
+ * its ctime, the rename that sealed it): then no appender that holds no
+ * lock can still write to it unseen. */
+void skm__jnl_settle(int fd);
 
 /*
  * skm__jnl_dirfd - open the journal directory (creating it, and the
@@ -87,9 +120,10 @@ int skm__jnl_openat(struct skm__jnl *j, int dfd, const char *name, int wr);
 ssize_t skm__jnl_file_id(int fd, char id[65]);
 
 /*
- * skm__jnl_seal - take the live file out of use: rename it to sealed-ID
- * and wait (flock) for appenders that opened it before the rename to
- * finish their write.  Returns 0 or -1.
+ * skm__jnl_seal - take the live file out of use: rename it to sealed-ID,
+ * wait (flock) for appenders that opened it before the rename to finish
+ * their write, and SKM__JNL_GRACE_NS for keeping appenders to see the
+ * rename.  Returns 0 or -1.
  */
 int skm__jnl_seal(struct skm__jnl *j, int dfd, const char *id);
 

@@ -178,6 +178,28 @@ PY
 	[ "$output" = ok ]
 }
 
+@test "in-process appenders racing folds that seal their file lose and double-count nothing" {
+	skm-run -s first -- true
+	"$TOP/tests/helpers/skm-load" 3 15000 racer 100 >"$BATS_TEST_TMPDIR/load" 2>&1 &
+	load=$!
+	while kill -0 "$load" 2>/dev/null; do
+		skm drain >/dev/null 2>&1 || true
+	done
+	wait "$load"
+	[ "$(cat "$BATS_TEST_TMPDIR/load")" = 0 ]
+	skm drain >/dev/null
+	# the live file was sealed under the appenders more than once
+	[ "$(sql "SELECT count(*) FROM journal_fold")" -gt 2 ]
+	[ "$(sql "SELECT total_invocations FROM skill_metrics WHERE skill_name = 'racer'")" = 45000 ]
+	[ "$(sql "SELECT count(*) FROM skill_invocation WHERE skill_name = 'racer' AND ended_at IS NOT NULL")" = 45000 ]
+	run -0 skm check
+	[ "$output" = ok ]
+}
+
+@test "the journal's CRC-32 tables are what tools/gen-crc32.py makes" {
+	python3 "$TOP/tools/gen-crc32.py" | cmp - "$TOP/lib/crc32-tables.h"
+}
+
 @test "a recorder that takes the journal past its threshold starts a fold in the background" {
 	skm-run -s first -- true
 	# just under 1 MiB of runs waiting

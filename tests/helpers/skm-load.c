@@ -2,17 +2,20 @@
  * skm-load - in-process load for the concurrency tests: THREADS threads,
  * each with its own store handle, each recording N begin/end pairs of
  * SKILL through libskm.  Prints the number of failed calls and exits 1 if
- * there was any.
+ * there was any.  PAUSE_US: a pause after each pair, so that folds keep
+ * up with the appenders and seal the journal under them.
  *
- *	skm-load THREADS N [SKILL]
+ *	skm-load THREADS N [SKILL [PAUSE_US]]
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "skm.h"
 
 static int n_per;
+static long pause_us;
 static const char *skill = "load";
 
 static void *
@@ -43,6 +46,11 @@ worker(void *arg)
 			fprintf(stderr, "skm-load: end: %s\n", skm_errmsg(db));
 			failed++;
 		}
+		if (pause_us > 0) {
+			struct timespec ts = { 0, pause_us * 1000 };
+
+			nanosleep(&ts, NULL);
+		}
 	}
 	skm_close(db);
 	return (void *)failed;
@@ -58,11 +66,15 @@ main(int argc, char *argv[])
 
 	if (argc < 3 || (n = atoi(argv[1])) < 1 || n > 64 ||
 	    (n_per = atoi(argv[2])) < 1) {
-		fprintf(stderr, "usage: skm-load THREADS N [SKILL]\n");
+		fprintf(stderr, "usage: skm-load THREADS N [SKILL [PAUSE_US]]\n");
 		return 2;
 	}
 	if (argc > 3)
 		skill = argv[3];
+	if (argc > 4 && ((pause_us = atol(argv[4])) < 0 || pause_us > 999999)) {
+		fprintf(stderr, "skm-load: PAUSE_US: 0 to 999999\n");
+		return 2;
+	}
 	for (i = 0; i < n; i++)
 		pthread_create(&t[i], NULL, worker, NULL);
 	for (i = 0; i < n; i++) {
