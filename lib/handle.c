@@ -8,9 +8,12 @@
  * fold of what was appended since the handle last looked.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "skm-int.h"
+#include "journal.h"
 
 /*
  * fold_at_open - read-your-writes: what recorders appended to the journal
@@ -86,4 +89,192 @@ skm_check(struct skm_db *db, void (*cb)(void *, const char *), void *arg)
 {
 	skm__fold_moved(db);
 	return skm__check(db, cb, arg);
+}
+
+/* What skm_check_json collects from skm_check: problems and notes, each
+ * a JSON array built by SQLite (so every string is escaped its way). */
+struct check_json {
+	struct skm_db *db;
+	char *problems, *notes;
+	int failed;
+};
+
+/* *arr with s appended (arr stays on failure, which is recorded). */
+static void
+json_push(struct check_json *cj, char **arr, const char *s)
+{
+	static const char sql[] = "SELECT json_insert(?1, '$[#]', ?2)";
+	sqlite3_stmt *st;
+	char *n = NULL;
+
+	if (skm__store_prepare(cj->db, sql, &st) != SKM_OK) {
+		cj->failed = 1;
+		return;
+	}
+	sqlite3_bind_text(st, 1, *arr, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, s, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    (n = strdup((const char *)sqlite3_column_text(st, 0))) != NULL) {
+		free(*arr);
+		*arr = n;
+	} else
+		cj->failed = 1;
+	sqlite3_reset(st);
+}
+
+static void
+collect(void *arg, const char *line)
+{
+	struct check_json *cj = arg;
+
+	if (strncmp(line, "note: ", 6) == 0)
+		json_push(cj, &cj->notes, line + 6);
+	else
+		json_push(cj, &cj->problems, line);
+}
+
+/*
+ * quarantine_lines - the lines of DB.journal/quarantine.jsonl that are
+ * JSON objects, as one JSON array text in *out (malloc'd; "[]" when there
+ * is no such file).  The file is opened as the journal's files are: not
+ * through a symlink, only a regular file of this user.
+ */
+static int
+quarantine_lines(struct skm_db *db, char **out)
+{
+	static const char valid[] = "SELECT json_valid(?1) AND "
+	    "json_type(?1) = 'object'";
+	struct skm__jnl j = db->jnl;
+	sqlite3_stmt *st;
+	char *line = NULL, *buf;
+	size_t cap = 0, len = 1, bufcap = 256;
+	ssize_t n;
+	FILE *fp = NULL;
+	int dfd, fd, ok, rc = SKM_OK;
+
+	if ((buf = malloc(bufcap)) == NULL)
+		return skm__store_fail(db, SKM_NOMEM, "out of memory");
+	buf[0] = '[';
+	j.keep = 0;
+	j.kfd = j.kdfd = -1;
+	j.replay = NULL;
+	j.nreplay = j.replaycap = 0;
+	if ((dfd = skm__jnl_dirfd(&j, 0)) != -1) {
+		fd = skm__jnl_openat(&j, dfd, SKM__JNL_QUARANTINE, 0);
+		close(dfd);
+		if (fd != -1 && (fp = fdopen(fd, "r")) == NULL)
+			close(fd);
+	}
+	if (fp != NULL && (rc = skm__store_prepare(db, valid, &st)) == SKM_OK) {
+		while (rc == SKM_OK && (n = getline(&line, &cap, fp)) > 0) {
+			if (line[n - 1] == '\n')
+				line[--n] = '\0';
+			sqlite3_bind_text(st, 1, line, (int)n, SQLITE_STATIC);
+			ok = sqlite3_step(st) == SQLITE_ROW &&
+			    sqlite3_column_int(st, 0);
+			sqlite3_reset(st);
+			if (!ok)
+				continue;
+			if (len + (size_t)n + 3 > bufcap) {
+				char *p;
+
+				while (len + (size_t)n + 3 > bufcap)
+					bufcap *= 2;
+				if ((p = realloc(buf, bufcap)) == NULL) {
+					rc = skm__store_fail(db, SKM_NOMEM,
+					    "out of memory");
+					break;
+				}
+				buf = p;
+			}
+			if (len > 1)
+				buf[len++] = ',';
+			memcpy(buf + len, line, (size_t)n);
+			len += (size_t)n;
+		}
+	}
+	if (fp != NULL)
+		fclose(fp);
+	free(line);
+	buf[len++] = ']';
+	buf[len] = '\0';
+	if (rc != SKM_OK) {
+		free(buf);
+		return rc;
+	}
+	*out = buf;
+	return SKM_OK;
+}
+
+int
+skm_check_json(struct skm_db *db, char **out)
+{
+	static const char server[] =
+	    "SELECT json_object('ok', json(?1), 'problems', json(?2), "
+	    "'notes', json(?3))";
+	static const char sql[] =
+	    "SELECT json_object('ok', json(?1), 'problems', json(?2), "
+	    "'notes', json(?3), 'journal', json_object('dir', ?4, "
+	    "'quarantine_file', ?4 || '/' || ?5, "
+	    "'quarantined', (SELECT coalesce(sum(quarantined), 0) "
+	    "  FROM journal_fold), "
+	    "'pending_ends', (SELECT count(*) FROM journal_pending_end), "
+	    /* A fold killed before its batch committed wrote the batch's
+	     * lines again: one entry per file and offset. */
+	    "'quarantine', (SELECT json_group_array(json(r)) FROM ("
+	    "  SELECT json_remove(value, '$.record') AS r, min(key) AS k "
+	    "  FROM json_each(?6) GROUP BY value ->> 'file', "
+	    "  value ->> 'offset' ORDER BY k))))";
+	struct check_json cj = { .db = db };
+	sqlite3_stmt *st;
+	char *qlines = NULL;
+	int rc, crc, local;
+
+	if (out == NULL)
+		return SKM_MISUSE;
+	*out = NULL;
+	if ((rc = skm__store_usable(db)) != SKM_OK)
+		return rc;
+	local = db->server_check == NULL;
+	cj.problems = strdup("[]");
+	cj.notes = strdup("[]");
+	if (cj.problems == NULL || cj.notes == NULL) {
+		rc = skm__store_fail(db, SKM_NOMEM, "out of memory");
+		goto done;
+	}
+	crc = skm_check(db, collect, &cj);
+	if (crc != SKM_OK && crc != SKM_CHECK) {
+		rc = crc;
+		goto done;
+	}
+	if (cj.failed) {
+		rc = skm__store_fail(db, SKM_NOMEM, "check: out of memory");
+		goto done;
+	}
+	if (local && (rc = quarantine_lines(db, &qlines)) != SKM_OK)
+		goto done;
+	if ((rc = skm__store_prepare(db, local ? sql : server, &st)) != SKM_OK)
+		goto done;
+	sqlite3_bind_text(st, 1, crc == SKM_OK ? "true" : "false", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, cj.problems, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, cj.notes, -1, SQLITE_STATIC);
+	if (local) {
+		sqlite3_bind_text(st, 4, db->jnl.dir, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, SKM__JNL_QUARANTINE, -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_text(st, 6, qlines, -1, SQLITE_STATIC);
+	}
+	if (sqlite3_step(st) == SQLITE_ROW && (*out = sqlite3_mprintf("%s",
+	    (const char *)sqlite3_column_text(st, 0))) != NULL)
+		rc = crc;
+	else
+		rc = skm__store_fail(db, SKM_NOMEM, "check: %s",
+		    sqlite3_errmsg(db->conn));
+	sqlite3_reset(st);
+done:
+	free(cj.problems);
+	free(cj.notes);
+	free(qlines);
+	return rc;
 }

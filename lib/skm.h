@@ -380,6 +380,18 @@ void skm_free(void *p);
 int skm_check(struct skm_db *db, void (*cb)(void *arg, const char *problem),
     void *arg);
 
+/*
+ * skm_check_json - the same check as one JSON object in *out (free with
+ * skm_free()): "ok" (a boolean), "problems" and "notes" (arrays of the
+ * lines skm_check passes to cb, notes without their "note: "), and, for
+ * a local store, "journal": its "dir", "quarantine_file", the counts
+ * "quarantined" and "pending_ends", and "quarantine", an array of the
+ * records the fold set aside, one object per record (file, offset,
+ * reason, quarantined_at, bytes; the record's hex only in the file).
+ * Returns what skm_check returns; *out is set for SKM_OK and SKM_CHECK.
+ */
+int skm_check_json(struct skm_db *db, char **out);
+
 /* skm_recompute - rebuild skill_metrics (of one skill, or all when skill is
  * NULL) and session_skill from the invocations, exact percentiles
  * included, in one transaction.  SKM_NOTFOUND for a skill with neither

@@ -25,8 +25,18 @@ cmd_check(struct cmd_ctx *ctx)
 {
 	int r, rc, n = 0;
 
+	char *json = NULL;
+
 	if ((r = cmd_store(ctx)) != 0)
 		return r;
+	if (ctx->json) {
+		rc = skm_check_json(ctx->db, &json);
+		if (rc != SKM_OK && rc != SKM_CHECK)
+			return cmd_fail(ctx, rc);
+		printf("%s\n", json);
+		skm_free(json);
+		return rc == SKM_CHECK ? EXIT_DATA : 0;
+	}
 	rc = skm_check(ctx->db, print_problem, &n);
 	if (rc == SKM_CHECK) {
 		warnx("%d problem%s found", n, n == 1 ? "" : "s");

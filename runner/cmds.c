@@ -127,8 +127,11 @@ const struct cmd cmd_table[] = {
 		"with = + - @ TAB or CR gets a leading ' (not a formula)")),
 	  .more = "otlp-json: OpenTelemetry spans, one OTLP/JSON request "
 	    "per trace (a root\ninvocation and every run under it)." },
-	{ .name = "check", .run = cmd_check, .flags = CMD_READ | CMD_SERVER,
-	  .summary = "integrity check; aggregates must equal a recompute" },
+	{ .name = "check", .run = cmd_check,
+	  .flags = CMD_READ | CMD_SERVER | CMD_JSON,
+	  .summary = "integrity check; aggregates must equal a recompute",
+	  .more = "--json: ok, problems, notes and the journal's quarantined "
+	    "records, listed." },
 	{ .name = "recompute", .run = cmd_recompute, .flags = CMD_WRITE,
 	  .summary = "rebuild aggregates (and stored percentiles) from the "
 	    "invocations",

@@ -68,6 +68,15 @@ journal() { printf '%s\n' "$SKM_DB.journal/journal"; }
 	grep -q '"reason":"ended before it began"' "$SKM_DB.journal/quarantine.jsonl"
 	grep -q '"reason":"skill name must be 1-256 bytes' "$SKM_DB.journal/quarantine.jsonl"
 	grep -q '"reason":"not a record' "$SKM_DB.journal/quarantine.jsonl"
+	# skm check --json lists each one (without its bytes) and the count
+	skm check --json >"$BATS_TEST_TMPDIR/check.json"
+	cj() { sqlite3 :memory: "SELECT $1 FROM (SELECT readfile('$BATS_TEST_TMPDIR/check.json') AS j)"; }
+	[ "$(cj "j ->> 'ok'")" = 1 ]
+	[ "$(cj "j ->> '\$.journal.quarantined'")" = "$q" ]
+	[ "$(cj "json_array_length(j, '\$.journal.quarantine')")" = "$q" ]
+	[ "$(cj "j ->> '\$.journal.quarantine_file'")" = "$SKM_DB.journal/quarantine.jsonl" ]
+	[ "$(cj "(SELECT count(*) FROM json_each(j, '\$.journal.quarantine') WHERE value ->> 'reason' = 'ended before it began')")" = 1 ]
+	[ "$(cj "(SELECT count(*) FROM json_each(j, '\$.journal.quarantine') WHERE value ->> 'record' IS NOT NULL OR value ->> 'offset' IS NULL)")" = 0 ]
 	# a second fold changes nothing
 	skm drain
 	[ "$(wc -l <"$SKM_DB.journal/quarantine.jsonl")" = "$q" ]
