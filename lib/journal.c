@@ -451,7 +451,10 @@ append_kept(struct skm__jnl *j, const void *rec, size_t len, int *crossed,
 		why3(j, j->dir, ": cannot append to the journal: ",
 		    errtext(errno));
 		close_kept(j);
-		j->nreplay = 0;
+		/* The caller learns that rec failed: it is not written again
+		 * later; what was written before may still need to be. */
+		if (*in_replay)
+			j->nreplay -= len;
 		return -1;
 	}
 	if (!*in_replay || mono_ns() - j->kcheck >= SKM__JNL_CHECK_NS)

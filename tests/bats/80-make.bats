@@ -150,14 +150,17 @@ MAKEFILE
 }
 
 @test "make -j4 with failing recipes: same output and status, with and without -k" {
+	# make starts all four at once; the first failure comes only after
+	# that even on a loaded machine, and the other failure after it, so
+	# that both runs report both (the order is the same too).
 	pair <<'MAKEFILE'
 mixed: good1 good2 bad1 bad2
 good1 good2:
-	@sleep 0.3; echo $@ done
+	@sleep 0.9; echo $@ done
 bad1:
-	@echo $@ failing >&2; exit 5
+	@sleep 0.3; echo $@ failing >&2; exit 5
 bad2:
-	@sleep 0.1; exit 6
+	@sleep 0.6; exit 6
 MAKEFILE
 	both -j4 -k mixed
 	same sorted
