@@ -266,6 +266,13 @@ check-valgrind:
 	@$(MAKE) --no-print-directory all
 	@sh tests/valgrind.sh
 
+# Exactly once under 16 recorder loops, folds and SIGKILLed folds for
+# STRESS_SECONDS (make check runs the same for 10 s).
+STRESS_SECONDS = 60
+check-stress: deps
+	@$(MAKE) --no-print-directory all tests/helpers/skm-load
+	@bash tests/stress.sh $(STRESS_SECONDS)
+
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@sh examples/demo.sh
@@ -348,4 +355,4 @@ clean:
 
 FORCE:
 
-.PHONY: all check check-run check-asan check-valgrind fuzz demo deps install uninstall clean shim bench bench-quick bench-fleet bench-shim FORCE
+.PHONY: all check check-run check-asan check-valgrind check-stress fuzz demo deps install uninstall clean shim bench bench-quick bench-fleet bench-shim FORCE

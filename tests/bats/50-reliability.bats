@@ -283,3 +283,11 @@ in_ns() {
 	run -1 skm end "$id"
 	skm check
 }
+
+@test "16 recorder loops (skm-run, the shim, in-process threads) racing folds, some killed by SIGKILL: exact and clean" {
+	# tests/stress.sh; `make check-stress` runs it for a minute
+	run -0 bash "$TOP/tests/stress.sh" 10
+	echo "$output"
+	[[ "${lines[${#lines[@]}-1]}" == "stress: exact and clean after 10s" ]]
+}
+
