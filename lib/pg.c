@@ -45,6 +45,7 @@ struct skm__pg {
 	char server_id[64];
 	int version;		/* the server's schema version */
 	int ntab;		/* result tables made so far (r1, r2, ...) */
+	int push_ready;		/* skm_batch and skm_push exist (pg_push_ready) */
 };
 
 /*
@@ -458,6 +459,7 @@ skm_server_open(const char *conninfo, int flags, struct skm_db **out)
 	/* Timestamps are read and written in UTC whatever the role's
 	 * default; a query is never left running for ever. */
 	if ((rc = pg_exec(db, "SET TIME ZONE 'UTC'; "
+	    "SET client_encoding = 'UTF8'; "
 	    "SET extra_float_digits = 3", "server")) != SKM_OK)
 		return db->status = rc;
 	if ((rc = pg_version(db, &v)) != SKM_OK)
@@ -1102,25 +1104,28 @@ skm__pg_check(struct skm_db *db, void (*cb)(void *, const char *),
 }
 
 /*
- * The batch statement: the invocations of one batch (a JSON array) are
- * inserted, an id the server has is skipped, and what was inserted --
- * only that, RETURNING says which -- is added to the per-skill rollups
- * and the search pairs, all in the caller's transaction.
+ * A batch is copied (COPY, the rows in its text format) into a temporary
+ * table of the connection that empties at each commit, made once per
+ * connection with the statement below, which is prepared once too: the
+ * staged invocations are inserted, an id the server has is skipped, and
+ * what was inserted -- only that, RETURNING says which -- is added to the
+ * per-skill rollups and the search pairs, all in the batch's transaction.
  */
+static const char pg_stage_sql[] =
+    "CREATE TEMPORARY TABLE skm_batch (id text, skill_name text, "
+    "invoked_at timestamptz, ended_at timestamptz, workflow_path text, "
+    "session_id text, project_path text, parent_id text, "
+    "completed integer, duration_seconds float8, error_type text, "
+    "exit_code integer, signal integer, follow_up_actions jsonb, "
+    "command text, host text, pid bigint, user_cpu_seconds float8, "
+    "sys_cpu_seconds float8, max_rss_kb bigint, source text) "
+    "ON COMMIT DELETE ROWS";
 #define PG_AGG_MAP(name, col) \
 	name " AS (SELECT s, jsonb_object_agg(k, n) AS m FROM (" \
 	"SELECT skill_name AS s, " col " AS k, count(*) AS n FROM ins " \
 	"WHERE " col " IS NOT NULL GROUP BY 1, 2) x GROUP BY 1)"
 static const char pg_push_sql[] =
-    "WITH b AS (SELECT * FROM json_to_recordset($1::json) AS x("
-    "id text, skill_name text, invoked_at timestamptz, "
-    "ended_at timestamptz, workflow_path text, session_id text, "
-    "project_path text, parent_id text, completed integer, "
-    "duration_seconds float8, error_type text, exit_code integer, "
-    "signal integer, follow_up_actions jsonb, command text, host text, "
-    "pid bigint, user_cpu_seconds float8, sys_cpu_seconds float8, "
-    "max_rss_kb bigint, source text)), "
-    "ins AS (INSERT INTO skill_invocation (id, skill_name, invoked_at, "
+    "WITH ins AS (INSERT INTO skill_invocation (id, skill_name, invoked_at, "
     "ended_at, workflow_path, session_id, project_path, parent_id, "
     "completed, duration_seconds, error_type, exit_code, signal, "
     "follow_up_actions, command, host, pid, user_cpu_seconds, "
@@ -1130,7 +1135,7 @@ static const char pg_push_sql[] =
     "duration_seconds, error_type, exit_code, signal, "
     "coalesce(follow_up_actions, '[]'), command, host, pid, "
     "user_cpu_seconds, sys_cpu_seconds, max_rss_kb, "
-    "coalesce(source, 'import') FROM b ORDER BY id COLLATE \"C\" "
+    "coalesce(source, 'import') FROM skm_batch ORDER BY id COLLATE \"C\" "
     "ON CONFLICT (id) DO NOTHING "
     "RETURNING skill_name, completed, duration_seconds, workflow_path, "
     "error_type, follow_up_actions, invoked_at), "
@@ -1188,6 +1193,63 @@ static const char pg_push_sql[] =
     "last_aggregated_at = excluded.last_aggregated_at) "
     "SELECT count(*) FROM ins";
 
+/* The staging table and the prepared batch statement, once per
+ * connection. */
+static int
+pg_push_ready(struct skm_db *srv)
+{
+	PGresult *res;
+	int rc;
+
+	if (srv->pg->push_ready)
+		return SKM_OK;
+	if ((rc = pg_exec(srv, pg_stage_sql, "server")) != SKM_OK)
+		return rc;
+	res = PQprepare(srv->pg->conn, "skm_push", pg_push_sql, 0, NULL);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		return pg_resfail(srv, res, "server");
+	PQclear(res);
+	srv->pg->push_ready = 1;
+	return SKM_OK;
+}
+
+/* COPY len bytes of rows into the staging table. */
+static int
+pg_copy(struct skm_db *srv, const char *rows, size_t len)
+{
+	PGresult *res;
+	size_t off, n;
+	int rc = SKM_OK;
+
+	res = PQexec(srv->pg->conn, "COPY skm_batch (" SKM__SYNC_COLS ") "
+	    "FROM STDIN");
+	if (PQresultStatus(res) != PGRES_COPY_IN)
+		return pg_resfail(srv, res, "server");
+	PQclear(res);
+	/* In pieces of at most 1 MiB: PQputCopyData takes an int. */
+	for (off = 0; off < len; off += n) {
+		n = len - off < (1 << 20) ? len - off : (1 << 20);
+		if (PQputCopyData(srv->pg->conn, rows + off, (int)n) != 1)
+			break;
+	}
+	if (PQputCopyEnd(srv->pg->conn, off < len ? "sync aborted" : NULL) !=
+	    1)
+		rc = pg_fail(srv, SKM_IOERR, "server",
+		    PQerrorMessage(srv->pg->conn));
+	/* The COPY's outcome, then nothing more. */
+	while ((res = PQgetResult(srv->pg->conn)) != NULL) {
+		if (rc == SKM_OK && PQresultStatus(res) != PGRES_COMMAND_OK) {
+			rc = pg_resfail(srv, res, "server");
+			continue;
+		}
+		PQclear(res);
+	}
+	if (rc == SKM_OK && off < len)
+		rc = pg_fail(srv, SKM_IOERR, "server",
+		    PQerrorMessage(srv->pg->conn));
+	return rc;
+}
+
 /*
  * skm__pg_push - one batch, one server transaction.  Batches of all the
  * machines of a fleet take turns (a transaction-level advisory lock):
@@ -1196,7 +1258,8 @@ static const char pg_push_sql[] =
  * has committed.
  */
 int
-skm__pg_push(struct skm_db *srv, const char *batch, long long *inserted)
+skm__pg_push(struct skm_db *srv, const char *rows, size_t len,
+    long long *inserted)
 {
 	PGresult *res;
 	int rc;
@@ -1206,11 +1269,15 @@ skm__pg_push(struct skm_db *srv, const char *batch, long long *inserted)
 		return rc;
 	if (srv->pg == NULL)
 		return skm__store_fail(srv, SKM_MISUSE, "not a server handle");
+	if ((rc = pg_push_ready(srv)) != SKM_OK)
+		return rc;
 	if ((rc = pg_exec(srv, "BEGIN; SELECT pg_advisory_xact_lock("
 	    "hashtext('skm sync'))", "server")) != SKM_OK)
 		goto fail;
-	res = PQexecParams(srv->pg->conn, pg_push_sql, 1, NULL, &batch, NULL,
-	    NULL, 0);
+	if ((rc = pg_copy(srv, rows, len)) != SKM_OK)
+		goto fail;
+	res = PQexecPrepared(srv->pg->conn, "skm_push", 0, NULL, NULL, NULL,
+	    0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		rc = pg_resfail(srv, res, "server");
 		goto fail;
@@ -1334,9 +1401,11 @@ skm__pg_refresh(struct skm_db *srv)
 }
 
 int
-skm__pg_push(struct skm_db *srv, const char *batch, long long *inserted)
+skm__pg_push(struct skm_db *srv, const char *rows, size_t len,
+    long long *inserted)
 {
-	(void)batch;
+	(void)rows;
+	(void)len;
 	*inserted = 0;
 	return skm__store_fail(srv, SKM_ERROR, "%s", NO_PG);
 }

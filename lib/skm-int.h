@@ -146,9 +146,18 @@ int skm__pg_prepare(struct skm_db *db, enum skm_query q,
 int skm__pg_check(struct skm_db *db, void (*cb)(void *, const char *),
     void *arg);
 void skm__pg_close(struct skm_db *db);
-/* Insert one batch (a JSON array of invocation objects) in one server
- * transaction; *inserted gets the rows that were new. */
-int skm__pg_push(struct skm_db *srv, const char *batch, long long *inserted);
+/* The columns a sync sends, in this order (sync.c reads them, pg.c's
+ * staging table holds them). */
+#define SKM__SYNC_COLS "id, skill_name, invoked_at, ended_at, " \
+	"workflow_path, session_id, project_path, parent_id, completed, " \
+	"duration_seconds, error_type, exit_code, signal, " \
+	"follow_up_actions, command, host, pid, user_cpu_seconds, " \
+	"sys_cpu_seconds, max_rss_kb, source"
+/* Insert one batch (len bytes of rows of SKM__SYNC_COLS in COPY's text
+ * format) in one server transaction; *inserted gets the rows that were
+ * new. */
+int skm__pg_push(struct skm_db *srv, const char *rows, size_t len,
+    long long *inserted);
 /* Store the percentiles of the skills whose durations changed. */
 int skm__pg_refresh(struct skm_db *srv);
 /* The server's identity (a UUID made by its first migration). */

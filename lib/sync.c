@@ -6,15 +6,17 @@
  * the first sync to a server scans the invocations by rowid up to the
  * last rowid it saw then (scan_rowid .. scan_end); everything that ends
  * after that is appended to sync_log by a trigger, and later syncs push
- * the log from log_seq on.  Each batch is read as one JSON array made by
- * SQLite's json_object (nothing escaped by hand), inserted by the server
- * in one transaction, and only after the server's COMMIT does the store's
- * watermark advance, in a transaction of its own.  A sync that dies
+ * the log from log_seq on.  Each batch is read row by row into the text
+ * format of PostgreSQL's COPY (copy_value: a NULL is \N; in text, only
+ * backslash, tab, newline and carriage return are escaped), streamed to
+ * the server by COPY and inserted in one transaction, and only after the
+ * server's COMMIT does the store's watermark advance, in a transaction of
+ * its own.  A sync that dies
  * between the two pushes that batch again next time, and the server skips
  * the ids it has: nothing is lost and nothing is counted twice.
  *
- * Durations travel as text with 17 significant digits, so that the server
- * holds the very doubles the store holds (JSON numbers from SQLite have 15).
+ * Reals travel with 17 significant digits, so that the server holds the
+ * very doubles the store holds.
  * Two syncs of one store take turns on a lock file beside it.
  */
 #include <sys/file.h>
@@ -31,38 +33,25 @@
 
 #define SYNC_BATCH 5000
 
-/* One invocation as the server's batch statement reads it. */
-#define SYNC_OBJECT \
-	"json_object('id', i.id, 'skill_name', i.skill_name, " \
-	"'invoked_at', i.invoked_at, 'ended_at', i.ended_at, " \
-	"'workflow_path', i.workflow_path, 'session_id', i.session_id, " \
-	"'project_path', i.project_path, 'parent_id', i.parent_id, " \
-	"'completed', i.completed, 'duration_seconds', " \
-	"CASE WHEN i.duration_seconds IS NOT NULL " \
-	"THEN printf('%!.17g', i.duration_seconds) END, " \
-	"'error_type', i.error_type, 'exit_code', i.exit_code, " \
-	"'signal', i.signal, " \
-	"'follow_up_actions', json(i.follow_up_actions), " \
-	"'command', i.command, 'host', i.host, 'pid', i.pid, " \
-	"'user_cpu_seconds', i.user_cpu_seconds, " \
-	"'sys_cpu_seconds', i.sys_cpu_seconds, " \
-	"'max_rss_kb', i.max_rss_kb, 'source', i.source)"
+/* Each row read: what orders the batch (rowid or log seq), whether it is
+ * one to send (ended, still in the store), then the columns sent
+ * (SKM__SYNC_COLS, in the order of the server's staging table). */
+#define SYNC_NCOLS 21
 
 /* The next batch of the first scan: rows after ?1 up to ?2 in rowid
  * order, ?3 of them; the running ones are stepped over (they will be in
  * the log when they end). */
 static const char scan_sql[] =
-    "SELECT coalesce(json_group_array(json(" SYNC_OBJECT ")) "
-    "FILTER (WHERE i.ended_at IS NOT NULL), '[]'), max(i.rid), "
-    "count(*) FILTER (WHERE i.ended_at IS NOT NULL) FROM ("
-    "SELECT rowid AS rid, * FROM skill_invocation WHERE rowid > ?1 "
-    "AND rowid <= ?2 ORDER BY rowid LIMIT ?3) i";
-/* The next batch of the log after ?1. */
+    "SELECT rowid, ended_at IS NOT NULL, " SKM__SYNC_COLS " "
+    "FROM skill_invocation WHERE rowid > ?1 AND rowid <= ?2 "
+    "ORDER BY rowid LIMIT ?3";
+/* The next batch of the log after ?1 (an invocation deleted since it
+ * was logged is stepped over). */
 static const char log_sql[] =
-    "SELECT coalesce(json_group_array(json(" SYNC_OBJECT ")) "
-    "FILTER (WHERE i.id IS NOT NULL), '[]'), max(l.seq), "
-    "count(i.id) FROM (SELECT seq, id FROM sync_log WHERE seq > ?1 "
-    "ORDER BY seq LIMIT ?2) l LEFT JOIN skill_invocation i ON i.id = l.id";
+    "SELECT l.seq, id IS NOT NULL, " SKM__SYNC_COLS " "
+    "FROM (SELECT seq, id AS logged FROM sync_log WHERE seq > ?1 "
+    "ORDER BY seq LIMIT ?2) l "
+    "LEFT JOIN skill_invocation i ON i.id = l.logged";
 static const char state_sql[] =
     "SELECT scan_rowid, scan_end, log_seq FROM sync_state "
     "WHERE server_id = ?1";
@@ -198,6 +187,49 @@ pending(struct skm_db *db, const struct sync_state *s)
 }
 
 /*
+ * copy_value - column i of st in COPY's text format: \N for NULL, an
+ * integer as is, a real with 17 significant digits (the same double on
+ * the server), text with backslash, tab, newline and carriage return
+ * escaped.  A NUL byte cannot be held by PostgreSQL's text: SKM_ERROR.
+ */
+static int
+copy_value(sqlite3_str *s, sqlite3_stmt *st, int i)
+{
+	const unsigned char *v, *p, *end;
+	const char *esc;
+
+	switch (sqlite3_column_type(st, i)) {
+	case SQLITE_NULL:
+		sqlite3_str_append(s, "\\N", 2);
+		return SKM_OK;
+	case SQLITE_INTEGER:
+		sqlite3_str_appendf(s, "%lld",
+		    (long long)sqlite3_column_int64(st, i));
+		return SKM_OK;
+	case SQLITE_FLOAT:
+		sqlite3_str_appendf(s, "%!.17g", sqlite3_column_double(st, i));
+		return SKM_OK;
+	}
+	v = sqlite3_column_text(st, i);
+	end = v + sqlite3_column_bytes(st, i);
+	for (p = v; p < end; p++) {
+		switch (*p) {
+		case '\\': esc = "\\\\"; break;
+		case '\t': esc = "\\t"; break;
+		case '\n': esc = "\\n"; break;
+		case '\r': esc = "\\r"; break;
+		case '\0': return SKM_ERROR;
+		default: continue;
+		}
+		sqlite3_str_append(s, (const char *)v, (int)(p - v));
+		sqlite3_str_append(s, esc, 2);
+		v = p + 1;
+	}
+	sqlite3_str_append(s, (const char *)v, (int)(end - v));
+	return SKM_OK;
+}
+
+/*
  * sync_batch - read the next batch (of the scan, else of the log), push
  * it, record it.  *done is set when there is nothing left.
  */
@@ -206,9 +238,10 @@ sync_batch(struct skm_db *db, struct skm_db *srv, struct sync_state *s,
     int batch, struct skm_sync_result *res, int *done)
 {
 	sqlite3_stmt *st;
-	char *json = NULL;
-	long long n, upto, inserted = 0;
-	int rc, src;
+	sqlite3_str *rows;
+	char *copy;
+	long long n = 0, upto = -1, seq, inserted = 0;
+	int rc, src, i, len;
 
 	*done = 0;
 	s->scan = s->scan_rowid < s->scan_end;
@@ -223,12 +256,42 @@ sync_batch(struct skm_db *db, struct skm_db *srv, struct sync_state *s,
 		sqlite3_bind_int64(st, 1, s->log_seq);
 		sqlite3_bind_int(st, 2, batch);
 	}
-	if ((src = sqlite3_step(st)) != SQLITE_ROW) {
-		sqlite3_reset(st);
+	rows = sqlite3_str_new(NULL);
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		seq = sqlite3_column_int64(st, 0);
+		upto = seq > upto ? seq : upto;
+		if (!sqlite3_column_int(st, 1))
+			continue;
+		for (i = 0; i < SYNC_NCOLS; i++) {
+			if (i > 0)
+				sqlite3_str_appendchar(rows, 1, '\t');
+			if (copy_value(rows, st, 2 + i) != SKM_OK) {
+				rc = skm__store_fail(db, SKM_ERROR, "sync: "
+				    "invocation %.64s: a NUL byte in %s (the "
+				    "server's text cannot hold it)",
+				    sqlite3_column_text(st, 2),
+				    sqlite3_column_name(st, 2 + i));
+				sqlite3_reset(st);
+				sqlite3_free(sqlite3_str_finish(rows));
+				return rc;
+			}
+		}
+		sqlite3_str_appendchar(rows, 1, '\n');
+		n++;
+	}
+	sqlite3_reset(st);
+	len = sqlite3_str_length(rows);
+	if (sqlite3_str_errcode(rows) != SQLITE_OK) {
+		sqlite3_free(sqlite3_str_finish(rows));
+		return skm__store_fail(db, SKM_NOMEM, "out of memory");
+	}
+	copy = sqlite3_str_finish(rows);
+	if (src != SQLITE_DONE) {
+		sqlite3_free(copy);
 		return skm__store_sqlfail(db, src, "sync");
 	}
-	if (sqlite3_column_type(st, 1) == SQLITE_NULL) {
-		sqlite3_reset(st);
+	if (upto < 0) {
+		sqlite3_free(copy);
 		if (s->scan) {
 			/* rows up to scan_end were deleted: the scan is over */
 			s->upto = s->scan_end;
@@ -239,21 +302,14 @@ sync_batch(struct skm_db *db, struct skm_db *srv, struct sync_state *s,
 		*done = 1;
 		return SKM_OK;
 	}
-	upto = sqlite3_column_int64(st, 1);
-	n = sqlite3_column_int64(st, 2);
-	if (n > 0 && (json = sqlite3_mprintf("%s",
-	    sqlite3_column_text(st, 0))) == NULL) {
-		sqlite3_reset(st);
-		return skm__store_fail(db, SKM_NOMEM, "out of memory");
-	}
-	sqlite3_reset(st);
 	if (n > 0) {
-		rc = skm__pg_push(srv, json, &inserted);
-		sqlite3_free(json);
+		rc = skm__pg_push(srv, copy, (size_t)len, &inserted);
+		sqlite3_free(copy);
 		if (rc != SKM_OK)
 			return skm__store_fail(db, rc, "%s", skm_errmsg(srv));
 		res->batches++;
-	}
+	} else
+		sqlite3_free(copy);
 	res->sent += n;
 	res->inserted += inserted;
 	s->upto = upto;

@@ -152,6 +152,30 @@ same_json() {
 	run -2 skm --server reap
 }
 
+@test "text with tabs, newlines, backslashes and any unicode arrives as it was" {
+	pg_need; pg_newdb
+	printf '%s\n' \
+	    '{"id":"t-1","skill_name":"sk\\ill \u00fc","invoked_at":"2026-11-02T10:00:00.000Z","completed":true,"duration_seconds":0.1,"command":"a\tb\nc\\d\re \\N \\\\.","workflow_path":"ci\\wf\t2","host":"h\u00e9 \u200f"}' \
+	    '{"id":"t-2","skill_name":"sk\\ill \u00fc","invoked_at":"2026-11-02T11:00:00.000Z","completed":false,"duration_seconds":0.30000000000000004,"command":"\\.","error_type":"exit:1","follow_up_actions":["a\tb","\\N"],"host":"h\u00e9 \u200f"}' |
+	    skm import - >/dev/null
+	run -0 skm sync
+	same_json "$(skm recent --json)" "$(skm --server recent --json)"
+	same_json "$(skm stats --json)" "$(skm --server stats --json)"
+	same_json "$(skm errors --json)" "$(skm --server errors --json)"
+	# the exact text on the server: standard SQL strings, JSON escapes
+	cat >"$BATS_TEST_TMPDIR/q.sql" <<-'EOF'
+	SELECT count(*) FROM skill_invocation WHERE
+	  (id = 't-1' AND command = '"a\tb\nc\\d\re \\N \\\\."'::jsonb #>> '{}'
+	   AND workflow_path = '"ci\\wf\t2"'::jsonb #>> '{}')
+	  OR (id = 't-2' AND command = '\.'
+	   AND follow_up_actions = '["a\tb", "\\N"]'::jsonb
+	   AND duration_seconds = 0.30000000000000004::float8)
+	EOF
+	[ "$(pg_sql "$(cat "$BATS_TEST_TMPDIR/q.sql")")" = 2 ]
+	run -0 skm --server --host "$(printf 'h\303\251 \342\200\217')" recent --json
+	[ "$(sqlite3 :memory: "SELECT json_array_length('$output')")" = 2 ]
+}
+
 @test "an unreachable server: exit 1, libpq's message, nothing marked pushed" {
 	pg_need; pg_newdb
 	gen h1 10 6 | skm import - >/dev/null
