@@ -1,23 +1,28 @@
 #!/bin/bash
 # The fleet benchmark: a PostgreSQL server of its own (tests/bats/pg.bash,
-# with fsync on), then
-#   1. skm sync of N invocations from one store (N = 1M; -q: 20k);
+# restarted with fsync on), then
+#   1. skm sync of N invocations from one store (N = 1M; -q: 20k), against
+#      the same rows piped by sqlite3 into psql's \copy to a table of the
+#      same shape and indexes (the floor for moving them);
 #   2. the server loaded to M invocations over 100 skills (M = 10M; -q:
-#      200k) -- by SQL on the server, as a fleet's syncs would leave it,
-#      rollups and stored percentiles included -- and the wall time of
-#      `skm --server show`, `stats` and `timeline` (best of 5, the whole
-#      command: process start, connection, query, output);
+#      200k) -- by SQL on the server (generate_series), as a fleet's
+#      syncs would leave it, rollups and stored percentiles included --
+#      and the wall time of `skm --server show`, `stats`, `timeline`, ...
+#      (the median of R whole commands: process start, connection,
+#      query, output), less the median of `skm version` (the process
+#      start), as bench.c's CLI rows;
 #   3. the server's bytes per invocation (table, its indexes, rollups).
-# It prints a table; numbers never fail the build.  Targets (DESIGN,
-# issue 12): sync of 1M <= 30 s; at 10M show <= 50 ms, stats <= 500 ms,
-# timeline <= 100 ms.
+# It prints a table like `make bench` (measure | skm | baseline | ratio |
+# target | met) and writes it to bench/fleet-results.json; numbers never
+# fail the build.  Targets (issue 12): sync of 1M <= 30 s; at 10M show
+# <= 50 ms, stats <= 500 ms, timeline <= 100 ms.
 #
 #	bash bench/fleet.sh [-q]
 top=$(cd "$(dirname "$0")/.." && pwd)
 export PATH="$top:$PATH"
 quick=0
 [ "${1:-}" = -q ] && quick=1
-if [ $quick = 1 ]; then N=20000; M=200000; else N=1000000; M=10000000; fi
+if [ $quick = 1 ]; then N=20000; M=200000; R=5; else N=1000000; M=10000000; R=11; fi
 
 # pg.bash wants a bats-like skip; the bench just says why it did nothing.
 . "$top/tests/bats/pg.bash"
@@ -26,8 +31,8 @@ if [ -n "$PG_SKIP" ]; then
 	echo "fleet bench skipped: $PG_SKIP"
 	exit 0
 fi
-trap 'pg_stop; rm -rf "$work"' EXIT INT TERM
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/skm-fleet-bench.XXXXXX")
+trap 'pg_stop; rm -rf "$work"' EXIT INT TERM
 # A server as one would run it: fsync on, a few hundred MB of cache.
 pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null
 pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/data/log" -w -t 60 \
@@ -39,7 +44,33 @@ pg_sql "CREATE DATABASE sync_bench" postgres
 pg_sql "CREATE DATABASE query_bench" postgres
 url() { echo "host=$PG_DIR/sock port=$PG_PORT user=skm dbname=$1"; }
 
-ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+# Microseconds since the epoch, without forking a process (bash 5).
+us() { echo "${EPOCHREALTIME/./}"; }
+ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b - a) / 1000 }'; }
+# median_ms CMD...: the median wall time of R runs of CMD, in ms (-1 if
+# a run fails).
+median_ms() {
+	local i t0 t1 ts=()
+	for ((i = 0; i < R; i++)); do
+		t0=${EPOCHREALTIME/./}
+		"$@" >/dev/null 2>&1 || { echo -1; return; }
+		t1=${EPOCHREALTIME/./}
+		ts+=($((t1 - t0)))
+	done
+	printf '%s\n' "${ts[@]}" | sort -n |
+	    awk '{ v[NR] = $1 } END { printf "%.1f", v[int((NR + 1) / 2)] / 1000 }'
+}
+# row MEASURE SKM BASELINE RATIO TARGET MET: one line of the table.
+rows=$work/rows.tsv
+row() {
+	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$rows"
+	printf 'fleet bench: %s: %s | %s | %s\n' "$1" "$2" "$3" "$6" >&2
+}
+# met VALUE LIMIT: yes, no, or - without a limit.
+met() {
+	[ -z "$2" ] && { echo -; return; }
+	awk -v v="$1" -v l="$2" 'BEGIN { print (v >= 0 && v <= l) ? "yes" : "no" }'
+}
 
 # 1. sync of N invocations from one store.
 awk -v n="$N" 'BEGIN { srand(7);
@@ -52,18 +83,58 @@ awk -v n="$N" 'BEGIN { srand(7);
 		printf "\"host\":\"ci-%d\"%s}\n", int(rand() * 8), ok ? "" : ",\"error_type\":\"exit:1\""
 	} }' >"$work/inv.jsonl"
 skm --db "$work/store.db" import "$work/inv.jsonl" >/dev/null
-t=$(date +%s%N)
-skm --db "$work/store.db" sync --to "$(url sync_bench)" >/dev/null || echo "sync failed"
-sync_ms=$(ms $t)
+rm -f "$work/inv.jsonl"
+t0=$(us)
+skm --db "$work/store.db" sync --to "$(url sync_bench)" >/dev/null || echo "fleet bench: sync failed" >&2
+t1=$(us)
+sync_ms=$(ms "$t0" "$t1")
 synced=$(pg_sql "SELECT count(*) FROM skill_invocation" sync_bench)
-t=$(date +%s%N)
+t0=$(us)
 skm --db "$work/store.db" sync --to "$(url sync_bench)" >/dev/null
-resync_ms=$(ms $t)
+t1=$(us)
+resync_ms=$(ms "$t0" "$t1")
+# The floor: the same columns, read by sqlite3 and copied by psql into a
+# table of skill_invocation's shape and indexes (no rollups, no
+# idempotence, no watermark).
+cols="id, skill_name, invoked_at, ended_at, workflow_path, session_id,
+    project_path, parent_id, completed, duration_seconds, error_type,
+    exit_code, signal, follow_up_actions, command, host, pid,
+    user_cpu_seconds, sys_cpu_seconds, max_rss_kb, source"
+pg_sql "CREATE TABLE copy_floor (LIKE skill_invocation INCLUDING ALL);
+    ALTER TABLE copy_floor ALTER completed TYPE integer
+    USING completed::integer" sync_bench
+base_ms=-1
+if command -v sqlite3 >/dev/null 2>&1; then
+	t0=$(us)
+	sqlite3 -csv "$work/store.db" "SELECT $cols FROM skill_invocation
+	    WHERE ended_at IS NOT NULL" |
+	    psql -X -q -v ON_ERROR_STOP=1 "$(url sync_bench)" \
+	    -c "\\copy copy_floor ($(echo $cols)) FROM STDIN CSV" &&
+	    t1=$(us) && base_ms=$(ms "$t0" "$t1")
+fi
+pg_sql "DROP TABLE copy_floor" sync_bench
+rm -f "$work"/store.db*
+sync_s=$(awk -v m="$sync_ms" 'BEGIN { printf "%.1f", m / 1000 }')
+if [ "$base_ms" != -1 ]; then
+	base_s=$(awk -v m="$base_ms" 'BEGIN { printf "%.1f", m / 1000 }')
+	row "skm sync, $N invocations of one store ($synced on the server)" \
+	    "$sync_s s" "sqlite3 + psql \\copy $base_s s" \
+	    "$(awk -v a="$sync_ms" -v b="$base_ms" 'BEGIN { printf "%.2fx", a / b }')" \
+	    "$([ "$N" = 1000000 ] && echo '<= 30 s' || echo -)" \
+	    "$([ "$N" = 1000000 ] && met "$sync_s" 30 || echo -)"
+else
+	row "skm sync, $N invocations of one store ($synced on the server)" \
+	    "$sync_s s" "-" "-" \
+	    "$([ "$N" = 1000000 ] && echo '<= 30 s' || echo -)" \
+	    "$([ "$N" = 1000000 ] && met "$sync_s" 30 || echo -)"
+fi
+row "skm sync again, nothing new" "$resync_ms ms" "-" "-" "-" "-"
 
 # 2. M invocations on the server: the schema made by skm, the rows by
-# generate_series, the rollups by the server's own recompute.
+# generate_series, every rollup by the server's own recompute
+# (skm_rebuild: what the syncs would have kept).
 skm server init "$(url query_bench)" >/dev/null
-t=$(date +%s%N)
+t0=$(us)
 pg_sql "INSERT INTO skill_invocation (id, skill_name, invoked_at, ended_at,
     workflow_path, session_id, completed, duration_seconds, error_type,
     follow_up_actions, host, source)
@@ -75,54 +146,77 @@ pg_sql "INSERT INTO skill_invocation (id, skill_name, invoked_at, ended_at,
     CASE WHEN (i % 7) = 0 THEN 'exit:' || (i % 3) END,
     CASE WHEN (i % 5) = 0 THEN '[\"retry\"]'::jsonb ELSE '[]' END,
     'host-' || (i % 40), 'import'
-  FROM generate_series(1, $M) AS i" query_bench
-pg_sql "INSERT INTO skill_metrics (skill_name, total_invocations,
-    completed_invocations, abandoned_invocations, total_duration_seconds,
-    min_duration_seconds, max_duration_seconds, duration_count,
-    workflow_paths, common_errors, follow_up_actions, first_invoked,
-    last_invoked, last_aggregated_at)
-  SELECT *, now() FROM skm_recompute(NULL, NULL);
-  INSERT INTO skill_workflow (skill_name, workflow_path)
-  SELECT DISTINCT skill_name, workflow_path FROM skill_invocation;
-  SELECT skm_refresh_pct(NULL)" query_bench >/dev/null
+  FROM generate_series(1::bigint, $M) AS i" query_bench
+pg_sql "SELECT skm_rebuild()" query_bench >/dev/null
 pg_sql "VACUUM ANALYZE" query_bench
-load_ms=$(ms $t)
+t1=$(us)
+load_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 1e6 }')
+row "server loaded by SQL (generate_series), $M invocations, 100 skills" \
+    "$load_s s" "-" "-" "-" "-"
 export SKM_SERVER=$(url query_bench)
-best() {
-	local b=999999 i t n
-	for i in 1 2 3 4 5; do
-		t=$(date +%s%N)
-		"$@" >/dev/null || { echo -1; return; }
-		n=$(ms $t)
-		[ $n -lt $b ] && b=$n
-	done
-	echo $b
+qload=$(cut -d' ' -f1-3 /proc/loadavg)
+base=$(median_ms skm version)
+row "skm version (the process start, subtracted below)" "$base ms" \
+    "-" "-" "-" "-"
+# q LABEL TARGET_MS CMD...: a query row at M invocations.
+q() {
+	local label=$1 target=$2 m
+	shift 2
+	m=$(median_ms "$@")
+	if [ "$m" = -1 ]; then
+		row "$label, $M invocations, less skm version" "failed" "-" "-" \
+		    "${target:+<= $target ms}" "no"
+		return
+	fi
+	m=$(awk -v a="$m" -v b="$base" 'BEGIN { printf "%.1f", a - b }')
+	row "$label, $M invocations, less skm version" "$m ms" "-" "-" \
+	    "$([ "$M" = 10000000 ] && [ -n "$target" ] && echo "<= $target ms" || echo -)" \
+	    "$([ "$M" = 10000000 ] && met "$m" "$target" || echo -)"
 }
-show_ms=$(best skm --server show skill42 --json)
-stats_ms=$(best skm --server stats --json)
-timeline_ms=$(best skm --server timeline skill42 --json)
-summary_ms=$(best skm --server summary --json)
-host_ms=$(best skm --server --host host-2 show skill42 --json)
-conn_ms=$(best skm version)
+q "skm --server show SKILL" 50 skm --server show skill42 --json
+q "skm --server stats (100 skills)" 500 skm --server stats --json
+q "skm --server timeline SKILL (7 days, hourly)" 100 \
+    skm --server timeline skill42 --since 7d --bucket hour --json
+q "skm --server summary" "" skm --server summary --json
+q "skm --server recent" "" skm --server recent --json
+q "skm --server search wf3" "" skm --server search wf3 --json
+q "skm --server errors" "" skm --server errors --json
+q "skm --server --host H show SKILL (recomputed)" "" \
+    skm --server --host host-2 show skill42 --json
+q "skm --server --host H timeline SKILL" "" \
+    skm --server --host host-2 timeline skill42 --since 7d --bucket hour --json
 
 # 3. bytes per invocation.
 size=$(pg_sql "SELECT pg_total_relation_size('skill_invocation'),
     pg_relation_size('skill_invocation'),
-    pg_total_relation_size('skill_metrics') + pg_total_relation_size('skill_workflow')" query_bench)
+    (SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c
+     WHERE c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace
+     AND c.relname NOT IN ('skill_invocation'))" query_bench)
 tot=${size%%|*}; rest=${size#*|}; heap=${rest%%|*}; roll=${rest#*|}
+row "server bytes per invocation at $M (table $((heap / M)), indexes $(((tot - heap) / M)); other tables $roll bytes in all)" \
+    "$((tot / M)) B" "-" "-" "-" "-"
 
-printf '\nfleet (PostgreSQL %s)             measured      target\n' \
-    "$(pg_sql "SHOW server_version" postgres | cut -d' ' -f1)"
-printf 'sync %-8s invocations         %7.1f s    %s\n' "$N" \
-    "$(awk -v m=$sync_ms 'BEGIN{print m/1000}')" "$([ $N = 1000000 ] && echo '<= 30 s')"
-printf '  (%s on the server; a second sync: %s ms)\n' "$synced" "$resync_ms"
-printf 'server load, %s invocations      %7.1f s    (SQL, not sync)\n' "$M" \
-    "$(awk -v m=$load_ms 'BEGIN{print m/1000}')"
-printf 'skm --server show               %7d ms   %s\n' "$show_ms" "$([ $M = 10000000 ] && echo '<= 50 ms')"
-printf 'skm --server stats (100 skills) %7d ms   %s\n' "$stats_ms" "$([ $M = 10000000 ] && echo '<= 500 ms')"
-printf 'skm --server timeline (7 days)  %7d ms   %s\n' "$timeline_ms" "$([ $M = 10000000 ] && echo '<= 100 ms')"
-printf 'skm --server summary            %7d ms\n' "$summary_ms"
-printf 'skm --host H show (recomputed)  %7d ms\n' "$host_ms"
-printf 'skm version (process start)     %7d ms\n' "$conn_ms"
-printf 'server bytes per invocation     %7d      (table %d, indexes %d; rollups %d bytes in all)\n' \
-    $((tot / M)) $((heap / M)) $(((tot - heap) / M)) "$roll"
+# The table, as bench.c prints it, and its JSON (made by SQLite).
+printf '\nfleet bench: PostgreSQL %s, %s cores, load average %s (queries), %s (end)\n\n' \
+    "$(pg_sql "SHOW server_version" postgres | cut -d' ' -f1)" "$(nproc)" \
+    "$qload" "$(cut -d' ' -f1-3 /proc/loadavg)"
+awk -F '\t' 'BEGIN { split("measure skm baseline ratio target met", h, " ")
+	for (i = 1; i <= 6; i++) w[i] = length(h[i]) }
+	{ for (i = 1; i <= 6; i++) { c[NR, i] = $i; if (length($i) > w[i]) w[i] = length($i) } }
+	END {
+		printf "|"; for (i = 1; i <= 6; i++) printf " %-*s |", w[i], h[i]; printf "\n|"
+		for (i = 1; i <= 6; i++) { s = ""; for (k = 0; k < w[i] + 2; k++) s = s "-"; printf "%s|", s }
+		printf "\n"
+		for (r = 1; r <= NR; r++) { printf "|"; for (i = 1; i <= 6; i++) printf " %-*s |", w[i], c[r, i]; printf "\n" }
+	}' "$rows"
+if command -v sqlite3 >/dev/null 2>&1; then
+	sqlite3 :memory: \
+	    "CREATE TABLE r (measure, skm, baseline, ratio, target, met)" \
+	    ".mode tabs" ".import '$rows' r" \
+	    "SELECT json_object('mode', '$([ $quick = 1 ] && echo quick || echo full)',
+	        'sizes', json_object('sync', $N, 'server', $M),
+	        'rows', json_group_array(json_object('measure', measure,
+	        'skm', skm, 'baseline', baseline, 'ratio', ratio,
+	        'target', target, 'met', met))) FROM r" \
+	    >"$top/bench/fleet-results.json"
+fi

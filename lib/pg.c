@@ -206,13 +206,110 @@ static const char pg_m1[] =
 "  SELECT count(*) FROM u\n"
 "$$;\n";
 
+/*
+ * Migration 2: what a query reads grows with its answer, as on a store.
+ * Each (skill, workflow path) pair counts its invocations, completed ones
+ * and their duration total (search reads its matched pairs), and
+ * skill_timeline does the same per skill and hour (a timeline of hours,
+ * days or weeks adds up hourly rows); both are kept by the batch
+ * statement, in the batch's transaction.  An index on (host, skill,
+ * time) serves --host; the covering (skill, time) index of migration 1,
+ * which the timeline no longer needs, goes (a minute timeline reads the
+ * time index).  skm_recompute_pairs, skm_recompute_hours: the rollups
+ * from the invocations (the migration's fill, skm check, skm_rebuild).
+ */
+#define PG_HOUR(t) "(floor(extract(epoch FROM " t ") / 3600)::bigint * 3600)"
+/* p50, p95, p99 of skill's completed durations (and of filter). */
+#define PG_PCT_OF(skill, filter) \
+	"(SELECT percentile_cont(ARRAY[0.5, 0.95, 0.99]::float8[]) " \
+	"WITHIN GROUP (ORDER BY d.duration_seconds) FROM skill_invocation d " \
+	"WHERE d.skill_name = " skill " AND d.completed " \
+	"AND d.duration_seconds IS NOT NULL" filter ")"
+static const char pg_m2[] =
+"ALTER TABLE skill_workflow\n"
+"  ADD COLUMN invocation_count bigint NOT NULL DEFAULT 0,\n"
+"  ADD COLUMN completed_count bigint NOT NULL DEFAULT 0,\n"
+"  ADD COLUMN total_duration_seconds double precision NOT NULL DEFAULT 0;\n"
+"CREATE TABLE skill_timeline (\n"
+"  skill_name text NOT NULL,\n"
+"  hour bigint NOT NULL,\n"
+"  invocation_count bigint NOT NULL,\n"
+"  completed_count bigint NOT NULL,\n"
+"  total_duration_seconds double precision NOT NULL,\n"
+"  PRIMARY KEY (skill_name, hour)\n"
+");\n"
+"CREATE FUNCTION skm_recompute_pairs()\n"
+"RETURNS TABLE (skill_name text, workflow_path text,\n"
+"  invocation_count bigint, completed_count bigint,\n"
+"  total_duration_seconds double precision)\n"
+"LANGUAGE sql STABLE AS $$\n"
+"  SELECT skill_name, workflow_path, count(*),\n"
+"    count(*) FILTER (WHERE completed),\n"
+"    coalesce(sum(duration_seconds) FILTER (WHERE completed), 0)\n"
+"  FROM skill_invocation GROUP BY 1, 2\n"
+"$$;\n"
+"CREATE FUNCTION skm_recompute_hours()\n"
+"RETURNS TABLE (skill_name text, hour bigint,\n"
+"  invocation_count bigint, completed_count bigint,\n"
+"  total_duration_seconds double precision)\n"
+"LANGUAGE sql STABLE AS $$\n"
+"  SELECT skill_name, " PG_HOUR("invoked_at") ", count(*),\n"
+"    count(*) FILTER (WHERE completed),\n"
+"    coalesce(sum(duration_seconds) FILTER (WHERE completed), 0)\n"
+"  FROM skill_invocation GROUP BY 1, 2\n"
+"$$;\n"
+/* Every rollup made again from the invocations (for a server whose rows
+ * were loaded by other means). */
+"CREATE FUNCTION skm_rebuild() RETURNS void LANGUAGE sql AS $$\n"
+"  DELETE FROM skill_metrics;\n"
+"  INSERT INTO skill_metrics (skill_name, total_invocations,\n"
+"    completed_invocations, abandoned_invocations,\n"
+"    total_duration_seconds, min_duration_seconds,\n"
+"    max_duration_seconds, duration_count, workflow_paths,\n"
+"    common_errors, follow_up_actions, first_invoked, last_invoked,\n"
+"    last_aggregated_at)\n"
+"  SELECT *, now() FROM skm_recompute(NULL, NULL);\n"
+"  DELETE FROM skill_workflow;\n"
+"  INSERT INTO skill_workflow (skill_name, workflow_path,\n"
+"    invocation_count, completed_count, total_duration_seconds)\n"
+"  SELECT * FROM skm_recompute_pairs();\n"
+"  DELETE FROM skill_timeline;\n"
+"  INSERT INTO skill_timeline SELECT * FROM skm_recompute_hours();\n"
+"  SELECT skm_refresh_pct(NULL);\n"
+"$$;\n"
+"UPDATE skill_workflow w SET invocation_count = r.invocation_count,\n"
+"  completed_count = r.completed_count,\n"
+"  total_duration_seconds = r.total_duration_seconds\n"
+"  FROM skm_recompute_pairs() r WHERE r.skill_name = w.skill_name\n"
+"  AND r.workflow_path IS NOT DISTINCT FROM w.workflow_path;\n"
+"INSERT INTO skill_timeline SELECT * FROM skm_recompute_hours();\n"
+/* Percentiles refreshed through the (skill, completed, duration) index:
+ * skm_pct's host filter kept its generic plan from reading it alone. */
+"CREATE OR REPLACE FUNCTION skm_refresh_pct(skills text[]) RETURNS bigint\n"
+"LANGUAGE sql AS $$\n"
+"  WITH u AS (UPDATE skill_metrics m\n"
+"    SET pct = " PG_PCT_OF("m.skill_name", "") ",\n"
+"    pct_count = m.duration_count\n"
+"    WHERE (skills IS NULL OR m.skill_name = ANY (skills))\n"
+"    AND m.pct_count <> m.duration_count RETURNING 1)\n"
+"  SELECT count(*) FROM u\n"
+"$$;\n"
+"DROP INDEX skill_invocation_skill_time;\n"
+"CREATE INDEX skill_invocation_host\n"
+"  ON skill_invocation (host, skill_name, invoked_at);\n";
+
 static const struct skm_migration pg_migrations[] = {
 	{ 1, "skill_invocation, skill_metrics rollups, skill_workflow "
 	    "search, functions", pg_m1 },
+	{ 2, "pair and hourly rollups, an index for --host", pg_m2 },
 };
 #define PG_NMIGRATIONS \
 	((int)(sizeof(pg_migrations) / sizeof(pg_migrations[0])))
 #define PG_LATEST (pg_migrations[PG_NMIGRATIONS - 1].version)
+
+/* What every connection sets first. */
+#define PG_SETTINGS "SET TIME ZONE 'UTC'; SET client_encoding = 'UTF8'; " \
+	"SET extra_float_digits = 3"
 
 int
 skm_server_support(void)
@@ -421,7 +518,8 @@ skm_server_open(const char *conninfo, int flags, struct skm_db **out)
 	    "connect_timeout", "dbname", NULL };
 	const char *vals[4] = { "skm", "10", NULL, NULL };
 	struct skm_db *db;
-	long long n;
+	const char *state;
+	PGresult *res;
 	int rc, v;
 
 	if (out == NULL)
@@ -457,13 +555,29 @@ skm_server_open(const char *conninfo, int flags, struct skm_db **out)
 		return db->status = pg_fail(db, SKM_CANTOPEN, "server",
 		    PQerrorMessage(db->pg->conn));
 	/* Timestamps are read and written in UTC whatever the role's
-	 * default; a query is never left running for ever. */
-	if ((rc = pg_exec(db, "SET TIME ZONE 'UTC'; "
-	    "SET client_encoding = 'UTF8'; "
-	    "SET extra_float_digits = 3", "server")) != SKM_OK)
-		return db->status = rc;
-	if ((rc = pg_version(db, &v)) != SKM_OK)
-		return db->status = rc;
+	 * default, text in UTF-8.  One round trip in the usual case: the
+	 * settings, the schema's version and the server's id.  Without the
+	 * schema the SELECT fails (undefined table) and takes the SETs of
+	 * its implicit transaction with it: they are made again alone. */
+	res = PQexec(db->pg->conn, PG_SETTINGS "; SELECT (SELECT "
+	    "max(version) FROM schema_migrations), (SELECT id FROM skm_server "
+	    "LIMIT 1)");
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+		v = PQgetisnull(res, 0, 0) ? 0 :
+		    atoi(PQgetvalue(res, 0, 0));
+		if (!PQgetisnull(res, 0, 1))
+			snprintf(db->pg->server_id, sizeof(db->pg->server_id),
+			    "%s", PQgetvalue(res, 0, 1));
+		PQclear(res);
+	} else {
+		state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		if (state == NULL || strcmp(state, "42P01") != 0)
+			return db->status = pg_resfail(db, res, "server");
+		PQclear(res);
+		if ((rc = pg_exec(db, PG_SETTINGS, "server")) != SKM_OK)
+			return db->status = rc;
+		v = 0;
+	}
 	if (v > PG_LATEST)
 		return db->status = skm__store_fail(db, SKM_NEWER, "the server's "
 		    "schema (%d) is newer than this skm's (%d): upgrade skm",
@@ -477,11 +591,7 @@ skm_server_open(const char *conninfo, int flags, struct skm_db **out)
 			    "init` or `skm sync`");
 		if ((rc = pg_migrate(db)) != SKM_OK)
 			return db->status = rc;
-	}
-	db->pg->version = PG_LATEST;
-	{
-		PGresult *res = PQexec(db->pg->conn,
-		    "SELECT id FROM skm_server LIMIT 1");
+		res = PQexec(db->pg->conn, "SELECT id FROM skm_server LIMIT 1");
 		if (PQresultStatus(res) != PGRES_TUPLES_OK)
 			return db->status = pg_resfail(db, res, "server");
 		if (PQntuples(res) == 1)
@@ -489,7 +599,7 @@ skm_server_open(const char *conninfo, int flags, struct skm_db **out)
 			    "%s", PQgetvalue(res, 0, 0));
 		PQclear(res);
 	}
-	(void)n;
+	db->pg->version = PG_LATEST;
 	if (db->pg->server_id[0] == '\0')
 		return db->status = skm__store_fail(db, SKM_CORRUPT, "the server's "
 		    "skm_server table is empty");
@@ -558,17 +668,39 @@ skm__pg_close(struct skm_db *db)
 	"WHERE $2::text IS NULL OR m.skill_name = $2 " \
 	"GROUP BY 1 ORDER BY 2 DESC, e.key COLLATE \"C\" LIMIT $6::bigint"
 
+#define PG_TIMELINE_HEAD \
+	"WITH b AS (SELECT generate_series($7::bigint, $8::bigint, " \
+	"$9::bigint) AS t), "
+#define PG_TIMELINE_TAIL \
+	"SELECT to_char(to_timestamp(b.t) AT TIME ZONE 'UTC', " \
+	"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS bucket, " \
+	"coalesce(i.n, 0)::bigint AS invocations, " \
+	"coalesce(i.c, 0)::bigint AS completed, " \
+	"coalesce(i.a, 0.0)::float8 AS avg_duration_seconds " \
+	"FROM b LEFT JOIN i ON i.t = b.t ORDER BY b.t"
+/* FTS5's query words, phrases and NOT map onto websearch_to_tsquery:
+ * AND is implicit there, NOT x is -x, and punctuation inside a word
+ * splits it as FTS5's tokenizer does. */
+#define PG_SEARCH_Q \
+	"WITH q AS (SELECT websearch_to_tsquery('simple', " \
+	"regexp_replace(regexp_replace(regexp_replace($4, " \
+	"'\\mAND\\M', ' ', 'g'), '\\mNOT\\s+', '-', 'g'), " \
+	"'([[:alnum:]])[^[:alnum:][:space:]\"]+(?=[[:alnum:]])', '\\1 ', " \
+	"'g')) AS q) "
+
 static const struct pg_query {
 	enum skm_query q;
 	int object;		/* one row: a JSON object */
 	const char *sql;
+	const char *raw;	/* with hosts (a timeline: or minutes), if
+				   it differs: from the invocations */
 } pg_queries[] = {
 	{ SKM_Q_STATS, 0,
 	  "SELECT m.skill_name, m.total_invocations, m.completed_invocations, "
 	  PG_RATE " AS completion_rate, " PG_AVG " AS avg_duration_seconds, "
 	  PG_PCT ", " PG_TS("m.last_invoked") " AS last_invoked "
 	  "FROM @M m " PG_PCT_JOIN " "
-	  "ORDER BY m.total_invocations DESC, m.skill_name COLLATE \"C\"" },
+	  "ORDER BY m.total_invocations DESC, m.skill_name COLLATE \"C\"", NULL },
 	{ SKM_Q_SHOW, 1,
 	  "SELECT m.skill_name, m.total_invocations, m.completed_invocations, "
 	  "m.abandoned_invocations, m.total_duration_seconds, "
@@ -577,7 +709,7 @@ static const struct pg_query {
 	  PG_TS("m.last_invoked") " AS last_invoked, "
 	  PG_RATE " AS completion_rate, " PG_AVG " AS avg_duration_seconds, "
 	  "m.min_duration_seconds, m.max_duration_seconds, " PG_PCT " "
-	  "FROM @M m " PG_PCT_JOIN " WHERE m.skill_name = $2" },
+	  "FROM @M m " PG_PCT_JOIN " WHERE m.skill_name = $2", NULL },
 	{ SKM_Q_SUMMARY, 1,
 	  "WITH m AS MATERIALIZED (SELECT * FROM @M m) "
 	  "SELECT count(*)::bigint AS total_skills, "
@@ -595,15 +727,17 @@ static const struct pg_query {
 	  "sum(total_duration_seconds) / sum(completed_invocations)::float8 "
 	  "ELSE 0.0 END)::float8 AS avg_duration_seconds, "
 	  PG_TOP("common_errors") " AS top_error_types, "
-	  PG_TOP("workflow_paths") " AS top_workflow_paths FROM m" },
+	  PG_TOP("workflow_paths") " AS top_workflow_paths FROM m", NULL },
 	{ SKM_Q_RECENT, 0,
 	  "SELECT id, skill_name, " PG_TS("invoked_at") " AS invoked_at, "
 	  PG_TS("ended_at") " AS ended_at, CASE WHEN completed THEN "
 	  "'completed' ELSE 'failed' END AS status, duration_seconds, "
 	  "error_type, exit_code, workflow_path, command "
-	  "FROM skill_invocation WHERE ($2::text IS NULL OR skill_name = $2) "
+	  "FROM skill_invocation i WHERE ($2::text IS NULL OR skill_name = $2) "
 	  "AND ($5::int = 0 OR NOT completed) AND " PG_HOSTS " "
-	  "ORDER BY invoked_at DESC, id COLLATE \"C\" DESC LIMIT $6::bigint" },
+	  /* i.invoked_at: the column (its index), not the text above */
+	  "ORDER BY i.invoked_at DESC, i.id COLLATE \"C\" DESC "
+	  "LIMIT $6::bigint", NULL },
 	{ SKM_Q_SESSION, 0,
 	  "SELECT skill_name, count(*) AS invocation_count, "
 	  PG_TS("min(invoked_at)") " AS first_invoked, "
@@ -611,7 +745,7 @@ static const struct pg_query {
 	  "coalesce(sum(duration_seconds) FILTER (WHERE completed), 0)"
 	  "::float8 AS total_duration_seconds FROM skill_invocation "
 	  "WHERE session_id = $3 AND " PG_HOSTS " GROUP BY skill_name "
-	  "ORDER BY 2 DESC, skill_name COLLATE \"C\"" },
+	  "ORDER BY 2 DESC, skill_name COLLATE \"C\"", NULL },
 	{ SKM_Q_SHOW_COUNTS, 0,
 	  "SELECT map, key, count FROM ("
 	  "SELECT 'workflow_paths' AS map, e.key AS key, "
@@ -623,10 +757,17 @@ static const struct pg_query {
 	  "SELECT 'follow_up_actions', e.key, e.value::bigint "
 	  "FROM @M m, jsonb_each_text(m.follow_up_actions) e "
 	  "WHERE m.skill_name = $2) t "
-	  "ORDER BY map COLLATE \"C\", count DESC, key COLLATE \"C\"" },
+	  "ORDER BY map COLLATE \"C\", count DESC, key COLLATE \"C\"", NULL },
 	{ SKM_Q_TIMELINE, 0,
-	  "WITH b AS (SELECT generate_series($7::bigint, $8::bigint, "
-	  "$9::bigint) AS t), "
+	  PG_TIMELINE_HEAD
+	  "i AS (SELECT (hour - $10::bigint) / $9::bigint * $9::bigint "
+	  "+ $10::bigint AS t, sum(invocation_count) AS n, "
+	  "sum(completed_count) AS c, CASE WHEN sum(completed_count) > 0 "
+	  "THEN sum(total_duration_seconds) / sum(completed_count) END AS a "
+	  "FROM skill_timeline WHERE skill_name = $2 "
+	  "AND hour >= $7::bigint AND hour < $8::bigint + $9::bigint "
+	  "GROUP BY 1) " PG_TIMELINE_TAIL,
+	  PG_TIMELINE_HEAD
 	  "i AS (SELECT floor((extract(epoch FROM invoked_at) - $10::bigint) "
 	  "/ $9::bigint)::bigint * $9::bigint + $10::bigint AS t, "
 	  "count(*) AS n, count(*) FILTER (WHERE completed) AS c, "
@@ -634,38 +775,37 @@ static const struct pg_query {
 	  "FROM skill_invocation WHERE skill_name = $2 "
 	  "AND invoked_at >= $11::timestamptz "
 	  "AND invoked_at < $12::timestamptz AND " PG_HOSTS " GROUP BY 1) "
-	  "SELECT to_char(to_timestamp(b.t) AT TIME ZONE 'UTC', "
-	  "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS bucket, "
-	  "coalesce(i.n, 0)::bigint AS invocations, "
-	  "coalesce(i.c, 0)::bigint AS completed, "
-	  "coalesce(i.a, 0.0)::float8 AS avg_duration_seconds "
-	  "FROM b LEFT JOIN i ON i.t = b.t ORDER BY b.t" },
-	/* FTS5's query words, phrases and NOT map onto websearch_to_tsquery:
-	 * AND is implicit there, NOT x is -x, and punctuation inside a word
-	 * splits it as FTS5's tokenizer does. */
+	  PG_TIMELINE_TAIL },
+	/* The matched pairs' counts; with hosts, the hosts' invocations of
+	 * the matched pairs only. */
 	{ SKM_Q_SEARCH, 0,
-	  "WITH q AS (SELECT websearch_to_tsquery('simple', "
-	  "regexp_replace(regexp_replace(regexp_replace($4, "
-	  "'\\mAND\\M', ' ', 'g'), '\\mNOT\\s+', '-', 'g'), "
-	  "'([[:alnum:]])[^[:alnum:][:space:]\"]+(?=[[:alnum:]])', '\\1 ', "
-	  "'g')) AS q), "
-	  "m AS MATERIALIZED (SELECT w.skill_name AS s, w.workflow_path AS p, "
+	  PG_SEARCH_Q
+	  "SELECT w.skill_name, w.workflow_path, w.invocation_count, "
+	  "(CASE WHEN w.completed_count > 0 THEN w.total_duration_seconds / "
+	  "w.completed_count ELSE 0.0 END)::float8 AS avg_duration_seconds "
+	  "FROM skill_workflow w, q WHERE w.tsv @@ q.q "
+	  "AND w.invocation_count > 0 "
+	  "ORDER BY ts_rank(w.tsv, q.q) DESC, w.invocation_count DESC, "
+	  "w.skill_name COLLATE \"C\", w.workflow_path COLLATE \"C\" "
+	  "LIMIT $6::bigint",
+	  PG_SEARCH_Q
+	  ", m AS MATERIALIZED (SELECT w.skill_name AS s, w.workflow_path AS p, "
 	  "ts_rank(w.tsv, q.q) AS score FROM skill_workflow w, q "
 	  "WHERE w.tsv @@ q.q), "
 	  "g AS (SELECT i.skill_name AS s, i.workflow_path AS p, "
 	  "count(*) AS n, avg(i.duration_seconds) FILTER (WHERE i.completed) "
-	  "AS a FROM skill_invocation i WHERE i.skill_name IN "
-	  "(SELECT s FROM m) AND " PG_HOSTS " GROUP BY 1, 2) "
+	  "AS a, min(m.score) AS score FROM m JOIN skill_invocation i "
+	  "ON i.skill_name = m.s AND i.workflow_path IS NOT DISTINCT FROM m.p "
+	  "WHERE " PG_HOSTS " GROUP BY 1, 2) "
 	  "SELECT g.s AS skill_name, g.p AS workflow_path, "
 	  "g.n AS invocation_count, coalesce(g.a, 0.0)::float8 "
-	  "AS avg_duration_seconds FROM g JOIN m ON m.s = g.s "
-	  "AND m.p IS NOT DISTINCT FROM g.p "
-	  "ORDER BY m.score DESC, g.n DESC, g.s COLLATE \"C\", "
+	  "AS avg_duration_seconds FROM g "
+	  "ORDER BY g.score DESC, g.n DESC, g.s COLLATE \"C\", "
 	  "g.p COLLATE \"C\" LIMIT $6::bigint" },
 	{ SKM_Q_ERRORS, 0,
-	  PG_MAP_COUNTS("common_errors", "error_type", "error_rate") },
+	  PG_MAP_COUNTS("common_errors", "error_type", "error_rate"), NULL },
 	{ SKM_Q_WORKFLOWS, 0,
-	  PG_MAP_COUNTS("workflow_paths", "workflow_path", "share_rate") },
+	  PG_MAP_COUNTS("workflow_paths", "workflow_path", "share_rate"), NULL },
 };
 
 /* The default limits of query.c: recent 20, search 100, else all. */
@@ -914,7 +1054,7 @@ skm__pg_prepare(struct skm_db *db, enum skm_query q,
 	PGresult *res = NULL;
 	size_t i;
 	long lim;
-	int rc;
+	int rc, raw;
 
 	*out = NULL;
 	if ((rc = skm__store_usable(db)) != SKM_OK)
@@ -958,12 +1098,16 @@ skm__pg_prepare(struct skm_db *db, enum skm_query q,
 			p[6 + i] = grid[i];
 	/* The rollups serve every skill of every host; narrowed to hosts,
 	 * the metrics are recomputed from those hosts' invocations (of the
-	 * one skill asked, when there is one). */
-	sql = pg_subst(def->sql, hosts == NULL ? "skill_metrics" :
-	    "skm_recompute($1::jsonb, $2::text)", hosts == NULL ?
-	    "CASE WHEN m.pct_count = m.duration_count THEN m.pct "
-	    "ELSE skm_pct(m.skill_name, NULL) END" :
-	    "skm_pct(m.skill_name, $1::jsonb)");
+	 * one skill asked, when there is one), and so are a search's pairs
+	 * and a timeline (of minutes, too: the rollup is by the hour). */
+	raw = def->raw != NULL && (hosts != NULL || (q == SKM_Q_TIMELINE &&
+	    args->bucket != NULL && strcmp(args->bucket, "minute") == 0));
+	sql = pg_subst(raw ? def->raw : def->sql, hosts == NULL ?
+	    "skill_metrics" : "skm_recompute($1::jsonb, $2::text)",
+	    hosts == NULL ? "CASE WHEN m.pct_count = m.duration_count THEN "
+	    "m.pct ELSE " PG_PCT_OF("m.skill_name", "") " END" :
+	    PG_PCT_OF("m.skill_name", " AND d.host = ANY "
+	    "(skm_hosts($1::jsonb))"));
 	if (sql == NULL) {
 		rc = skm__store_fail(db, SKM_NOMEM, "out of memory");
 		goto out;
@@ -1006,13 +1150,22 @@ skm__pg_check(struct skm_db *db, void (*cb)(void *, const char *),
 	    "FROM skill_metrics m FULL JOIN skm_recompute(NULL, NULL) r "
 	    "ON m.skill_name = r.skill_name";
 	static const char pct[] =
-	    "SELECT skill_name FROM skill_metrics WHERE pct_count = "
-	    "duration_count AND pct IS DISTINCT FROM skm_pct(skill_name, NULL)";
-	static const char pairs[] =
-	    "SELECT count(*) FROM (SELECT DISTINCT skill_name, workflow_path "
-	    "FROM skill_invocation) i WHERE NOT EXISTS (SELECT 1 FROM "
-	    "skill_workflow w WHERE w.skill_name = i.skill_name AND "
-	    "w.workflow_path IS NOT DISTINCT FROM i.workflow_path)";
+	    "SELECT skill_name FROM skill_metrics m WHERE pct_count = "
+	    "duration_count AND pct IS DISTINCT FROM "
+	    PG_PCT_OF("m.skill_name", "");
+#define PG_DIFFERS(tab, fn, key) \
+	"SELECT count(*) FROM " tab " w FULL JOIN " fn " r " \
+	"ON r.skill_name = w.skill_name AND r." key " IS NOT DISTINCT FROM " \
+	"w." key " WHERE r.skill_name IS NULL AND w.invocation_count > 0 " \
+	"OR w.skill_name IS NULL " \
+	"OR r.invocation_count <> w.invocation_count " \
+	"OR r.completed_count <> w.completed_count " \
+	"OR abs(r.total_duration_seconds - w.total_duration_seconds) > " \
+	"1e-6 * (1 + abs(r.total_duration_seconds))"
+	static const char pairs[] = PG_DIFFERS("skill_workflow",
+	    "skm_recompute_pairs()", "workflow_path");
+	static const char hours[] = PG_DIFFERS("skill_timeline",
+	    "skm_recompute_hours()", "hour");
 	static const char *const what[] = {
 		"total_invocations", "completed_invocations",
 		"abandoned_invocations", "total_duration_seconds",
@@ -1076,7 +1229,16 @@ skm__pg_check(struct skm_db *db, void (*cb)(void *, const char *),
 		return rc;
 	if (n > 0) {
 		snprintf(msg, sizeof(msg), "server: %lld (skill, workflow "
-		    "path) pairs missing from the search index", n);
+		    "path) pairs differ from a recompute", n);
+		bad = 1;
+		if (cb != NULL)
+			cb(arg, msg);
+	}
+	if ((rc = pg_int(db, hours, NULL, &n)) != SKM_OK)
+		return rc;
+	if (n > 0) {
+		snprintf(msg, sizeof(msg), "server: %lld hourly rows "
+		    "(skill_timeline) differ from a recompute", n);
 		bad = 1;
 		if (cb != NULL)
 			cb(arg, msg);
@@ -1124,6 +1286,18 @@ static const char pg_stage_sql[] =
 	name " AS (SELECT s, jsonb_object_agg(k, n) AS m FROM (" \
 	"SELECT skill_name AS s, " col " AS k, count(*) AS n FROM ins " \
 	"WHERE " col " IS NOT NULL GROUP BY 1, 2) x GROUP BY 1)"
+/* The batch's counts per skill and key, and their addition to a rollup
+ * row. */
+#define PG_COUNTS(key) \
+	"SELECT skill_name, " key ", count(*), " \
+	"count(*) FILTER (WHERE completed), " \
+	"coalesce(sum(duration_seconds) FILTER (WHERE completed), 0) " \
+	"FROM ins GROUP BY 1, 2"
+#define PG_COUNTS_ADD \
+	"invocation_count = t.invocation_count + excluded.invocation_count, " \
+	"completed_count = t.completed_count + excluded.completed_count, " \
+	"total_duration_seconds = t.total_duration_seconds + " \
+	"excluded.total_duration_seconds"
 static const char pg_push_sql[] =
     "WITH ins AS (INSERT INTO skill_invocation (id, skill_name, invoked_at, "
     "ended_at, workflow_path, session_id, project_path, parent_id, "
@@ -1153,9 +1327,15 @@ static const char pg_push_sql[] =
     "skill_name AS s, a AS k, count(*) AS n FROM ins, "
     "jsonb_array_elements_text(ins.follow_up_actions) a GROUP BY 1, 2) x "
     "GROUP BY 1), "
-    "pairs AS (INSERT INTO skill_workflow (skill_name, workflow_path) "
-    "SELECT DISTINCT skill_name, workflow_path FROM ins "
-    "ON CONFLICT DO NOTHING), "
+    "pairs AS (INSERT INTO skill_workflow AS t (skill_name, "
+    "workflow_path, invocation_count, completed_count, "
+    "total_duration_seconds) " PG_COUNTS("workflow_path") " "
+    "ON CONFLICT (skill_name, workflow_path) DO UPDATE SET "
+    PG_COUNTS_ADD "), "
+    "hours AS (INSERT INTO skill_timeline AS t (skill_name, hour, "
+    "invocation_count, completed_count, total_duration_seconds) "
+    PG_COUNTS(PG_HOUR("invoked_at")) " "
+    "ON CONFLICT (skill_name, hour) DO UPDATE SET " PG_COUNTS_ADD "), "
     "up AS (INSERT INTO skill_metrics AS t (skill_name, total_invocations, "
     "completed_invocations, abandoned_invocations, "
     "total_duration_seconds, min_duration_seconds, max_duration_seconds, "

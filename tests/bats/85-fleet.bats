@@ -121,6 +121,12 @@ same_json() {
 	run -1 skm --server check
 	[[ "$output" == *"skill 'skill2': total_invocations differs from a recompute"* ]]
 	[[ "$output" == *"skill 'skill2': stored percentiles differ from a recompute"* ]]
+	# and the pair and hourly rollups of search and timeline
+	pg_sql "UPDATE skill_workflow SET completed_count = completed_count + 1 WHERE skill_name = 'skill1' AND workflow_path = 'ci/wf0';
+	    UPDATE skill_timeline SET invocation_count = invocation_count + 1 WHERE hour = (SELECT min(hour) FROM skill_timeline)"
+	run -1 skm --server check
+	[[ "$output" == *"1 (skill, workflow path) pairs differ from a recompute"* ]]
+	[[ "$output" == *"hourly rows (skill_timeline) differ from a recompute"* ]]
 }
 
 @test "server queries print the same JSON as the store, and --host narrows them" {
@@ -133,7 +139,9 @@ same_json() {
 	for h in "" "--host h1"; do
 		for q in "stats" "show skill0" "summary" "errors --skill skill2" \
 		    "session s2" "recent --failed --skill skill1" \
-		    "timeline skill3 --since 2026-10-01T00:00:00Z --until 2026-12-01T00:00:00Z --bucket week"; do
+		    "timeline skill3 --since 2026-10-01T00:00:00Z --until 2026-12-01T00:00:00Z --bucket week" \
+		    "timeline skill3 --since 2026-11-03T00:00:00Z --until 2026-11-05T00:00:00Z --bucket hour" \
+		    "timeline skill3 --since 2026-11-04T00:00:00Z --until 2026-11-04T12:00:00Z --bucket minute"; do
 			same_json "$(skm $h $q --json)" "$(skm --server "$SKM_SERVER" $h $q --json)"
 		done
 		# search ranks differently (bm25, ts_rank): the same rows
@@ -257,8 +265,9 @@ same_json() {
 	pg_sql "SELECT 1 FROM pg_roles WHERE rolname = 'skm_sync'" | grep -q 1 ||
 	    pg_sql "CREATE ROLE skm_sync LOGIN"
 	pg_sql "GRANT SELECT ON schema_migrations, skm_server TO skm_sync;
-	    GRANT SELECT, INSERT ON skill_invocation, skill_workflow TO skm_sync;
-	    GRANT SELECT, INSERT, UPDATE ON skill_metrics TO skm_sync"
+	    GRANT SELECT, INSERT ON skill_invocation TO skm_sync;
+	    GRANT SELECT, INSERT, UPDATE ON skill_metrics, skill_workflow,
+	      skill_timeline TO skm_sync"
 	run -0 skm sync --to "$SKM_SERVER user=skm_sync"
 	[ "$(pg_sql "SELECT count(*) FROM skill_invocation")" = 50 ]
 	run -0 skm --server "$SKM_SERVER user=skm_ro" stats
