@@ -84,7 +84,8 @@ extern char **environ;
 static struct {
 	int active;            /* recording (began or adopted) */
 	int adopted;           /* handed over by exec: end by id */
-	int ended;             /* set once, atomically */
+	int ended;             /* 0, ENDING, ENDED: set atomically */
+	int ended2;            /* the second ender's buffers taken */
 	pid_t pid;             /* the process that ends it */
 	struct skm__rec jr;    /* its id, start times and journal: the end
 	                          goes where the begin went, whatever the
@@ -94,9 +95,16 @@ static struct {
 
 /* Events are formatted in static memory: the begin in the constructor
  * (before the host has threads), the end by the one caller of finish()
- * that wins rec.ended.  Nothing large goes on a host thread's stack. */
-static struct skm__event event;
+ * that wins rec.ended.  Nothing large goes on a host thread's stack.
+ * A second exit that comes while the first is still writing its end (a
+ * signal handler that calls _exit inside exit(), another thread) writes
+ * an end of its own from event2, since the process may die by it before
+ * the first one's write: the fold applies the first end it reads. */
+#define ENDING 1
+#define ENDED 2
+static struct skm__event event, event2;
 static unsigned char evbuf[SKM__REC_HDR + SKM__REC_MAX];
+static unsigned char evbuf2[8192];
 
 /* "SKM_INVOCATION_ID=<id>", put into environ by pointer: lives forever. */
 static char env_id[sizeof(ENV_ID "=") + SKM_ID_LEN];
@@ -363,11 +371,23 @@ finish(int status)
 {
 	struct skm_end_info ei = SKM_END_INFO_INIT;
 	struct rusage self, kids, ru;
-	int saved = errno;
+	struct skm__event *ev = &event;
+	unsigned char *buf = evbuf;
+	size_t bufsize = sizeof(evbuf);
+	int saved = errno, was = 0;
 
-	if (!rec.active || getpid() != rec.pid ||
-	    __atomic_exchange_n(&rec.ended, 1, __ATOMIC_ACQ_REL) != 0)
+	if (!rec.active || getpid() != rec.pid)
 		return;
+	if (!__atomic_compare_exchange_n(&rec.ended, &was, ENDING, 0,
+	    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		/* Ended already, or a third exit at once: nothing to do. */
+		if (was == ENDED || __atomic_exchange_n(&rec.ended2, 1,
+		    __ATOMIC_ACQ_REL) != 0)
+			return;
+		ev = &event2;
+		buf = evbuf2;
+		bufsize = sizeof(evbuf2);
+	}
 	busy++;
 	ei.exit_code = status & 0xff;
 	ei.completed = ei.exit_code == 0;
@@ -379,17 +399,19 @@ finish(int status)
 		    self.ru_maxrss : kids.ru_maxrss;
 		ei.rusage = &ru;
 	}
-	skm__rec_end_event(rec.id, &event, &ei);
+	skm__rec_end_event(rec.id, ev, &ei);
 	if (!rec.adopted)
-		skm__ev_real(&event, SKM__F_DURATION, event.mono_end -
+		skm__ev_real(ev, SKM__F_DURATION, ev->mono_end -
 		    rec.jr.mono_start);
-	if (skm__rec_append(&rec.jr, &event, evbuf, sizeof(evbuf)) != 0) {
+	if (skm__rec_append(&rec.jr, ev, buf, bufsize) != 0) {
 		dbg("end of %s not recorded: %s", rec.id, rec.jr.j.why);
 	} else {
 		dbg("ended %s with status %d", rec.id, ei.exit_code);
-		if (rec.jr.crossed)
+		if (rec.jr.crossed && ev == &event)
 			skm__jnl_spawn_fold(skm_program(), rec.jr.dbpath);
 	}
+	if (ev == &event)
+		__atomic_store_n(&rec.ended, ENDED, __ATOMIC_RELEASE);
 	busy--;
 	errno = saved;
 }
@@ -461,8 +483,7 @@ out:
 SHIM_EXPORT void
 _exit(int status)
 {
-	if (busy == 0)
-		finish(status);
+	finish(status);
 	if (REAL(_exit) != NULL)
 		real__exit(status);
 	syscall(SYS_exit_group, status);
@@ -472,8 +493,7 @@ _exit(int status)
 SHIM_EXPORT void
 _Exit(int status)
 {
-	if (busy == 0)
-		finish(status);
+	finish(status);
 	if (REAL(_Exit) != NULL)
 		real__Exit(status);
 	syscall(SYS_exit_group, status);
@@ -483,8 +503,7 @@ _Exit(int status)
 SHIM_EXPORT void
 quick_exit(int status)
 {
-	if (busy == 0)
-		finish(status);
+	finish(status);
 	if (REAL(quick_exit) != NULL)
 		real_quick_exit(status);
 	syscall(SYS_exit_group, status);

@@ -19,11 +19,15 @@
  *	                      environ and from main's envp, return 0
  *	t_host thread-exec PROG ...  a thread with a 32 KiB stack execvp()s
  *	                      PROG...; on failure print errno, 100
+ *	t_host term-exit N    a SIGTERM handler calls _exit(N); a thread sends
+ *	                      SIGTERM while main calls exit(0): the handler
+ *	                      may run inside the shim's own exit path
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -41,6 +45,21 @@ thread_exit(void *arg)
 {
 	(void)arg;
 	exit(status);
+}
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	_exit(status);
+}
+
+static void *
+thread_term(void *arg)
+{
+	(void)arg;
+	kill(getpid(), SIGTERM);
+	return NULL;
 }
 
 static void *
@@ -96,6 +115,10 @@ main(int argc, char *argv[], char *envp[])
 		pthread_create(&t, NULL, thread_exit, NULL);
 		for (;;)
 			pause();
+	} else if (strcmp(mode, "term-exit") == 0) {
+		signal(SIGTERM, on_term);
+		pthread_create(&t, NULL, thread_term, NULL);
+		exit(0);
 	} else if (strcmp(mode, "abort") == 0) {
 		abort();
 	} else if (strcmp(mode, "fork") == 0) {
