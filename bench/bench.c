@@ -3,11 +3,13 @@
  * baseline taken in the same run, printed as one table and written to a
  * JSON file.
  *
- *	bench [-q] -t TOP -d DIR [-o results.json]
+ *	bench [-q] [-s SECTIONS] -t TOP -d DIR [-o results.json]
  *
  * TOP is the built source tree (skm-run, skm, bench/reference.py and, once
  * it exists, the shim), DIR an empty scratch directory on disk.  -q runs
- * the same code on small sizes, in seconds.
+ * the same code on small sizes, in seconds.  -s runs only the sections
+ * named, separated by commas (wrapper, parallel, shim, inprocess, fold,
+ * import, cli, queries): `sh bench/run.sh -q -s fold,import`.
  *
  * Method.  Every figure is a median (or the stated percentile) over
  * repeated runs, and skm and its baseline run interleaved - A B C, B C A,
@@ -75,7 +77,25 @@ static const struct sizes quick = {
 };
 
 static const struct sizes *sz;
-static const char *top, *dir;
+static const char *top, *dir, *sections;
+
+/* Is section name to run (-s)? */
+static int
+want(const char *name)
+{
+	const char *p = sections;
+	size_t n = strlen(name);
+
+	if (p == NULL)
+		return 1;
+	while ((p = strstr(p, name)) != NULL) {
+		if ((p == sections || p[-1] == ',') &&
+		    (p[n] == '\0' || p[n] == ','))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
 static char skmrun[4096], skmcli[4096], shim[4096];
 
 #define NSKILLS 100
@@ -1499,7 +1519,8 @@ print_table(const char *json_path)
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: bench [-q] -t TOP -d DIR [-o results.json]\n");
+	fprintf(stderr, "usage: bench [-q] [-s SECTIONS] -t TOP -d DIR "
+	    "[-o results.json]\n");
 	exit(1);
 }
 
@@ -1512,7 +1533,7 @@ main(int argc, char *argv[])
 	double t0 = now();
 
 	sz = &full;
-	while ((ch = getopt(argc, argv, "d:o:qt:")) != -1) {
+	while ((ch = getopt(argc, argv, "d:o:qs:t:")) != -1) {
 		switch (ch) {
 		case 'd':
 			dir = optarg;
@@ -1522,6 +1543,9 @@ main(int argc, char *argv[])
 			break;
 		case 'q':
 			sz = &quick;
+			break;
+		case 's':
+			sections = optarg;
 			break;
 		case 't':
 			top = optarg;
@@ -1546,16 +1570,23 @@ main(int argc, char *argv[])
 	    NULL) != SQLITE_OK)
 		errx(1, "results table");
 
-	bench_wrapper();
-	bench_parallel();
-	bench_shim();
-	bench_inprocess();
-	bench_fold();
-	bench_import();
-	bench_cli_queries();
+	if (want("wrapper"))
+		bench_wrapper();
+	if (want("parallel"))
+		bench_parallel();
+	if (want("shim"))
+		bench_shim();
+	if (want("inprocess"))
+		bench_inprocess();
+	if (want("fold"))
+		bench_fold();
+	if (want("import"))
+		bench_import();
+	if (want("cli"))
+		bench_cli_queries();
 	snprintf(big, sizeof(big), "%s/big.db", dir);
 	snprintf(small, sizeof(small), "%s/small.db", dir);
-	have_big = gen_store(big, sz->big) == 0;
+	have_big = want("queries") && gen_store(big, sz->big) == 0;
 	if (have_big) {
 		bench_queries(big);
 		bench_bytes(big);

@@ -19,6 +19,7 @@
  * verbatim (the reference design's '$.' || key nested them).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "skm-int.h"
@@ -34,67 +35,315 @@ step_done(struct skm_db *db, sqlite3_stmt *st, const char *what)
 	return SKM_OK;
 }
 
-/* Does the invocation row of skm__agg_add (workflow_path, error_type,
- * follow_up_actions in columns 3-5) add to any count map? */
-static int
-has_counts(sqlite3_stmt *row)
-{
-	const unsigned char *fu = sqlite3_column_text(row, 5);
-
-	return sqlite3_column_type(row, 3) != SQLITE_NULL ||
-	    sqlite3_column_type(row, 4) != SQLITE_NULL ||
-	    (fu != NULL && strcmp((const char *)fu, "[]") != 0);
-}
-
 /* The hour (epoch seconds, a multiple of 3600) that the ISO time t is
  * in: floor, also before 1970. */
 #define AGG_HOUR_S(u) "((" u ") - (((" u ") % 3600) + 3600) % 3600)"
 #define AGG_HOUR(t) AGG_HOUR_S("unixepoch(" t ")")
 
 /*
- * count_in - step sql with the skill (?1), column col of the invocation
- * row of skm__agg_add (?2: its workflow path for a pair, its invoked_at for
- * an hour), completed (?3) and the duration of a completed run (?4).
+ * The accumulator.  Each ended invocation counted (skm__agg_count) adds
+ * to one entry per thing it changes: its skill's row of skill_metrics,
+ * each key of the skill's count maps, its (skill, workflow path) pair,
+ * its skill and hour, its session and skill.  skm__agg_flush() writes
+ * each entry as one statement that adds the entry's totals to the row
+ * (an upsert), so a batch of a thousand runs of one skill is a handful
+ * of statements, not a thousand times that.  Entries are found through
+ * a hash table over (kind, key), and written in the order they were
+ * made, so a map's new keys come in the order their runs did.
  */
-static int
-count_in(struct skm_db *db, const char *sql, sqlite3_stmt *row, int col,
-    int completed)
-{
-	sqlite3_stmt *st;
-	int rc;
+enum agg_kind {
+	AK_SKILL, AK_WORKFLOWS, AK_ERRORS, AK_FOLLOWUPS, AK_PAIR, AK_HOUR,
+	AK_SESSION, AK_NKINDS
+};
 
-	if ((rc = skm__store_prepare(db, sql, &st)) != SKM_OK)
-		return rc;
-	sqlite3_bind_value(st, 1, sqlite3_column_value(row, 0));
-	sqlite3_bind_value(st, 2, sqlite3_column_value(row, col));
-	sqlite3_bind_int(st, 3, completed);
-	if (completed)
-		sqlite3_bind_value(st, 4, sqlite3_column_value(row, 2));
-	return step_done(db, st, "aggregate counts");
+struct agg_ent {
+	int kind;
+	int next;                /* the next entry in the bucket, or -1 */
+	uint64_t hash;
+	char *a, *b;             /* the key: skill, and the map key,
+	                          * workflow path (NULL: none) or session */
+	size_t an, bn;
+	int64_t hour;
+	long long n, c;          /* runs, completed runs */
+	double d;                /* total duration of the completed runs */
+	int has_mm;              /* min and max: of completed durations */
+	double min, max;
+	char *first, *last;      /* earliest and latest invoked_at */
+	size_t firstcap, lastcap;
+};
+
+struct skm__agg {
+	struct agg_ent *ent;
+	int n, cap;
+	int *bucket;             /* head entry of each bucket, or -1 */
+	int nbucket;             /* a power of two */
+};
+
+struct skm__agg *
+skm__agg_new(void)
+{
+	return calloc(1, sizeof(struct skm__agg));
+}
+
+void
+skm__agg_clear(struct skm__agg *ag)
+{
+	int i;
+
+	if (ag == NULL)
+		return;
+	for (i = 0; i < ag->n; i++) {
+		free(ag->ent[i].a);
+		free(ag->ent[i].b);
+		free(ag->ent[i].first);
+		free(ag->ent[i].last);
+	}
+	ag->n = 0;
+	for (i = 0; i < ag->nbucket; i++)
+		ag->bucket[i] = -1;
+}
+
+void
+skm__agg_free(struct skm__agg *ag)
+{
+	if (ag == NULL)
+		return;
+	skm__agg_clear(ag);
+	free(ag->ent);
+	free(ag->bucket);
+	free(ag);
+}
+
+static uint64_t
+agg_hash(int kind, const char *a, size_t an, const char *b, size_t bn,
+    int64_t hour)
+{
+	uint64_t h = 14695981039346656037ULL;
+	size_t i;
+
+	h = (h ^ (uint64_t)kind) * 1099511628211ULL;
+	for (i = 0; i < an; i++)
+		h = (h ^ (unsigned char)a[i]) * 1099511628211ULL;
+	h = (h ^ 0xffu) * 1099511628211ULL;
+	if (b != NULL)
+		for (i = 0; i < bn; i++)
+			h = (h ^ (unsigned char)b[i]) * 1099511628211ULL;
+	else
+		h = (h ^ 0x1feu) * 1099511628211ULL;
+	h = (h ^ (uint64_t)hour) * 1099511628211ULL;
+	return h ^ (h >> 29);
+}
+
+static int
+agg_grow(struct skm__agg *ag)
+{
+	int nb = ag->nbucket ? ag->nbucket * 2 : 256, i, *bk;
+	struct agg_ent *e;
+
+	if (ag->n == ag->cap) {
+		int cap = ag->cap ? ag->cap * 2 : 64;
+
+		if ((e = reallocarray(ag->ent, (size_t)cap, sizeof(*e))) == NULL)
+			return -1;
+		ag->ent = e;
+		ag->cap = cap;
+	}
+	if (ag->n < ag->nbucket / 2)
+		return 0;
+	if ((bk = malloc((size_t)nb * sizeof(*bk))) == NULL)
+		return -1;
+	for (i = 0; i < nb; i++)
+		bk[i] = -1;
+	for (i = 0; i < ag->n; i++) {
+		e = &ag->ent[i];
+		e->next = bk[e->hash & (uint64_t)(nb - 1)];
+		bk[e->hash & (uint64_t)(nb - 1)] = i;
+	}
+	free(ag->bucket);
+	ag->bucket = bk;
+	ag->nbucket = nb;
+	return 0;
+}
+
+/* The entry of (kind, a, b, hour), made if need be; NULL: no memory. */
+static struct agg_ent *
+agg_entry(struct skm__agg *ag, int kind, const char *a, size_t an,
+    const char *b, size_t bn, int64_t hour)
+{
+	uint64_t h = agg_hash(kind, a, an, b, bn, hour);
+	struct agg_ent *e;
+	int i;
+
+	if (ag->nbucket > 0)
+		for (i = ag->bucket[h & (uint64_t)(ag->nbucket - 1)]; i >= 0;
+		    i = e->next) {
+			e = &ag->ent[i];
+			if (e->hash == h && e->kind == kind && e->hour == hour &&
+			    e->an == an && memcmp(e->a, a, an) == 0 &&
+			    (e->b == NULL) == (b == NULL) &&
+			    (b == NULL || (e->bn == bn &&
+			    memcmp(e->b, b, bn) == 0)))
+				return e;
+		}
+	if (agg_grow(ag) != 0)
+		return NULL;
+	e = &ag->ent[ag->n];
+	memset(e, 0, sizeof(*e));
+	e->kind = kind;
+	e->hash = h;
+	e->hour = hour;
+	e->an = an;
+	e->bn = bn;
+	if ((e->a = malloc(an + 1)) == NULL)
+		return NULL;
+	memcpy(e->a, a, an);
+	e->a[an] = '\0';
+	if (b != NULL) {
+		if ((e->b = malloc(bn + 1)) == NULL) {
+			free(e->a);
+			return NULL;
+		}
+		memcpy(e->b, b, bn);
+		e->b[bn] = '\0';
+	}
+	e->next = ag->bucket[h & (uint64_t)(ag->nbucket - 1)];
+	ag->bucket[h & (uint64_t)(ag->nbucket - 1)] = ag->n;
+	ag->n++;
+	return e;
+}
+
+/* Count one run into e: its count, completion and duration. */
+static void
+agg_one(struct agg_ent *e, const struct skm__agg_run *r)
+{
+	e->n++;
+	if (r->completed) {
+		e->c++;
+		e->d += r->duration;
+	}
+}
+
+/* Copy the text s into *dst (cap bytes, grown as needed). */
+static int
+agg_set(char **dst, size_t *cap, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p;
+
+	if (n > *cap) {
+		if ((p = realloc(*dst, n < 32 ? 32 : n)) == NULL)
+			return -1;
+		*dst = p;
+		*cap = n < 32 ? 32 : n;
+	}
+	memcpy(*dst, s, n);
+	return 0;
+}
+
+/* Keep the earliest and latest invoked_at (ISO text orders by time). */
+static int
+agg_times(struct agg_ent *e, const char *iso)
+{
+	if ((e->first == NULL || strcmp(iso, e->first) < 0) &&
+	    agg_set(&e->first, &e->firstcap, iso) != 0)
+		return SKM_NOMEM;
+	if ((e->last == NULL || strcmp(iso, e->last) > 0) &&
+	    agg_set(&e->last, &e->lastcap, iso) != 0)
+		return SKM_NOMEM;
+	return SKM_OK;
+}
+
+/* Count one key into a count map of r's skill. */
+static int
+agg_key(struct skm__agg *ag, int kind, const struct skm__agg_run *r,
+    const struct skm__str *k)
+{
+	struct agg_ent *e;
+
+	if ((e = agg_entry(ag, kind, r->skill.p, r->skill.n, k->p, k->n,
+	    0)) == NULL)
+		return SKM_NOMEM;
+	e->n++;
+	return SKM_OK;
 }
 
 /*
- * skm__agg_add - count the ended invocation id into its skill's aggregates,
- * its pair's and hour's counts and its session's row.  Runs inside the
- * caller's write transaction.
+ * skm__agg_count - count the ended run r into ag: nothing is written
+ * until skm__agg_flush().  SKM_OK or SKM_NOMEM.
  */
 int
-skm__agg_add(struct skm_db *db, const char *id)
+skm__agg_count(struct skm__agg *ag, const struct skm__agg_run *r)
 {
-	static const char get[] =
-	    "SELECT skill_name, completed, duration_seconds, workflow_path, "
-	    "error_type, follow_up_actions, invoked_at, session_id "
-	    "FROM skill_invocation WHERE id = ?";
-	static const char upsert[] =
+	struct agg_ent *e;
+	int64_t hour;
+	int i;
+
+	if ((e = agg_entry(ag, AK_SKILL, r->skill.p, r->skill.n, NULL, 0,
+	    0)) == NULL)
+		return SKM_NOMEM;
+	agg_one(e, r);
+	if (agg_times(e, r->invoked) != SKM_OK)
+		return SKM_NOMEM;
+	if (r->completed) {
+		if (!e->has_mm || r->duration < e->min)
+			e->min = r->duration;
+		if (!e->has_mm || r->duration > e->max)
+			e->max = r->duration;
+		e->has_mm = 1;
+	}
+	if (r->workflow.p != NULL &&
+	    agg_key(ag, AK_WORKFLOWS, r, &r->workflow) != SKM_OK)
+		return SKM_NOMEM;
+	if (r->error.p != NULL && agg_key(ag, AK_ERRORS, r, &r->error) != SKM_OK)
+		return SKM_NOMEM;
+	for (i = 0; i < r->nfollow; i++)
+		if (agg_key(ag, AK_FOLLOWUPS, r, &r->follow[i]) != SKM_OK)
+			return SKM_NOMEM;
+	if ((e = agg_entry(ag, AK_PAIR, r->skill.p, r->skill.n, r->workflow.p,
+	    r->workflow.n, 0)) == NULL)
+		return SKM_NOMEM;
+	agg_one(e, r);
+	/* The hour it began in: floor, also before 1970. */
+	hour = r->invoked_s - ((r->invoked_s % 3600) + 3600) % 3600;
+	if ((e = agg_entry(ag, AK_HOUR, r->skill.p, r->skill.n, NULL, 0,
+	    hour)) == NULL)
+		return SKM_NOMEM;
+	agg_one(e, r);
+	if (r->session.p != NULL) {
+		if ((e = agg_entry(ag, AK_SESSION, r->skill.p, r->skill.n,
+		    r->session.p, r->session.n, 0)) == NULL)
+			return SKM_NOMEM;
+		agg_one(e, r);
+		if (agg_times(e, r->invoked) != SKM_OK)
+			return SKM_NOMEM;
+	}
+	return SKM_OK;
+}
+
+/* Bind the totals of e (count, completed, duration) to i, i+1, i+2. */
+static void
+bind_counts(sqlite3_stmt *st, int i, const struct agg_ent *e)
+{
+	sqlite3_bind_int64(st, i, e->n);
+	sqlite3_bind_int64(st, i + 1, e->c);
+	sqlite3_bind_double(st, i + 2, e->d);
+}
+
+/* Write one entry: add its totals to its row. */
+static int
+agg_write(struct skm_db *db, const struct agg_ent *e)
+{
+	static const char skill[] =
 	    "INSERT INTO skill_metrics (skill_name, total_invocations, "
 	    "completed_invocations, abandoned_invocations, "
 	    "total_duration_seconds, min_duration_seconds, "
 	    "max_duration_seconds, first_invoked, last_invoked, "
 	    "last_aggregated_at) "
-	    "VALUES (?1, 1, ?2, 1 - ?2, coalesce(?3, 0), ?3, ?3, ?4, ?4, "
+	    "VALUES (?1, ?2, ?3, ?2 - ?3, ?4, ?5, ?6, ?7, ?8, "
 	    "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) "
 	    "ON CONFLICT (skill_name) DO UPDATE SET "
-	    "total_invocations = total_invocations + 1, "
+	    "total_invocations = total_invocations + "
+	    "  excluded.total_invocations, "
 	    "completed_invocations = completed_invocations + "
 	    "  excluded.completed_invocations, "
 	    "abandoned_invocations = abandoned_invocations + "
@@ -113,112 +362,128 @@ skm__agg_add(struct skm_db *db, const char *id)
 	    "  excluded.last_invoked), "
 	    "last_aggregated_at = excluded.last_aggregated_at, "
 	    "percentiles_valid = 0";
-	static const char maps[] =
-	    "UPDATE skill_metrics SET "
-	    "workflow_paths = CASE WHEN ?2 IS NULL THEN workflow_paths ELSE "
-	    "  json_patch(workflow_paths, json_object(?2, 1 + coalesce(("
-	    "  SELECT value FROM json_each(skill_metrics.workflow_paths) "
-	    "  WHERE key = ?2), 0))) END, "
-	    "common_errors = CASE WHEN ?3 IS NULL THEN common_errors ELSE "
-	    "  json_patch(common_errors, json_object(?3, 1 + coalesce(("
-	    "  SELECT value FROM json_each(skill_metrics.common_errors) "
-	    "  WHERE key = ?3), 0))) END, "
-	    "follow_up_actions = CASE WHEN json_array_length(?4) = 0 "
-	    "  THEN follow_up_actions ELSE json_patch(follow_up_actions, ("
-	    "  SELECT json_group_object(a, n + coalesce((SELECT value FROM "
-	    "  json_each(skill_metrics.follow_up_actions) WHERE key = a), 0)) "
-	    "  FROM (SELECT CAST(value AS TEXT) AS a, count(*) AS n "
-	    "  FROM json_each(?4) GROUP BY 1))) END "
-	    "WHERE skill_name = ?1";
-	static const char session[] =
-	    "INSERT INTO session_skill (session_id, skill_name, "
-	    "invocation_count, first_invoked, last_invoked, "
-	    "total_duration_seconds) VALUES (?1, ?2, 1, ?3, ?3, "
-	    "coalesce(?4, 0)) "
-	    "ON CONFLICT (session_id, skill_name) DO UPDATE SET "
-	    "invocation_count = invocation_count + 1, "
-	    "first_invoked = min(first_invoked, excluded.first_invoked), "
-	    "last_invoked = max(last_invoked, excluded.last_invoked), "
-	    "total_duration_seconds = total_duration_seconds + "
-	    "  excluded.total_duration_seconds";
+	/* A key of a count map: json_patch(map, json_object(key, n)), never
+	 * a JSON path built from the key. */
+#define AGG_MAP(col) \
+	    "UPDATE skill_metrics SET " col " = json_patch(" col ", " \
+	    "json_object(?2, ?3 + coalesce((SELECT value FROM " \
+	    "json_each(skill_metrics." col ") WHERE key = ?2), 0))) " \
+	    "WHERE skill_name = ?1"
+	static const char wf[] = AGG_MAP("workflow_paths");
+	static const char er[] = AGG_MAP("common_errors");
+	static const char fu[] = AGG_MAP("follow_up_actions");
 	/* UNIQUE (skill_name, workflow_path) lets NULL paths repeat, so no
 	 * upsert: an update, and an insert when it found no pair. */
 	static const char pair[] =
-	    "UPDATE skill_workflow SET invocation_count = invocation_count + 1, "
-	    "completed_count = completed_count + ?3, "
-	    "total_duration_seconds = total_duration_seconds + coalesce(?4, 0) "
+	    "UPDATE skill_workflow SET invocation_count = invocation_count + ?3, "
+	    "completed_count = completed_count + ?4, "
+	    "total_duration_seconds = total_duration_seconds + ?5 "
 	    "WHERE skill_name = ?1 AND workflow_path IS ?2";
 	static const char pair_new[] =
 	    "INSERT INTO skill_workflow (skill_name, workflow_path, "
 	    "invocation_count, completed_count, total_duration_seconds) "
-	    "VALUES (?1, ?2, 1, ?3, coalesce(?4, 0))";
+	    "VALUES (?1, ?2, ?3, ?4, ?5)";
 	static const char hour[] =
-	    "INSERT INTO skill_timeline VALUES (?1, " AGG_HOUR("?2") ", 1, ?3, "
-	    "coalesce(?4, 0)) ON CONFLICT (skill_name, hour) DO UPDATE SET "
-	    "invocation_count = invocation_count + 1, "
+	    "INSERT INTO skill_timeline VALUES (?1, ?2, ?3, ?4, ?5) "
+	    "ON CONFLICT (skill_name, hour) DO UPDATE SET "
+	    "invocation_count = invocation_count + excluded.invocation_count, "
 	    "completed_count = completed_count + excluded.completed_count, "
 	    "total_duration_seconds = total_duration_seconds + "
 	    "  excluded.total_duration_seconds";
-	sqlite3_stmt *row, *st;
-	int rc, src, completed;
+	static const char session[] =
+	    "INSERT INTO session_skill (session_id, skill_name, "
+	    "invocation_count, first_invoked, last_invoked, "
+	    "total_duration_seconds) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+	    "ON CONFLICT (session_id, skill_name) DO UPDATE SET "
+	    "invocation_count = invocation_count + excluded.invocation_count, "
+	    "first_invoked = min(first_invoked, excluded.first_invoked), "
+	    "last_invoked = max(last_invoked, excluded.last_invoked), "
+	    "total_duration_seconds = total_duration_seconds + "
+	    "  excluded.total_duration_seconds";
+	static const char *const map_sql[] = { wf, er, fu };
+	sqlite3_stmt *st;
+	int rc;
 
-	if ((rc = skm__store_prepare(db, get, &row)) != SKM_OK)
-		return rc;
-	sqlite3_bind_text(row, 1, id, -1, SQLITE_STATIC);
-	if ((src = sqlite3_step(row)) != SQLITE_ROW) {
-		sqlite3_reset(row);
-		return src == SQLITE_DONE ? skm__store_fail(db, SKM_NOTFOUND,
-		    "no such invocation: %s", id) : skm__store_sqlfail(db, src,
-		    "aggregate");
-	}
-	completed = sqlite3_column_int(row, 1);
-
-	if ((rc = skm__store_prepare(db, upsert, &st)) != SKM_OK)
-		goto out;
-	sqlite3_bind_value(st, 1, sqlite3_column_value(row, 0));
-	sqlite3_bind_int(st, 2, completed);
-	if (completed)
-		sqlite3_bind_value(st, 3, sqlite3_column_value(row, 2));
-	sqlite3_bind_value(st, 4, sqlite3_column_value(row, 6));
-	if ((rc = step_done(db, st, "aggregate")) != SKM_OK)
-		goto out;
-
-	/* The count maps change only when there is something to count; a
-	 * run without workflow, error or follow-ups (a plain successful
-	 * skm-run) skips the statement, whose preparation alone costs a
-	 * short-lived process about as much as the rest of the end. */
-	if (has_counts(row)) {
-		if ((rc = skm__store_prepare(db, maps, &st)) != SKM_OK)
-			goto out;
-		sqlite3_bind_value(st, 1, sqlite3_column_value(row, 0));
-		sqlite3_bind_value(st, 2, sqlite3_column_value(row, 3));
-		sqlite3_bind_value(st, 3, sqlite3_column_value(row, 4));
-		sqlite3_bind_value(st, 4, sqlite3_column_value(row, 5));
-		if ((rc = step_done(db, st, "aggregate maps")) != SKM_OK)
-			goto out;
-	}
-
-	if ((rc = count_in(db, pair, row, 3, completed)) != SKM_OK)
-		goto out;
-	if (sqlite3_changes(db->conn) == 0 &&
-	    (rc = count_in(db, pair_new, row, 3, completed)) != SKM_OK)
-		goto out;
-	if ((rc = count_in(db, hour, row, 6, completed)) != SKM_OK)
-		goto out;
-
-	if (sqlite3_column_type(row, 7) != SQLITE_NULL) {
+	switch (e->kind) {
+	case AK_SKILL:
+		if ((rc = skm__store_prepare(db, skill, &st)) != SKM_OK)
+			return rc;
+		sqlite3_bind_text(st, 1, e->a, (int)e->an, SQLITE_STATIC);
+		bind_counts(st, 2, e);
+		if (e->has_mm) {
+			sqlite3_bind_double(st, 5, e->min);
+			sqlite3_bind_double(st, 6, e->max);
+		}
+		sqlite3_bind_text(st, 7, e->first, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 8, e->last, -1, SQLITE_STATIC);
+		return step_done(db, st, "aggregate");
+	case AK_WORKFLOWS:
+	case AK_ERRORS:
+	case AK_FOLLOWUPS:
+		if ((rc = skm__store_prepare(db, map_sql[e->kind - AK_WORKFLOWS],
+		    &st)) != SKM_OK)
+			return rc;
+		sqlite3_bind_text(st, 1, e->a, (int)e->an, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, e->b, (int)e->bn, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, e->n);
+		return step_done(db, st, "aggregate maps");
+	case AK_PAIR:
+		if ((rc = skm__store_prepare(db, pair, &st)) != SKM_OK)
+			return rc;
+		sqlite3_bind_text(st, 1, e->a, (int)e->an, SQLITE_STATIC);
+		if (e->b != NULL)
+			sqlite3_bind_text(st, 2, e->b, (int)e->bn, SQLITE_STATIC);
+		bind_counts(st, 3, e);
+		if ((rc = step_done(db, st, "aggregate counts")) != SKM_OK ||
+		    sqlite3_changes(db->conn) > 0)
+			return rc;
+		if ((rc = skm__store_prepare(db, pair_new, &st)) != SKM_OK)
+			return rc;
+		sqlite3_bind_text(st, 1, e->a, (int)e->an, SQLITE_STATIC);
+		if (e->b != NULL)
+			sqlite3_bind_text(st, 2, e->b, (int)e->bn, SQLITE_STATIC);
+		bind_counts(st, 3, e);
+		return step_done(db, st, "aggregate counts");
+	case AK_HOUR:
+		if ((rc = skm__store_prepare(db, hour, &st)) != SKM_OK)
+			return rc;
+		sqlite3_bind_text(st, 1, e->a, (int)e->an, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, e->hour);
+		bind_counts(st, 3, e);
+		return step_done(db, st, "aggregate counts");
+	case AK_SESSION:
 		if ((rc = skm__store_prepare(db, session, &st)) != SKM_OK)
-			goto out;
-		sqlite3_bind_value(st, 1, sqlite3_column_value(row, 7));
-		sqlite3_bind_value(st, 2, sqlite3_column_value(row, 0));
-		sqlite3_bind_value(st, 3, sqlite3_column_value(row, 6));
-		if (completed)
-			sqlite3_bind_value(st, 4,
-			    sqlite3_column_value(row, 2));
-		rc = step_done(db, st, "session aggregate");
+			return rc;
+		sqlite3_bind_text(st, 1, e->b, (int)e->bn, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, e->a, (int)e->an, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, e->n);
+		sqlite3_bind_text(st, 4, e->first, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, e->last, -1, SQLITE_STATIC);
+		sqlite3_bind_double(st, 6, e->d);
+		return step_done(db, st, "session aggregate");
 	}
-out:
-	sqlite3_reset(row);
+	return SKM_OK;
+}
+
+/*
+ * skm__agg_flush - write what ag has counted into skill_metrics (skills
+ * first: the maps' updates need their rows), skill_workflow,
+ * skill_timeline and session_skill, inside the caller's write
+ * transaction, and empty ag.  On failure ag is emptied too: the caller
+ * rolls the transaction back.
+ */
+int
+skm__agg_flush(struct skm_db *db, struct skm__agg *ag)
+{
+	int kind, i, rc = SKM_OK;
+
+	if (ag == NULL)
+		return SKM_OK;
+	for (kind = 0; kind < AK_NKINDS && rc == SKM_OK; kind++)
+		for (i = 0; i < ag->n && rc == SKM_OK; i++)
+			if (ag->ent[i].kind == kind)
+				rc = agg_write(db, &ag->ent[i]);
+	skm__agg_clear(ag);
 	return rc;
 }
 

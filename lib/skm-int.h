@@ -126,8 +126,24 @@ int skm__store_prepare(struct skm_db *db, const char *sql, sqlite3_stmt **st);
 void skm__store_clear(struct skm_db *db);
 void skm__store_bulk(struct skm_db *db);
 
-/* aggregate.c */
-int skm__agg_add(struct skm_db *db, const char *id);
+/* aggregate.c: the aggregates of ended runs, counted in memory and
+ * written once per batch (skm__agg_flush) in the caller's transaction. */
+struct skm__agg;
+struct skm__agg_run {            /* one ended run, as counted */
+	struct skm__str skill;
+	struct skm__str workflow, session, error;   /* p NULL: none */
+	const char *invoked;     /* invoked_at as stored (text) */
+	int64_t invoked_s;       /* its epoch second, floor */
+	int completed;
+	double duration;         /* counted when completed */
+	const struct skm__str *follow;
+	int nfollow;
+};
+struct skm__agg *skm__agg_new(void);
+int skm__agg_count(struct skm__agg *ag, const struct skm__agg_run *r);
+int skm__agg_flush(struct skm_db *db, struct skm__agg *ag);
+void skm__agg_clear(struct skm__agg *ag);
+void skm__agg_free(struct skm__agg *ag);
 int skm__agg_recompute(struct skm_db *db, const char *skill, int percentiles);
 int skm__agg_percentiles(struct skm_db *db, const char *skill);
 int skm__agg_percentiles_stale(struct skm_db *db, const char *skill);
