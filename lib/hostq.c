@@ -10,8 +10,10 @@
  * DESIGN.md.  The hosts are bound as one JSON array and read back with
  * json_each: nothing the user typed becomes SQL.
  *
- * The timeline's bucket grid (skm__timeline_grid) is shared with the
- * server backend (pg.c).
+ * What the three query paths share lives here too (query.c and pg.c
+ * call it; this file calls neither): the timeline's bucket grid
+ * (skm__timeline_grid), the hosts as one JSON array (skm__hosts_json) and
+ * the JSON document made of a query's rows (skm__json_sql).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -243,6 +245,7 @@ static const struct {
 #define MAX_BUCKETS 100000
 #define WEEK_OFFSET (4 * 86400LL)	/* 1970-01-05, the first Monday */
 
+/* floor(a / b) for b > 0. */
 static long long
 floor_div(long long a, long long b)
 {
@@ -250,8 +253,27 @@ floor_div(long long a, long long b)
 }
 
 /*
+ * parse_until - what --since takes, except that a timestamp after now
+ * means now (a duration is always in the past).
+ */
+static int
+parse_until(const char *s, long long now, long long *ms, char *err,
+    size_t errlen)
+{
+	if (strlen(s) > 4 && s[4] == '-') {
+		if (skm__tp_parse_iso(s, ms, err, errlen) != 0)
+			return -1;
+		if (*ms > now)
+			*ms = now;
+		return 0;
+	}
+	return skm__tp_parse_since(s, now, ms, NULL, err, errlen);
+}
+
+/*
  * skm__timeline_grid - since, until and bucket as the timeline's bucket
- * grid, with query.c's rules and messages.
+ * grid: the first and last bucket starts (epoch seconds), the bucket
+ * width and offset, and the invoked_at range [lo, hi) as ISO text.
  */
 int
 skm__timeline_grid(struct skm_db *db, const struct skm_query_args *a,
@@ -270,18 +292,18 @@ skm__timeline_grid(struct skm_db *db, const struct skm_query_args *a,
 		if (strcmp(bucket, buckets[i].name) == 0)
 			width = buckets[i].width;
 	if (width == 0)
-		return skm__store_fail(db, SKM_MISUSE, "bad bucket '%.40s': use "
-		    "minute, hour, day or week", bucket);
+		return skm__store_fail(db, SKM_MISUSE, "--bucket '%.40s': bad "
+		    "bucket, use minute, hour, day or week", bucket);
 	if (skm__tp_parse_since(a->since != NULL ? a->since : "7d", now, &since,
 	    NULL, err, sizeof(err)) != 0)
-		return skm__store_fail(db, SKM_MISUSE, "since %s", err);
-	if (a->until != NULL && skm__tp_parse_since(a->until, now, &until, NULL,
-	    err, sizeof(err)) != 0)
-		return skm__store_fail(db, SKM_MISUSE, "until %s", err);
+		return skm__store_fail(db, SKM_MISUSE, "--since %s", err);
+	if (a->until != NULL && parse_until(a->until, now, &until, err,
+	    sizeof(err)) != 0)
+		return skm__store_fail(db, SKM_MISUSE, "--until %s", err);
 	if (since < 2 * WEEK_OFFSET * 1000)
-		return skm__store_fail(db, SKM_MISUSE, "since: before 1970-01-09");
+		return skm__store_fail(db, SKM_MISUSE, "--since: before 1970-01-09");
 	if (since > until)
-		return skm__store_fail(db, SKM_MISUSE, "since is after until");
+		return skm__store_fail(db, SKM_MISUSE, "--since is after --until");
 	off = width == 7 * 86400 ? WEEK_OFFSET : 0;
 	g[0] = floor_div(floor_div(since, 1000) - off, width) * width + off;
 	g[1] = floor_div(floor_div(until, 1000) - off, width) * width + off;
@@ -289,11 +311,12 @@ skm__timeline_grid(struct skm_db *db, const struct skm_query_args *a,
 	g[3] = off;
 	if ((g[1] - g[0]) / width + 1 > MAX_BUCKETS)
 		return skm__store_fail(db, SKM_MISUSE, "%lld buckets are too many "
-		    "(at most %d): use a larger bucket or a later since",
+		    "(at most %d): use a larger --bucket or a later --since",
 		    (g[1] - g[0]) / width + 1, MAX_BUCKETS);
 	if (skm__tp_format_iso(g[0] * 1000, lo) != 0 ||
 	    skm__tp_format_iso((g[1] + width) * 1000, hi) != 0)
-		return skm__store_fail(db, SKM_MISUSE, "since or until out of range");
+		return skm__store_fail(db, SKM_MISUSE, "--since or --until out "
+		    "of range");
 	return SKM_OK;
 }
 
@@ -315,16 +338,20 @@ bind_named_text(sqlite3_stmt *st, const char *name, const char *v)
 		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
 }
 
-/* The hosts as one JSON array, made by SQLite. */
-static int
-hosts_json(struct skm_db *db, const struct skm_query_args *a, char **out)
+/* skm__hosts_json - the hosts as one JSON array made by SQLite (*out
+ * NULL when there are none; else sqlite3_free it). */
+int
+skm__hosts_json(struct skm_db *db, const struct skm_query_args *a, char **out)
 {
-	sqlite3_str *s = sqlite3_str_new(db->conn);
+	sqlite3_str *s;
 	sqlite3_stmt *st;
 	char *sql;
 	int i, src;
 
 	*out = NULL;
+	if (a->nhosts <= 0)
+		return SKM_OK;
+	s = sqlite3_str_new(db->conn);
 	sqlite3_str_appendall(s, "SELECT json_array(");
 	for (i = 0; i < a->nhosts; i++)
 		sqlite3_str_appendall(s, i ? ", ?" : "?");
@@ -344,8 +371,9 @@ hosts_json(struct skm_db *db, const struct skm_query_args *a, char **out)
 	    "out of memory");
 }
 
+/* Columns that hold JSON text, embedded as JSON and not as strings. */
 static int
-is_json_col(const char *name)
+json_col(const char *name)
 {
 	static const char *const cols[] = { "workflow_paths", "common_errors",
 	    "follow_up_actions", "top_error_types", "top_workflow_paths" };
@@ -355,6 +383,33 @@ is_json_col(const char *name)
 		if (strcmp(name, cols[i]) == 0)
 			return 1;
 	return 0;
+}
+
+/*
+ * skm__json_sql - the statement that makes the JSON document of the rows
+ * of sql (st, prepared from it, gives the column names: constants of
+ * lib, never user text): one object, or an array of them.  The same
+ * wrapping for a store, a store narrowed to hosts and a server's result,
+ * so that their documents cannot differ.  NULL when out of memory;
+ * sqlite3_free it.
+ */
+char *
+skm__json_sql(sqlite3_stmt *st, const char *sql, int object)
+{
+	sqlite3_str *s = sqlite3_str_new(NULL);
+	int i, n = sqlite3_column_count(st);
+
+	sqlite3_str_appendall(s, !object ?
+	    "SELECT coalesce(json_group_array(json(o)), '[]') FROM "
+	    "(SELECT json_object(" : "SELECT json_object(");
+	for (i = 0; i < n; i++) {
+		const char *c = sqlite3_column_name(st, i);
+		sqlite3_str_appendf(s, "%s'%q', %s\"%w\"%s", i ? ", " : "",
+		    c, json_col(c) ? "json(" : "", c, json_col(c) ? ")" : "");
+	}
+	sqlite3_str_appendf(s, ")%s FROM (%s)%s", !object ? " AS o" : "",
+	    sql, !object ? ")" : "");
+	return sqlite3_str_finish(s);
 }
 
 /* SKM_NOTFOUND unless some invocation of skill was recorded (any host). */
@@ -380,11 +435,10 @@ skm__hostq_prepare(struct skm_db *db, enum skm_query q,
     const struct skm_query_args *a, int json, sqlite3_stmt **out)
 {
 	sqlite3_stmt *st = NULL;
-	sqlite3_str *s;
 	char *sql, *hosts = NULL, lo[TP_ISO_LEN], hi[TP_ISO_LEN];
 	long long g[4];
 	size_t k;
-	int rc, src, i, n, idx = -1;
+	int rc, src, idx = -1;
 
 	*out = NULL;
 	if ((rc = skm__store_usable(db)) != SKM_OK)
@@ -411,7 +465,7 @@ skm__hostq_prepare(struct skm_db *db, enum skm_query q,
 	    (rc = skm__timeline_grid(db, a, g, lo, hi)) != SKM_OK)
 		return rc;
 	if ((rc = register_pct(db)) != SKM_OK ||
-	    (rc = hosts_json(db, a, &hosts)) != SKM_OK)
+	    (rc = skm__hosts_json(db, a, &hosts)) != SKM_OK)
 		return rc;
 	src = sqlite3_prepare_v2(db->conn, hq[idx].sql, -1, &st, NULL);
 	if (src != SQLITE_OK) {
@@ -419,23 +473,10 @@ skm__hostq_prepare(struct skm_db *db, enum skm_query q,
 		goto out;
 	}
 	if (json) {
-		s = sqlite3_str_new(db->conn);
-		sqlite3_str_appendall(s, !hq[idx].object ?
-		    "SELECT coalesce(json_group_array(json(o)), '[]') FROM "
-		    "(SELECT json_object(" : "SELECT json_object(");
-		n = sqlite3_column_count(st);
-		for (i = 0; i < n; i++) {
-			const char *c = sqlite3_column_name(st, i);
-			sqlite3_str_appendf(s, "%s'%q', %s\"%w\"%s", i ? ", " : "",
-			    c, is_json_col(c) ? "json(" : "", c,
-			    is_json_col(c) ? ")" : "");
-		}
-		sqlite3_str_appendf(s, ")%s FROM (%s)%s",
-		    !hq[idx].object ? " AS o" : "", hq[idx].sql,
-		    !hq[idx].object ? ")" : "");
+		sql = skm__json_sql(st, hq[idx].sql, hq[idx].object);
 		sqlite3_finalize(st);
 		st = NULL;
-		if ((sql = sqlite3_str_finish(s)) == NULL) {
+		if (sql == NULL) {
 			rc = skm__store_fail(db, SKM_NOMEM, "out of memory");
 			goto out;
 		}

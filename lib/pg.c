@@ -688,6 +688,18 @@ skm__pg_close(struct skm_db *db)
 	"'([[:alnum:]])[^[:alnum:][:space:]\"]+(?=[[:alnum:]])', '\\1 ', " \
 	"'g')) AS q) "
 
+/* One skill's row, its percentiles from pct. */
+#define PG_SHOW(pct) \
+	"SELECT m.skill_name, m.total_invocations, m.completed_invocations, " \
+	"m.abandoned_invocations, m.total_duration_seconds, " \
+	"m.workflow_paths, m.common_errors, m.follow_up_actions, " \
+	PG_TS("m.first_invoked") " AS first_invoked, " \
+	PG_TS("m.last_invoked") " AS last_invoked, " \
+	PG_RATE " AS completion_rate, " PG_AVG " AS avg_duration_seconds, " \
+	"m.min_duration_seconds, m.max_duration_seconds, " PG_PCT " " \
+	"FROM @M m LEFT JOIN LATERAL (SELECT " pct " AS p) x ON true " \
+	"WHERE m.skill_name = $2"
+
 static const struct pg_query {
 	enum skm_query q;
 	int object;		/* one row: a JSON object */
@@ -701,15 +713,15 @@ static const struct pg_query {
 	  PG_PCT ", " PG_TS("m.last_invoked") " AS last_invoked "
 	  "FROM @M m " PG_PCT_JOIN " "
 	  "ORDER BY m.total_invocations DESC, m.skill_name COLLATE \"C\"", NULL },
-	{ SKM_Q_SHOW, 1,
-	  "SELECT m.skill_name, m.total_invocations, m.completed_invocations, "
-	  "m.abandoned_invocations, m.total_duration_seconds, "
-	  "m.workflow_paths, m.common_errors, m.follow_up_actions, "
-	  PG_TS("m.first_invoked") " AS first_invoked, "
-	  PG_TS("m.last_invoked") " AS last_invoked, "
-	  PG_RATE " AS completion_rate, " PG_AVG " AS avg_duration_seconds, "
-	  "m.min_duration_seconds, m.max_duration_seconds, " PG_PCT " "
-	  "FROM @M m " PG_PCT_JOIN " WHERE m.skill_name = $2", NULL },
+	{ SKM_Q_SHOW, 1, PG_SHOW("@P"), NULL },
+	/* SHOW with p50/p95/p99 as last stored (NULL if never), current or
+	 * not; narrowed to hosts nothing is stored: computed, as SHOW. */
+	{ SKM_Q_SHOW_PERSISTED, 1, PG_SHOW("@S"), PG_SHOW("@P") },
+	{ SKM_Q_SKILLS, 0,
+	  "SELECT m.skill_name, m.total_invocations, "
+	  PG_TS("m.last_invoked") " AS last_invoked FROM @M m "
+	  "WHERE $4::text IS NULL OR left(m.skill_name, length($4)) = $4 "
+	  "ORDER BY m.skill_name COLLATE \"C\" LIMIT $6::bigint", NULL },
 	{ SKM_Q_SUMMARY, 1,
 	  "WITH m AS MATERIALIZED (SELECT * FROM @M m) "
 	  "SELECT count(*)::bigint AS total_skills, "
@@ -815,19 +827,6 @@ pg_deflimit(enum skm_query q)
 	return q == SKM_Q_RECENT ? 20 : q == SKM_Q_SEARCH ? 100 : -1;
 }
 
-static int
-is_json_col(const char *name)
-{
-	static const char *const cols[] = { "workflow_paths", "common_errors",
-	    "follow_up_actions", "top_error_types", "top_workflow_paths" };
-	size_t i;
-
-	for (i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
-		if (strcmp(name, cols[i]) == 0)
-			return 1;
-	return 0;
-}
-
 /* The timeline's bucket grid (hostq.c), as params 7..12. */
 static int
 pg_grid(struct skm_db *db, const struct skm_query_args *a,
@@ -846,41 +845,8 @@ pg_grid(struct skm_db *db, const struct skm_query_args *a,
 	return SKM_OK;
 }
 
-/* The hosts as a JSON array made by SQLite (NULL when none): *out is
- * sqlite3_malloc'd. */
-static int
-pg_hosts_json(struct skm_db *db, const struct skm_query_args *a, char **out)
-{
-	sqlite3_str *s;
-	sqlite3_stmt *st;
-	char *sql;
-	int i, src;
-
-	*out = NULL;
-	if (a->nhosts <= 0)
-		return SKM_OK;
-	s = sqlite3_str_new(db->conn);
-	sqlite3_str_appendall(s, "SELECT json_array(");
-	for (i = 0; i < a->nhosts; i++)
-		sqlite3_str_appendall(s, i ? ", ?" : "?");
-	sqlite3_str_appendall(s, ")");
-	if ((sql = sqlite3_str_finish(s)) == NULL)
-		return skm__store_fail(db, SKM_NOMEM, "out of memory");
-	src = sqlite3_prepare_v2(db->conn, sql, -1, &st, NULL);
-	sqlite3_free(sql);
-	if (src != SQLITE_OK)
-		return skm__store_sqlfail(db, src, "hosts");
-	for (i = 0; i < a->nhosts; i++)
-		sqlite3_bind_text(st, i + 1, a->hosts[i], -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		*out = sqlite3_mprintf("%s", sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	return *out != NULL ? SKM_OK : skm__store_fail(db, SKM_NOMEM,
-	    "out of memory");
-}
-
-/* sql with every "@M" replaced by m and "@P" by pct (constants of this
- * file). */
+/* sql with every "@M" replaced by m, "@P" by pct and "@S" by the stored
+ * percentiles (constants of this file). */
 static char *
 pg_subst(const char *sql, const char *m, const char *pct)
 {
@@ -891,6 +857,9 @@ pg_subst(const char *sql, const char *m, const char *pct)
 		sqlite3_str_append(s, sql, (int)(p - sql));
 		if (p[1] == 'M' || p[1] == 'P') {
 			sqlite3_str_appendall(s, p[1] == 'M' ? m : pct);
+			sql = p + 2;
+		} else if (p[1] == 'S') {
+			sqlite3_str_appendall(s, "m.pct");
 			sql = p + 2;
 		} else {
 			sqlite3_str_appendchar(s, 1, '@');	/* @@ */
@@ -1000,26 +969,19 @@ pg_table(struct skm_db *db, PGresult *res, int object, int json,
 	    SQLITE_OK)
 		goto fail;
 
-	s = sqlite3_str_new(db->conn);
-	if (!json)
-		sqlite3_str_appendf(s, "SELECT * FROM %s ORDER BY rowid", tab);
-	else {
-		sqlite3_str_appendall(s, !object ?
-		    "SELECT coalesce(json_group_array(json(o)), '[]') FROM "
-		    "(SELECT json_object(" : "SELECT json_object(");
-		for (i = 0; i < nf; i++) {
-			const char *c = PQfname(res, i);
-			sqlite3_str_appendf(s, "%s'%q', %s\"%w\"%s",
-			    i ? ", " : "", c, is_json_col(c) ? "json(" : "", c,
-			    is_json_col(c) ? ")" : "");
-		}
-		sqlite3_str_appendf(s, ")%s FROM (SELECT * FROM %s ORDER BY "
-		    "rowid)%s", !object ? " AS o" : "", tab,
-		    !object ? ")" : "");
-	}
-	if ((sql = sqlite3_str_finish(s)) == NULL)
+	/* Its rows in order; for JSON, wrapped as query.c wraps a query. */
+	if ((sql = sqlite3_mprintf("SELECT * FROM %s ORDER BY rowid", tab)) ==
+	    NULL)
 		return skm__store_fail(db, SKM_NOMEM, "out of memory");
 	src = sqlite3_prepare_v2(db->conn, sql, -1, out, NULL);
+	if (src == SQLITE_OK && json) {
+		char *wrapped = skm__json_sql(*out, sql, object);
+		sqlite3_finalize(*out);
+		*out = NULL;
+		src = wrapped == NULL ? SQLITE_NOMEM :
+		    sqlite3_prepare_v2(db->conn, wrapped, -1, out, NULL);
+		sqlite3_free(wrapped);
+	}
 	sqlite3_free(sql);
 	return src == SQLITE_OK ? SKM_OK : skm__store_sqlfail(db, src, "result");
 fail:
@@ -1066,8 +1028,9 @@ skm__pg_prepare(struct skm_db *db, enum skm_query q,
 			def = &pg_queries[i];
 	if (def == NULL)
 		return skm__store_fail(db, SKM_MISUSE, "unknown query %d", (int)q);
-	if ((q == SKM_Q_SHOW || q == SKM_Q_SHOW_COUNTS ||
-	    q == SKM_Q_TIMELINE) && args->skill == NULL)
+	if ((q == SKM_Q_SHOW || q == SKM_Q_SHOW_PERSISTED ||
+	    q == SKM_Q_SHOW_COUNTS || q == SKM_Q_TIMELINE) &&
+	    args->skill == NULL)
 		return skm__store_fail(db, SKM_MISUSE, "no skill given");
 	if (q == SKM_Q_SESSION && args->session == NULL)
 		return skm__store_fail(db, SKM_MISUSE, "no session given");
@@ -1082,7 +1045,7 @@ skm__pg_prepare(struct skm_db *db, enum skm_query q,
 		return rc;
 	if (q == SKM_Q_TIMELINE && (rc = pg_grid(db, args, grid)) != SKM_OK)
 		return rc;
-	if ((rc = pg_hosts_json(db, args, &hosts)) != SKM_OK)
+	if ((rc = skm__hosts_json(db, args, &hosts)) != SKM_OK)
 		return rc;
 	p[0] = hosts;
 	p[1] = args->skill;

@@ -315,20 +315,6 @@ static const struct query_def queries[] = {
 	  "ORDER BY skill_name LIMIT :limit", -1 },
 };
 
-/* Columns that hold JSON text and are embedded as JSON, not as strings. */
-static int
-is_json_col(const char *name)
-{
-	static const char *const cols[] = { "workflow_paths", "common_errors",
-	    "follow_up_actions", "top_error_types", "top_workflow_paths" };
-	size_t i;
-
-	for (i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
-		if (strcmp(name, cols[i]) == 0)
-			return 1;
-	return 0;
-}
-
 static const struct query_def *
 find_query(enum skm_query q)
 {
@@ -349,92 +335,29 @@ bind_int(sqlite3_stmt *st, const char *name, long long v)
 		sqlite3_bind_int64(st, i, v);
 }
 
-static void
-bind_iso(sqlite3_stmt *st, const char *name, long long ms)
-{
-	char iso[TP_ISO_LEN];
-	int i = sqlite3_bind_parameter_index(st, name);
-
-	if (i > 0 && skm__tp_format_iso(ms, iso) == 0)
-		sqlite3_bind_text(st, i, iso, -1, SQLITE_TRANSIENT);
-}
-
-#define MAX_BUCKETS 100000
-#define WEEK_OFFSET (4 * 86400LL)	/* 1970-01-05, the first Monday */
-
-/* floor(a / b) for b > 0. */
-static long long
-floor_div(long long a, long long b)
-{
-	return a >= 0 ? a / b : -((-a + b - 1) / b);
-}
-
 /*
- * parse_until - what --since takes, except that a timestamp after now
- * means now (a duration is always in the past).
- */
-static int
-parse_until(const char *s, long long now, long long *ms, char *err,
-    size_t errlen)
-{
-	if (strlen(s) > 4 && s[4] == '-') {
-		if (skm__tp_parse_iso(s, ms, err, errlen) != 0)
-			return -1;
-		if (*ms > now)
-			*ms = now;
-		return 0;
-	}
-	return skm__tp_parse_since(s, now, ms, NULL, err, errlen);
-}
-
-/*
- * bind_timeline - turn since, until and bucket into the bucket grid of
- * the timeline query: the first and last bucket starts (epoch seconds),
- * the bucket width and offset, and the invoked_at range as text.
+ * bind_timeline - since, until and bucket as the bucket grid of the
+ * timeline query (skm__timeline_grid: the first and last bucket starts,
+ * the bucket width and offset, the invoked_at range as text), bound.
  */
 static int
 bind_timeline(struct skm_db *db, sqlite3_stmt *st,
     const struct skm_query_args *a)
 {
-	static const struct { const char *name; long long width; } buckets[] = {
-		{ "minute", 60 }, { "hour", 3600 }, { "day", 86400 },
-		{ "week", 7 * 86400 },
-	};
-	const char *bucket = a->bucket != NULL ? a->bucket : "day";
-	long long now = skm__tp_now_ms(), since, until = now, width = 0, off, from,
-	    to;
-	char err[160];
-	size_t i;
+	char lo[TP_ISO_LEN], hi[TP_ISO_LEN];
+	long long g[4];
+	int rc, i;
 
-	for (i = 0; i < sizeof(buckets) / sizeof(buckets[0]); i++)
-		if (strcmp(bucket, buckets[i].name) == 0)
-			width = buckets[i].width;
-	if (width == 0)
-		return skm__store_fail(db, SKM_MISUSE, "--bucket '%.40s': bad bucket, "
-		    "use minute, hour, day or week", bucket);
-	if (skm__tp_parse_since(a->since != NULL ? a->since : "7d", now, &since,
-	    NULL, err, sizeof(err)) != 0)
-		return skm__store_fail(db, SKM_MISUSE, "--since %s", err);
-	if (a->until != NULL && parse_until(a->until, now, &until, err,
-	    sizeof(err)) != 0)
-		return skm__store_fail(db, SKM_MISUSE, "--until %s", err);
-	if (since < 2 * WEEK_OFFSET * 1000)
-		return skm__store_fail(db, SKM_MISUSE, "--since: before 1970-01-09");
-	if (since > until)
-		return skm__store_fail(db, SKM_MISUSE, "--since is after --until");
-	off = width == 7 * 86400 ? WEEK_OFFSET : 0;
-	from = floor_div(floor_div(since, 1000) - off, width) * width + off;
-	to = floor_div(floor_div(until, 1000) - off, width) * width + off;
-	if ((to - from) / width + 1 > MAX_BUCKETS)
-		return skm__store_fail(db, SKM_MISUSE, "%lld buckets are too many "
-		    "(at most %d): use a larger --bucket or a later --since",
-		    (to - from) / width + 1, MAX_BUCKETS);
-	bind_int(st, ":from", from);
-	bind_int(st, ":to", to);
-	bind_int(st, ":width", width);
-	bind_int(st, ":off", off);
-	bind_iso(st, ":lo", from * 1000);
-	bind_iso(st, ":hi", (to + width) * 1000);
+	if ((rc = skm__timeline_grid(db, a, g, lo, hi)) != SKM_OK)
+		return rc;
+	bind_int(st, ":from", g[0]);
+	bind_int(st, ":to", g[1]);
+	bind_int(st, ":width", g[2]);
+	bind_int(st, ":off", g[3]);
+	if ((i = sqlite3_bind_parameter_index(st, ":lo")) > 0)
+		sqlite3_bind_text(st, i, lo, -1, SQLITE_TRANSIENT);
+	if ((i = sqlite3_bind_parameter_index(st, ":hi")) > 0)
+		sqlite3_bind_text(st, i, hi, -1, SQLITE_TRANSIENT);
 	return SKM_OK;
 }
 
@@ -562,9 +485,8 @@ prepare_query(struct skm_db *db, enum skm_query q,
 	const struct query_def *def;
 	const char *text;
 	sqlite3_stmt *st;
-	sqlite3_str *s;
 	char *sql;
-	int rc, src, i, n;
+	int rc, src;
 
 	*out = NULL;
 	/* A server (pg.c), or a store narrowed to hosts (hostq.c): the
@@ -605,22 +527,9 @@ prepare_query(struct skm_db *db, enum skm_query q,
 	if (src != SQLITE_OK)
 		return skm__store_sqlfail(db, src, "query");
 	if (json) {
-		s = sqlite3_str_new(db->conn);
-		sqlite3_str_appendall(s, def->shape == ARRAY ?
-		    "SELECT coalesce(json_group_array(json(o)), '[]') FROM "
-		    "(SELECT json_object(" : "SELECT json_object(");
-		n = sqlite3_column_count(st);
-		for (i = 0; i < n; i++) {
-			const char *c = sqlite3_column_name(st, i);
-			sqlite3_str_appendf(s, "%s'%q', %s\"%w\"%s", i ? ", " : "",
-			    c, is_json_col(c) ? "json(" : "", c,
-			    is_json_col(c) ? ")" : "");
-		}
-		sqlite3_str_appendf(s, ")%s FROM (%s)%s",
-		    def->shape == ARRAY ? " AS o" : "", text,
-		    def->shape == ARRAY ? ")" : "");
+		sql = skm__json_sql(st, text, def->shape == OBJECT);
 		sqlite3_finalize(st);
-		if ((sql = sqlite3_str_finish(s)) == NULL)
+		if (sql == NULL)
 			return skm__store_fail(db, SKM_NOMEM, "out of memory");
 		src = sqlite3_prepare_v2(db->conn, sql, -1, &st, NULL);
 		sqlite3_free(sql);

@@ -186,6 +186,12 @@ int skm__hostq_prepare(struct skm_db *db, enum skm_query q,
     const struct skm_query_args *args, int json, sqlite3_stmt **out);
 int skm__timeline_grid(struct skm_db *db, const struct skm_query_args *a,
     long long g[4], char *lo, char *hi);
+/* hostq.c, for query.c and pg.c too: the hosts as one JSON array (*out
+ * NULL without hosts); the statement making the JSON document of a
+ * query's rows (st prepared from sql), an object or an array. */
+int skm__hosts_json(struct skm_db *db, const struct skm_query_args *a,
+    char **out);
+char *skm__json_sql(sqlite3_stmt *st, const char *sql, int object);
 
 /* otlp.c: skm_export() of SKM_EXPORT_OTLP_JSON. */
 int skm__export_otlp(struct skm_db *db, const struct skm_export_args *args,

@@ -180,7 +180,7 @@ const struct cmd cmd_table[] = {
 	  .operands = "[COMMAND]", .min_operands = 0, .max_operands = 1 },
 	/* For the shell completions (share/): see cmd-complete.c. */
 	{ .name = "__complete", .run = cmd_complete,
-	  .flags = CMD_HIDDEN | CMD_READ,
+	  .flags = CMD_HIDDEN | CMD_READ | CMD_SERVER,
 	  .summary = "words for shell completion",
 	  .operands = "commands | options CMD | operands CMD | skills "
 	    "[PREFIX] | hooks", .min_operands = 1, .max_operands = 2 },

@@ -151,6 +151,15 @@ same_json() {
 		same_json "$(sqlite3 :memory: "SELECT json_group_array(json(value)) FROM (SELECT value FROM json_each('$a') ORDER BY value)")" \
 		    "$(sqlite3 :memory: "SELECT json_group_array(json(value)) FROM (SELECT value FROM json_each('$b') ORDER BY value)")"
 	done
+	# the percentiles as stored, and the skill names for completion
+	same_json "$(skm show skill1 --persisted --json)" "$(skm --server show skill1 --persisted --json)"
+	pg_sql "UPDATE skill_metrics SET pct = ARRAY[1, 2, 3], pct_count = 0 WHERE skill_name = 'skill1'"
+	j=$(skm --server show skill1 --persisted --json)
+	[ "$(sqlite3 :memory: "SELECT json_extract('$j', '\$.p95_duration_seconds')")" = 2.0 ]
+	same_json "$(skm show skill1 --json)" "$(skm --server show skill1 --json)"
+	[ "$(skm __complete skills skill)" = "$(skm --server __complete skills skill)" ]
+	[ "$(skm --server __complete skills skill | wc -l)" = 5 ]
+	[ "$(skm --server __complete skills nosuch)" = "" ]
 	# tables too
 	[ "$(skm stats)" = "$(skm --server stats)" ]
 	[ "$(skm show skill1)" = "$(skm --server show skill1)" ]
