@@ -72,18 +72,27 @@ met() {
 	awk -v v="$1" -v l="$2" 'BEGIN { print (v >= 0 && v <= l) ? "yes" : "no" }'
 }
 
-# 1. sync of N invocations from one store.
+# 1. sync of N invocations from one store.  A store's rows come in the
+# order they were recorded, so a batch covers a stretch of time (its
+# hourly rollup rows are few): the invocations are 2.4 s apart over 28
+# days.  The same rows shuffled (a store filled by importing a shuffled
+# file: every batch touches ~5000 hourly rows) are synced too.
 awk -v n="$N" 'BEGIN { srand(7);
 	for (i = 0; i < n; i++) {
 		ok = rand() < 0.85
+		t = int(i * 2419200000 / n) + int(rand() * 1000)
+		s = int(t / 1000)
 		printf "{\"id\":\"b-%09d\",\"skill_name\":\"skill%02d\",", i, int(rand() * 100)
-		printf "\"invoked_at\":\"2026-11-%02dT%02d:%02d:%02d.%03dZ\",", 1 + int(rand() * 28), int(rand() * 24), int(rand() * 60), int(rand() * 60), int(rand() * 1000)
+		printf "\"invoked_at\":\"2026-11-%02dT%02d:%02d:%02d.%03dZ\",", 1 + int(s / 86400), int(s % 86400 / 3600), int(s % 3600 / 60), s % 60, t % 1000
 		printf "\"workflow_path\":\"ci/wf%d\",\"completed\":%s,", int(rand() * 5), ok ? "true" : "false"
 		printf "\"duration_seconds\":%.3f,\"follow_up_actions\":%s,", 0.05 + rand() * rand() * 120, rand() < 0.2 ? "[\"retry\"]" : "[]"
 		printf "\"host\":\"ci-%d\"%s}\n", int(rand() * 8), ok ? "" : ",\"error_type\":\"exit:1\""
 	} }' >"$work/inv.jsonl"
 skm --db "$work/store.db" import "$work/inv.jsonl" >/dev/null
-rm -f "$work/inv.jsonl"
+shuf --random-source=<(yes) "$work/inv.jsonl" >"$work/shuffled.jsonl"
+skm --db "$work/shuffled.db" import "$work/shuffled.jsonl" >/dev/null
+rm -f "$work/inv.jsonl" "$work/shuffled.jsonl"
+pg_sql "CREATE DATABASE sync_shuffled" postgres
 t0=$(us)
 skm --db "$work/store.db" sync --to "$(url sync_bench)" >/dev/null || echo "fleet bench: sync failed" >&2
 t1=$(us)
@@ -114,6 +123,12 @@ if command -v sqlite3 >/dev/null 2>&1; then
 fi
 pg_sql "DROP TABLE copy_floor" sync_bench
 rm -f "$work"/store.db*
+t0=$(us)
+skm --db "$work/shuffled.db" sync --to "$(url sync_shuffled)" >/dev/null || echo "fleet bench: sync failed" >&2
+t1=$(us)
+shuf_ms=$(ms "$t0" "$t1")
+rm -f "$work"/shuffled.db*
+pg_sql "DROP DATABASE sync_shuffled" postgres
 sync_s=$(awk -v m="$sync_ms" 'BEGIN { printf "%.1f", m / 1000 }')
 if [ "$base_ms" != -1 ]; then
 	base_s=$(awk -v m="$base_ms" 'BEGIN { printf "%.1f", m / 1000 }')
@@ -129,6 +144,8 @@ else
 	    "$([ "$N" = 1000000 ] && met "$sync_s" 30 || echo -)"
 fi
 row "skm sync again, nothing new" "$resync_ms ms" "-" "-" "-" "-"
+row "skm sync, the same $N in shuffled time order" \
+    "$(awk -v m="$shuf_ms" 'BEGIN { printf "%.1f", m / 1000 }') s" "-" "-" "-" "-"
 
 # 2. M invocations on the server: the schema made by skm, the rows by
 # generate_series, every rollup by the server's own recompute
