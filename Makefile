@@ -151,7 +151,10 @@ bench/shim-startup: bench/shim-startup.c
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS_PROG) -o $@ $< $(LDFLAGS)
 
 # The fleet alone (bench/fleet.sh: a PostgreSQL server of its own).
-bench-fleet: all
+bench/fleet-query: bench/fleet-query.c libskm.a
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS_PROG) -o $@ bench/fleet-query.c libskm.a $(LDFLAGS) $(LDLIBS)
+
+bench-fleet: all bench/fleet-query
 	@bash bench/fleet.sh
 
 bench-shim: all bench/shim-startup tests/shim/t_host
@@ -177,12 +180,12 @@ bench/bench: bench/bench.c libskm.a
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS_PROG) -o $@ bench/bench.c libskm.a $(LDFLAGS) $(LDLIBS) -lpthread
 
 bench: deps
-	@$(MAKE) --no-print-directory CFLAGS="$(BENCH_CFLAGS)" all bench/bench
+	@$(MAKE) --no-print-directory CFLAGS="$(BENCH_CFLAGS)" all bench/bench bench/fleet-query
 	@sh bench/run.sh
 	@bash bench/fleet.sh
 
 bench-quick: deps
-	@$(MAKE) --no-print-directory CFLAGS="$(BENCH_CFLAGS)" all bench/bench
+	@$(MAKE) --no-print-directory CFLAGS="$(BENCH_CFLAGS)" all bench/bench bench/fleet-query
 	@sh bench/run.sh -q
 	@bash bench/fleet.sh -q
 
@@ -347,7 +350,7 @@ $(DEPFILES):
 
 clean:
 	rm -f lib/*.o runner/*.o examples/*.o examples/inprocess $(UNIT_BIN) $(TEST_HELPERS)
-	rm -f bench/bench
+	rm -f bench/bench bench/fleet-query
 	rm -f libskm.a libskm.so libskm.so.* skm.pc $(PROGS) config.mk
 	rm -f shim/*.o $(SHIM) $(SHIM_TESTS) bench/shim-startup $(REPLAYS) tests/fuzz/*.o
 	rm -f lib/*.d runner/*.d shim/*.d examples/*.d bench/*.d tests/*/*.d

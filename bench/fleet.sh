@@ -7,10 +7,12 @@
 #   2. the server loaded to M invocations over 100 skills (M = 10M; -q:
 #      200k) -- by SQL on the server (generate_series), as a fleet's
 #      syncs would leave it, rollups and stored percentiles included --
-#      and the wall time of `skm --server show`, `stats`, `timeline`, ...
-#      (the median of R whole commands: process start, connection,
-#      query, output), less the median of `skm version` (the process
-#      start), as bench.c's CLI rows;
+#      and the time of `show`, `stats`, `timeline`, ...: the median of R
+#      calls of skm_query_json() on an open connection (bench/fleet-query,
+#      as bench.c times the store's queries: what the targets are held
+#      to), and the median of R whole `skm --server` commands less the
+#      median of `skm version` (the process start), as bench.c's CLI
+#      rows, which adds a connection's cost (also measured alone);
 #   3. the server's bytes per invocation (table, its indexes, rollups).
 # It prints a table like `make bench` (measure | skm | baseline | ratio |
 # target | met) and writes it to bench/fleet-results.json; numbers never
@@ -175,32 +177,46 @@ qload=$(cut -d' ' -f1-3 /proc/loadavg)
 base=$(median_ms skm version)
 row "skm version (the process start, subtracted below)" "$base ms" \
     "-" "-" "-" "-"
-# q LABEL TARGET_MS CMD...: a query row at M invocations.
+open_ms=$("$top/bench/fleet-query" "$SKM_SERVER" "$R" open || echo -1)
+row "skm_server_open + skm_close (a connection and its first round trip)" \
+    "$open_ms ms" "-" "-" "-" "-"
+# q LABEL TARGET_MS "FLEET-QUERY ARGS" CMD...: a query at M invocations
+# twice: on an open connection (skm_query_json, as bench.c times the
+# store's queries; what the target is held to), and as a whole command
+# less the process start (so it holds a connection's cost too).
 q() {
-	local label=$1 target=$2 m
-	shift 2
+	local label=$1 target=$2 fq=$3 m tgt
+	shift 3
+	tgt=$([ "$M" = 10000000 ] && [ -n "$target" ] && echo "<= $target ms" || echo -)
+	# shellcheck disable=SC2086
+	m=$("$top/bench/fleet-query" "$SKM_SERVER" "$R" $fq || echo -1)
+	if [ "$m" = -1 ]; then
+		row "$label on an open connection, $M invocations" "failed" \
+		    "-" "-" "$tgt" "$([ "$tgt" = - ] && echo - || echo no)"
+	else
+		row "$label on an open connection, $M invocations" "$m ms" \
+		    "-" "-" "$tgt" "$([ "$tgt" = - ] && echo - || met "$m" "$target")"
+	fi
 	m=$(median_ms "$@")
 	if [ "$m" = -1 ]; then
-		row "$label, $M invocations, less skm version" "failed" "-" "-" \
-		    "${target:+<= $target ms}" "no"
+		row "  the whole command, less skm version" "failed" "-" "-" "-" "-"
 		return
 	fi
 	m=$(awk -v a="$m" -v b="$base" 'BEGIN { printf "%.1f", a - b }')
-	row "$label, $M invocations, less skm version" "$m ms" "-" "-" \
-	    "$([ "$M" = 10000000 ] && [ -n "$target" ] && echo "<= $target ms" || echo -)" \
-	    "$([ "$M" = 10000000 ] && met "$m" "$target" || echo -)"
+	row "  the whole command, less skm version" "$m ms" "-" "-" "-" "-"
 }
-q "skm --server show SKILL" 50 skm --server show skill42 --json
-q "skm --server stats (100 skills)" 500 skm --server stats --json
-q "skm --server timeline SKILL (7 days, hourly)" 100 \
+q "skm --server show SKILL" 50 "show skill42" \
+    skm --server show skill42 --json
+q "skm --server stats (100 skills)" 500 "stats" skm --server stats --json
+q "skm --server timeline SKILL (7 days, hourly)" 100 "timeline skill42" \
     skm --server timeline skill42 --since 7d --bucket hour --json
-q "skm --server summary" "" skm --server summary --json
-q "skm --server recent" "" skm --server recent --json
-q "skm --server search wf3" "" skm --server search wf3 --json
-q "skm --server errors" "" skm --server errors --json
-q "skm --server --host H show SKILL (recomputed)" "" \
+q "skm --server summary" "" "summary" skm --server summary --json
+q "skm --server recent" "" "recent" skm --server recent --json
+q "skm --server search wf3" "" "search wf3" skm --server search wf3 --json
+q "skm --server errors" "" "errors" skm --server errors --json
+q "skm --server --host H show SKILL (recomputed)" "" "show skill42 host-2" \
     skm --server --host host-2 show skill42 --json
-q "skm --server --host H timeline SKILL" "" \
+q "skm --server --host H timeline SKILL" "" "timeline skill42 host-2" \
     skm --server --host host-2 timeline skill42 --since 7d --bucket hour --json
 
 # 3. bytes per invocation.
