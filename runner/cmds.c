@@ -167,7 +167,7 @@ const struct cmd cmd_table[] = {
 	    OPT("to", 0, "URL", "the server: a libpq connection string or "
 		"postgresql:// URI (default --server, else $SKM_SERVER)"),
 	    OPT("batch", 0, "N", "invocations per server transaction "
-		"(default 5000)")),
+		"(default 20000)")),
 	  .more = "Passwords go in ~/.pgpass, PGPASSFILE or a PGSERVICE "
 	    "service, never in URL." },
 	{ .name = "server", .run = cmd_server,
