@@ -465,24 +465,78 @@ agg_write(struct skm_db *db, const struct agg_ent *e)
 	return SKM_OK;
 }
 
+/* The order of a sorted flush: by kind, skill, key (as SQLite's BINARY
+ * collation orders text: bytes, then length), hour. */
+static int
+cmp_bytes(const char *a, size_t an, const char *b, size_t bn)
+{
+	int c = memcmp(a, b, an < bn ? an : bn);
+
+	return c != 0 ? c : an < bn ? -1 : an > bn;
+}
+
+static const struct skm__agg *sort_ag;
+
+static int
+cmp_ent(const void *x, const void *y)
+{
+	const struct agg_ent *a = &sort_ag->ent[*(const int *)x];
+	const struct agg_ent *b = &sort_ag->ent[*(const int *)y];
+	int c;
+
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	if ((c = cmp_bytes(a->a, a->an, b->a, b->an)) != 0)
+		return c;
+	if ((a->b == NULL) != (b->b == NULL))
+		return a->b == NULL ? -1 : 1;
+	if (a->b != NULL && (c = cmp_bytes(a->b, a->bn, b->b, b->bn)) != 0)
+		return c;
+	return a->hour < b->hour ? -1 : a->hour > b->hour;
+}
+
+/* The number of skills ag has counted runs of. */
+int
+skm__agg_nskills(const struct skm__agg *ag)
+{
+	int i, n = 0;
+
+	for (i = 0; ag != NULL && i < ag->n; i++)
+		n += ag->ent[i].kind == AK_SKILL;
+	return n;
+}
+
 /*
  * skm__agg_flush - write what ag has counted into skill_metrics (skills
  * first: the maps' updates need their rows), skill_workflow,
  * skill_timeline and session_skill, inside the caller's write
- * transaction, and empty ag.  On failure ag is emptied too: the caller
- * rolls the transaction back.
+ * transaction, and empty ag.  sorted: in the order of their keys (a
+ * bulk load: new rows go into the tables in order, and a map's new keys
+ * come sorted, as a recompute makes them); else in the order they were
+ * counted.  On failure ag is emptied too: the caller rolls back.
  */
 int
-skm__agg_flush(struct skm_db *db, struct skm__agg *ag)
+skm__agg_flush(struct skm_db *db, struct skm__agg *ag, int sorted)
 {
-	int kind, i, rc = SKM_OK;
+	int kind, i, rc = SKM_OK, *ord = NULL;
 
 	if (ag == NULL)
 		return SKM_OK;
-	for (kind = 0; kind < AK_NKINDS && rc == SKM_OK; kind++)
+	if (sorted && ag->n > 1 &&
+	    (ord = malloc((size_t)ag->n * sizeof(*ord))) != NULL) {
+		for (i = 0; i < ag->n; i++)
+			ord[i] = i;
+		sort_ag = ag;
+		qsort(ord, (size_t)ag->n, sizeof(*ord), cmp_ent);
+		sort_ag = NULL;
 		for (i = 0; i < ag->n && rc == SKM_OK; i++)
-			if (ag->ent[i].kind == kind)
-				rc = agg_write(db, &ag->ent[i]);
+			rc = agg_write(db, &ag->ent[ord[i]]);
+		free(ord);
+	} else
+		for (kind = 0; kind < AK_NKINDS && rc == SKM_OK; kind++)
+			for (i = 0; i < ag->n && rc == SKM_OK; i++)
+				if (ag->ent[i].kind == kind)
+					rc = agg_write(db, &ag->ent[i]);
 	skm__agg_clear(ag);
 	return rc;
 }

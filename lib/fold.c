@@ -687,7 +687,7 @@ skm__apply_event(struct skm_db *db, const struct skm__event *ev)
 		return skm__store_fail(db, SKM_NOMEM, "out of memory");
 	rc = apply_event(db, &a, ev);
 	if (rc == SKM_OK)
-		rc = skm__agg_flush(db, a.agg);
+		rc = skm__agg_flush(db, a.agg, 0);
 	skm__agg_free(a.agg);
 	free(a.scratch);
 	return rc;
@@ -1200,7 +1200,7 @@ fold_file(struct fold *fo, int fd, const char *id, const char *name,
 			}
 		}
 		if (rc == SKM_OK)
-			rc = skm__agg_flush(fo->db, fo->a.agg);
+			rc = skm__agg_flush(fo->db, fo->a.agg, 0);
 		if (rc == SKM_OK)
 			rc = flush_quarantine(fo);
 		if (rc == SKM_OK)

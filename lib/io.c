@@ -15,9 +15,11 @@
  * strings), the record through the checks that span fields
  * (finish_record: a completed run has a duration, times are in order),
  * and into one prepared INSERT straight into skill_invocation.  The whole
- * import is one write transaction: any bad record rolls everything back,
- * and after the last record the aggregates of the skills that got rows
- * are recomputed once, not row by row.
+ * import is one write transaction: any bad record rolls everything back.
+ * Import is a fold of many records: each row inserted is counted in
+ * memory as it is read (the fold's accumulator, aggregate.c), and after
+ * the last record the aggregates are written once per skill, pair, hour
+ * and session, in the order of their keys -- no pass over the table.
  *
  * Export prints each real with the fewest digits that read back to the
  * same double (real_text_fn): SQLite's own 15 significant digits changed
@@ -71,9 +73,9 @@ static const struct field {
 	{ "pid_start",		F_INT,   0 },
 };
 #define NFIELDS ((int)(sizeof(fields) / sizeof(fields[0])))
-enum { FI_ID, FI_SKILL, FI_INVOKED, FI_ENDED, FI_COMPLETED = 8,
-    FI_DURATION = 9, FI_FOLLOWUP = 13, FI_COMMAND = 14, FI_RSS = 19,
-    FI_SOURCE = 20, FI_MONO = 21 };
+enum { FI_ID, FI_SKILL, FI_INVOKED, FI_ENDED, FI_WORKFLOW, FI_SESSION,
+    FI_COMPLETED = 8, FI_DURATION = 9, FI_ERROR = 10, FI_FOLLOWUP = 13,
+    FI_COMMAND = 14, FI_RSS = 19, FI_SOURCE = 20, FI_MONO = 21 };
 
 /*
  * Each record goes straight into skill_invocation; an id already there
@@ -128,7 +130,61 @@ struct import_job {
 	/* the indexes set aside during a load into an empty table */
 	char *index_sql[16];
 	int nindex;
+	/* what the aggregates count of the record: copies of its skill,
+	 * workflow path, session and error type (KEEP_*), its invoked_at,
+	 * its follow-up actions (as given, and decoded into fbuf) */
+	struct skm__agg *agg;
+	char *keep[4];
+	size_t keepcap[4], keeplen[4];
+	unsigned kept;
+	char invoked[TP_ISO_LEN];
+	const char *fu_text;
+	int fu_len, fu_json;
+	char *fbuf;
+	size_t fcap;
+	struct skm__str *fu;
+	int nfu, fucap;
 };
+
+enum { KEEP_SKILL, KEEP_WORKFLOW, KEEP_SESSION, KEEP_ERROR };
+
+/* The JSON reader's place in a line. */
+struct jrd {
+	const char *p, *end;
+	const char *why;	/* what is wrong, when a call returns -1 */
+};
+
+/* Which copy field fi is kept in for the aggregates, or -1. */
+static int
+keep_slot(int fi)
+{
+	switch (fi) {
+	case FI_SKILL: return KEEP_SKILL;
+	case FI_WORKFLOW: return KEEP_WORKFLOW;
+	case FI_SESSION: return KEEP_SESSION;
+	case FI_ERROR: return KEEP_ERROR;
+	}
+	return -1;
+}
+
+/* Keep a copy of text (len bytes) in slot k; -1: out of memory. */
+static int
+keep_text(struct import_job *job, int k, const char *text, size_t len)
+{
+	char *p;
+
+	if (len + 1 > job->keepcap[k]) {
+		if ((p = realloc(job->keep[k], len + 1)) == NULL)
+			return -1;
+		job->keep[k] = p;
+		job->keepcap[k] = len + 1;
+	}
+	memcpy(job->keep[k], text, len);
+	job->keep[k][len] = '\0';
+	job->keeplen[k] = len;
+	job->kept |= 1u << k;
+	return 0;
+}
 
 static int
 bad(struct skm_db *db, struct import_job *job, const char *field,
@@ -317,6 +373,10 @@ set_field(struct skm_db *db, struct import_job *job, int fi,
 			return bad(db, job, f->name, why);
 		sqlite3_bind_text(ins, fi + 1, v->text, v->len,
 		    SQLITE_TRANSIENT);
+		if (keep_slot(fi) >= 0 && keep_text(job, keep_slot(fi), v->text,
+		    (size_t)v->len) != 0)
+			return skm__store_fail(db, SKM_NOMEM, "import: out of "
+			    "memory");
 		return SKM_OK;
 	case F_INT:
 		if (v->kind == K_INT)
@@ -378,17 +438,150 @@ set_field(struct skm_db *db, struct import_job *job, int fi,
 		if (skm__tp_parse_iso(tbuf, &ms, err, sizeof(err)) != 0 ||
 		    skm__tp_format_iso(ms, iso) != 0)
 			return bad(db, job, f->name, err);
-		if (fi == FI_INVOKED)
+		if (fi == FI_INVOKED) {
 			job->invoked_ms = ms;
-		else
+			memcpy(job->invoked, iso, sizeof(iso));
+		} else
 			job->ended_ms = ms;
 		sqlite3_bind_text(ins, fi + 1, iso, -1, SQLITE_TRANSIENT);
 		return SKM_OK;
 	case F_ARRAY:
 		if (v->kind != K_ARRAY && !(v->kind == K_TEXT && v->csv))
 			return bad(db, job, f->name, "not an array");
+		/* It lies where it was read until the record is done. */
+		job->fu_text = v->text;
+		job->fu_len = v->len;
+		job->fu_json = v->kind == K_ARRAY && v->minified;
 		return check_array(db, job, v);
 	}
+	return SKM_OK;
+}
+
+/* Add the follow-up action s (len bytes) to the record's list. */
+static int
+add_follow(struct import_job *job, const char *s, size_t len, size_t *used)
+{
+	char *nb;
+
+	if (job->nfu == job->fucap) {
+		int cap = job->fucap ? 2 * job->fucap : 16;
+		struct skm__str *nf = reallocarray(job->fu, (size_t)cap,
+		    sizeof(*nf));
+
+		if (nf == NULL)
+			return -1;
+		job->fu = nf;
+		job->fucap = cap;
+	}
+	if (*used + len + 1 > job->fcap) {
+		size_t cap = (*used + len + 1) * 2;
+
+		if ((nb = realloc(job->fbuf, cap)) == NULL)
+			return -1;
+		job->fbuf = nb;
+		job->fcap = cap;
+	}
+	memcpy(job->fbuf + *used, s, len);
+	job->fbuf[*used + len] = '\0';
+	/* An offset for now: fbuf may move as it grows. */
+	job->fu[job->nfu].p = NULL;
+	job->fu[job->nfu].n = len;
+	job->nfu++;
+	*used += len + 1;
+	return 0;
+}
+
+static int jstr(struct jrd *, char **, size_t *, const char **, size_t *);
+static void jws(struct jrd *);
+
+/*
+ * follow_list - the record's follow-up actions as strings (job->fu).
+ * The JSON reader's minified array is read here; an array from CSV
+ * (checked by SQLite) is read by SQLite's json_each, as a recompute
+ * reads the stored text.
+ */
+static int
+follow_list(struct skm_db *db, struct import_job *job)
+{
+	static const char sql[] =
+	    "SELECT CAST(value AS TEXT) FROM json_each(?1)";
+	struct jrd r = { job->fu_text, job->fu_text + job->fu_len, NULL };
+	sqlite3_stmt *st;
+	const char *s;
+	size_t len, used = 0, off;
+	int i, src, rc;
+
+	job->nfu = 0;
+	if (job->fu_text == NULL || (job->fu_len == 2 &&
+	    memcmp(job->fu_text, "[]", 2) == 0))
+		return SKM_OK;
+	if (job->fu_json) {
+		r.p++;		/* '[' */
+		for (;;) {
+			jws(&r);
+			if (r.p >= r.end || *r.p != '"' ||
+			    jstr(&r, &job->sbuf, &job->scap, &s, &len) != 0 ||
+			    add_follow(job, s, len, &used) != 0)
+				break;
+			jws(&r);
+			if (r.p < r.end && *r.p == ',') {
+				r.p++;
+				continue;
+			}
+			if (r.p < r.end && *r.p == ']')
+				goto done;
+			break;
+		}
+		job->nfu = 0;	/* not as expected: SQLite reads it */
+		used = 0;
+	}
+	if ((rc = skm__store_prepare(db, sql, &st)) != SKM_OK)
+		return rc;
+	sqlite3_bind_text(st, 1, job->fu_text, job->fu_len, SQLITE_STATIC);
+	while ((src = sqlite3_step(st)) == SQLITE_ROW)
+		if (add_follow(job, (const char *)sqlite3_column_text(st, 0),
+		    (size_t)sqlite3_column_bytes(st, 0), &used) != 0) {
+			sqlite3_reset(st);
+			return skm__store_fail(db, SKM_NOMEM, "import: out of "
+			    "memory");
+		}
+	sqlite3_reset(st);
+	if (src != SQLITE_DONE)
+		return skm__store_sqlfail(db, src, "import");
+done:
+	for (i = 0, off = 0; i < job->nfu; i++) {
+		job->fu[i].p = job->fbuf + off;
+		off += job->fu[i].n + 1;
+	}
+	return SKM_OK;
+}
+
+/* Count the record just inserted into the import's aggregates. */
+static int
+count_record(struct skm_db *db, struct import_job *job)
+{
+	struct skm__agg_run run;
+	struct skm__str *k[4] = { &run.skill, &run.workflow, &run.session,
+	    &run.error };
+	int i, rc;
+
+	memset(&run, 0, sizeof(run));
+	for (i = 0; i < 4; i++)
+		if (job->kept & (1u << i)) {
+			k[i]->p = job->keep[i];
+			k[i]->n = job->keeplen[i];
+		}
+	if ((rc = follow_list(db, job)) != SKM_OK)
+		return rc;
+	run.invoked = job->invoked;
+	run.invoked_s = job->invoked_ms >= 0 ? job->invoked_ms / 1000 :
+	    -((999 - job->invoked_ms) / 1000);
+	run.completed = job->completed;
+	run.duration = job->duration;
+	run.follow = job->fu;
+	run.nfollow = job->nfu;
+	if (skm__agg_count(job->agg, &run) != SKM_OK)
+		return skm__store_fail(db, SKM_NOMEM, "import: out of memory");
 	return SKM_OK;
 }
 
@@ -442,13 +635,18 @@ finish_record(struct skm_db *db, struct import_job *job)
 	if (src != SQLITE_DONE)
 		return skm__store_sqlfail(db, src, "import");
 	job->res.records++;
-	job->res.inserted += sqlite3_changes(db->conn);
-	return SKM_OK;
+	if (sqlite3_changes(db->conn) != 1)
+		return SKM_OK;          /* the id was there: skipped */
+	job->res.inserted++;
+	return count_record(db, job);
 }
 
 static void
 new_record(struct import_job *job)
 {
+	job->kept = 0;
+	job->fu_text = NULL;
+	job->fu_len = 0;
 	job->seen = 0;
 	job->has_duration = 0;
 	job->completed = 0;
@@ -484,11 +682,6 @@ find_field(const char *name, int len, int hint)
  * NUL (json_each cut the string there), a number out of range (clamped
  * or turned into Inf).  tests/fuzz/fuzz_import.c runs it.
  */
-struct jrd {
-	const char *p, *end;
-	const char *why;	/* what is wrong, when a call returns -1 */
-};
-
 static void
 jws(struct jrd *r)
 {
@@ -1166,70 +1359,6 @@ import_csv(struct skm_db *db, struct import_job *job)
 	return rc;
 }
 
-/* The skills that got new rows (rowid above before): recompute them. */
-/* The number of skills with aggregates, or -1. */
-static long long
-count_skills(struct skm_db *db)
-{
-	static const char sql[] = "SELECT count(*) FROM skill_metrics";
-	sqlite3_stmt *st;
-	long long n = -1;
-
-	if (skm__store_prepare(db, sql, &st) != SKM_OK)
-		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return n;
-}
-
-static int
-recompute_new(struct skm_db *db, struct import_job *job, long long before)
-{
-	static const char sql[] =
-	    "SELECT DISTINCT skill_name FROM skill_invocation WHERE rowid > ?";
-	char **names = NULL, **nn;
-	size_t n = 0, cap = 0, i;
-	sqlite3_stmt *st;
-	long long nall;
-	int rc, src;
-
-	if ((rc = skm__store_prepare(db, sql, &st)) != SKM_OK)
-		return rc;
-	sqlite3_bind_int64(st, 1, before);
-	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? 2 * cap : 16;
-			if ((nn = reallocarray(names, cap, sizeof(*nn))) ==
-			    NULL)
-				break;
-			names = nn;
-		}
-		if ((names[n] = strdup((const char *)
-		    sqlite3_column_text(st, 0))) == NULL)
-			break;
-		n++;
-	}
-	sqlite3_reset(st);
-	if (src == SQLITE_ROW)
-		rc = skm__store_fail(db, SKM_NOMEM, "import: out of memory");
-	else if (src != SQLITE_DONE)
-		rc = skm__store_sqlfail(db, src, "import");
-	/* Touching most skills (an import into a new store), one pass over
-	 * the whole table beats a pass per skill through its index. */
-	if (rc == SKM_OK && n > 1 && (nall = count_skills(db)) >= 0 &&
-	    (long long)n * 2 >= nall)
-		rc = skm__agg_recompute(db, NULL, 1);
-	else
-		for (i = 0; i < n && rc == SKM_OK; i++)
-			rc = skm__agg_recompute(db, names[i], 1);
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	job->res.skills = rc == SKM_OK ? (long long)n : 0;
-	return rc;
-}
-
 static void
 free_indexes(struct import_job *job)
 {
@@ -1329,6 +1458,7 @@ import_tx(struct skm_db *db, void *arg)
 	if (src != SQLITE_ROW)
 		return skm__store_sqlfail(db, src, "import");
 	free_indexes(job);
+	skm__agg_clear(job->agg);
 	if (before == 0 && (rc = set_indexes_aside(db, job)) != SKM_OK)
 		return rc;
 	sqlite3_finalize(job->ins);
@@ -1358,8 +1488,12 @@ import_tx(struct skm_db *db, void *arg)
 		rc = make_indexes(db, job);
 	if (rc == SKM_OK) {
 		job->res.skipped = job->res.records - job->res.inserted;
-		rc = recompute_new(db, job, before);
+		job->res.skills = skm__agg_nskills(job->agg);
+		rc = skm__agg_flush(db, job->agg, 1);
 	}
+	/* The percentiles of the skills that got rows, stored now. */
+	if (rc == SKM_OK)
+		rc = skm__agg_percentiles_stale(db, NULL);
 	return rc;
 }
 
@@ -1367,7 +1501,7 @@ int
 skm_import(struct skm_db *db, FILE *in, struct skm_import_result *res)
 {
 	struct import_job job;
-	int rc;
+	int rc, i;
 
 	if (res != NULL)
 		memset(res, 0, sizeof(*res));
@@ -1379,6 +1513,8 @@ skm_import(struct skm_db *db, FILE *in, struct skm_import_result *res)
 	memset(&job, 0, sizeof(job));
 	job.in = in;
 	job.start = ftello(in);
+	if ((job.agg = skm__agg_new()) == NULL)
+		return skm__store_fail(db, SKM_NOMEM, "import: out of memory");
 	/* A bulk load touches far more pages than the 2 MB default cache:
 	 * spilling them into the WAL before the commit doubles the writes. */
 	skm__store_exec(db, "PRAGMA cache_size = -" IMPORT_CACHE_KB);
@@ -1390,6 +1526,11 @@ skm_import(struct skm_db *db, FILE *in, struct skm_import_result *res)
 	sqlite3_finalize(job.ins);
 	free(job.sbuf);
 	free(job.kbuf);
+	skm__agg_free(job.agg);
+	for (i = 0; i < 4; i++)
+		free(job.keep[i]);
+	free(job.fbuf);
+	free(job.fu);
 	skm__store_exec(db, "PRAGMA cache_size = -2000");
 	skm__store_exec(db, "PRAGMA temp_store = DEFAULT");
 	if (rc == SKM_OK && res != NULL)

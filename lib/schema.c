@@ -239,7 +239,7 @@ static const char m4_sql[] =
  * - skill_workflow counts the ended invocations of each (skill, workflow
  *   path) pair, with their completed count and duration total: search
  *   reads its matched pairs and nothing else.  The pairs are now kept by
- *   the end of an invocation (skm__agg_add) instead of a trigger at its begin:
+ *   the end of an invocation (the fold's aggregates) instead of a trigger at its begin:
  *   a pair with no ended invocation has nothing to show, and an
  *   INSERT that fires a trigger keeps a statement journal (an import
  *   spent a third of its time writing it).

@@ -141,7 +141,8 @@ struct skm__agg_run {            /* one ended run, as counted */
 };
 struct skm__agg *skm__agg_new(void);
 int skm__agg_count(struct skm__agg *ag, const struct skm__agg_run *r);
-int skm__agg_flush(struct skm_db *db, struct skm__agg *ag);
+int skm__agg_flush(struct skm_db *db, struct skm__agg *ag, int sorted);
+int skm__agg_nskills(const struct skm__agg *ag);
 void skm__agg_clear(struct skm__agg *ag);
 void skm__agg_free(struct skm__agg *ag);
 int skm__agg_recompute(struct skm_db *db, const char *skill, int percentiles);
