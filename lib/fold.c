@@ -47,7 +47,8 @@
  * about as many pages of it as it holds runs, up to the whole index, at
  * every commit.  A fold with much to do (FOLD_BULK bytes or more left in
  * a file) is a bulk write: a large page cache, and a checkpoint every
- * FOLD_BULK_WAL pages of WAL instead of every few transactions.
+ * FOLD_BULK_WAL pages of WAL instead of every few transactions, then one
+ * that never waits (PASSIVE) when the fold ends.
  */
 #define FOLD_BATCH 16384         /* records per transaction */
 #define FOLD_BATCH_S 0.25        /* seconds a transaction may take */
@@ -737,30 +738,39 @@ struct fold {
 	char *qbuf;              /* quarantine lines of the open batch */
 	size_t qlen, qcap;
 	struct apply a;          /* the batch's aggregates */
-	int bulk;                /* FOLD_BULK_WAL is set; previous bound */
-	int old_ckpt;
+	int bulk;                /* bulk mode; what it changed, to restore */
+	int old_ckpt, old_cache;
 	struct slot slot[FOLD_BATCH];
 	int ids[FOLD_IDS];       /* BEGIN slots by id (-1: free) */
 };
 
-/* Much to fold: bulk mode (see FOLD_BULK) for the rest of the fold.
- * skm__store_bulk() also makes skm_close() truncate the WAL. */
+/* Much to fold: bulk mode (see FOLD_BULK) for the rest of the fold.  Not
+ * skm__store_bulk(): its truncating checkpoint at close holds the write
+ * lock while it waits for readers, and recorders' handles fold too. */
+static int
+pragma_int(struct skm_db *db, const char *sql, int dflt)
+{
+	sqlite3_stmt *st;
+	int v = dflt;
+
+	if (sqlite3_prepare_v2(db->conn, sql, -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			v = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+	}
+	return v;
+}
+
 static void
 fold_bulk(struct fold *fo)
 {
-	sqlite3_stmt *st;
-
 	if (fo->bulk)
 		return;
 	fo->bulk = 1;
-	fo->old_ckpt = 1000;
-	if (sqlite3_prepare_v2(fo->db->conn, "PRAGMA wal_autocheckpoint", -1,
-	    &st, NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			fo->old_ckpt = sqlite3_column_int(st, 0);
-		sqlite3_finalize(st);
-	}
-	skm__store_bulk(fo->db);
+	fo->old_ckpt = pragma_int(fo->db, "PRAGMA wal_autocheckpoint", 1000);
+	fo->old_cache = pragma_int(fo->db, "PRAGMA cache_size", -2000);
+	sqlite3_exec(fo->db->conn, "PRAGMA cache_size = -65536", NULL, NULL,
+	    NULL);
 	sqlite3_wal_autocheckpoint(fo->db->conn, FOLD_BULK_WAL);
 }
 
@@ -1392,9 +1402,14 @@ skm__fold(struct skm_db *db, int budget_ms, int wait_ms,
 	if (fo->bulk) {
 		/* Leave the WAL as short as it was bounded before: fold it in
 		 * now, without waiting for anyone (PASSIVE). */
+		char sql[64];
+
 		sqlite3_wal_checkpoint_v2(db->conn, NULL,
 		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 		sqlite3_wal_autocheckpoint(db->conn, fo->old_ckpt);
+		snprintf(sql, sizeof(sql), "PRAGMA cache_size = %d",
+		    fo->old_cache);
+		sqlite3_exec(db->conn, sql, NULL, NULL, NULL);
 	}
 	close(lk);
 	close(fo->dfd);
