@@ -105,8 +105,10 @@ skm.pc: skm.pc.in Makefile
 	$(PC_SUBST) skm.pc.in > $@
 
 runner/skm-run.o: ALL_CFLAGS += -DSKM_BINDIR='"$(BINDIR)"'
+# skm-run needs libc only (as the shim does): every library mapped at
+# start is time added to the command it wraps.
 skm-run: $(RUN_OBJ) $(REC_OBJ)
-	$(CC) $(CFLAGS) -o $@ $(RUN_OBJ) $(REC_OBJ) $(LDFLAGS) $(BSD_LIBS)
+	$(CC) $(CFLAGS) -o $@ $(RUN_OBJ) $(REC_OBJ) $(LDFLAGS)
 
 skm: $(CLI_OBJ) libskm.a
 	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) libskm.a $(LDFLAGS) $(LDLIBS)

@@ -386,8 +386,10 @@ main(int argc, char *argv[])
 	 * the SIGXFSZ skm-run raises itself. */
 	bi.pid = sp.pid;
 	rec_begin(&r, &bi);
-	if ((exec_errno = spawn_exec_error(&sp)) != 0)
-		warnc(exec_errno, "%s", argv[0]);
+	if ((exec_errno = spawn_exec_error(&sp)) != 0) {
+		errno = exec_errno;
+		warn("%s", argv[0]);
+	}
 	memset(&ru, 0, sizeof(ru));
 	if (spawn_wait(&sp, &status, &ru) == -1)
 		err(125, "wait");
