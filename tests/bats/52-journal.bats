@@ -10,9 +10,10 @@ SEEDS="$TOP/tests/fuzz/journal-seeds.py"
 # journal: the live journal file of the test's store
 journal() { printf '%s\n' "$SKM_DB.journal/journal"; }
 
-@test "skm-run never loads SQLite" {
+@test "skm-run never loads SQLite (nor libbsd: libc is all it needs)" {
 	run -0 env LD_DEBUG=files skm-run -s t -- true
 	[[ "$output" != *libsqlite3* ]]
+	[[ "$output" != *libbsd* ]]
 	[[ "$output" == *libc.so* ]]
 	[ "$(sql "SELECT count(*) FROM skill_invocation")" = 1 ]
 }
