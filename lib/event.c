@@ -493,28 +493,38 @@ skm__mono(void)
  * milliseconds, the version, 74 random bits from getrandom(2) (a system
  * call: async-signal-safe, no file descriptor), the variant.
  */
+size_t
+skm__random(void *buf, size_t n)
+{
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < n) {
+		r = getrandom((unsigned char *)buf + got, n - got,
+		    GRND_NONBLOCK);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	return got;
+}
+
 int
 skm__uuid7(char out[37])
 {
 	unsigned char b[10];
-	ssize_t got = 0, r;
-	int i;
+	size_t got = skm__random(b, sizeof(b)), i;
 
-	while (got < 10) {
-		r = getrandom(b + got, (size_t)(10 - got), GRND_NONBLOCK);
-		if (r <= 0) {
-			if (r < 0 && errno == EINTR)
-				continue;
-			/* No entropy yet (early boot): the clock and pid. */
-			struct timespec ts;
+	if (got < sizeof(b)) {
+		/* No entropy yet (early boot): the clock and pid. */
+		struct timespec ts;
 
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			for (i = got; i < 10; i++)
-				b[i] = (unsigned char)((ts.tv_nsec >> i) ^
-				    (getpid() >> (i % 4 * 8)) ^ i * 37);
-			break;
-		}
-		got += r;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		for (i = got; i < sizeof(b); i++)
+			b[i] = (unsigned char)((ts.tv_nsec >> i) ^
+			    (getpid() >> (i % 4 * 8)) ^ i * 37);
 	}
 	skm__uuid7_from(out, b);
 	return 0;

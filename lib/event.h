@@ -193,6 +193,8 @@ int skm__text_ok(const char *p, size_t n, int name);
 int64_t skm__now_us(void);
 double skm__mono(void);
 int skm__uuid7(char out[37]);
+/* Up to n random bytes from getrandom(2), never blocking: how many. */
+size_t skm__random(void *buf, size_t n);
 /* The same from 10 random bytes the caller has (a pool, say). */
 void skm__uuid7_from(char out[37], const unsigned char rnd[10]);
 

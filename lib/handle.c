@@ -144,7 +144,7 @@ quarantine_lines(struct skm_db *db, char **out)
 {
 	static const char valid[] = "SELECT json_valid(?1) AND "
 	    "json_type(?1) = 'object'";
-	struct skm__jnl j = db->jnl;
+	struct skm__jnl j;
 	sqlite3_stmt *st;
 	char *line = NULL, *buf;
 	size_t cap = 0, len = 1, bufcap = 256;
@@ -155,11 +155,10 @@ quarantine_lines(struct skm_db *db, char **out)
 	if ((buf = malloc(bufcap)) == NULL)
 		return skm__store_fail(db, SKM_NOMEM, "out of memory");
 	buf[0] = '[';
-	j.keep = 0;
-	j.kfd = j.kdfd = -1;
-	j.replay = NULL;
-	j.nreplay = j.replaycap = 0;
-	if ((dfd = skm__jnl_dirfd(&j, 0)) != -1) {
+	/* A journal of its own (not the handle's, whose descriptors it
+	 * keeps), opened only for reading. */
+	if (skm__jnl_init(&j, db->path) == 0 &&
+	    (dfd = skm__jnl_dirfd(&j, 0)) != -1) {
 		fd = skm__jnl_openat(&j, dfd, SKM__JNL_QUARANTINE, 0);
 		close(dfd);
 		if (fd != -1 && (fp = fdopen(fd, "r")) == NULL)

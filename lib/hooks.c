@@ -11,12 +11,10 @@
  * the journal when the store cannot take them.  Either way an end is
  * applied exactly once: it updates a row only while it is running.
  */
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -66,22 +64,11 @@ new_id(char id[37])
 	static __thread size_t used = sizeof(pool);
 	static __thread unsigned gen;
 	unsigned g;
-	ssize_t r;
-	size_t got = 0;
 
 	pthread_once(&atfork_once, register_atfork);
 	g = __atomic_load_n(&fork_gen, __ATOMIC_RELAXED);
 	if (gen != g || used + 10 > sizeof(pool)) {
-		while (got < sizeof(pool)) {
-			r = getrandom(pool + got, sizeof(pool) - got,
-			    GRND_NONBLOCK);
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r <= 0)
-				break;
-			got += (size_t)r;
-		}
-		if (got < sizeof(pool)) {
+		if (skm__random(pool, sizeof(pool)) < sizeof(pool)) {
 			/* No entropy yet (early boot): one id at a time. */
 			skm__uuid7(id);
 			return;
