@@ -505,7 +505,7 @@ follow_list(struct skm_db *db, struct import_job *job)
 {
 	static const char sql[] =
 	    "SELECT CAST(value AS TEXT) FROM json_each(?1)";
-	struct jrd r = { job->fu_text, job->fu_text + job->fu_len, NULL };
+	struct jrd r;
 	sqlite3_stmt *st;
 	const char *s;
 	size_t len, used = 0, off;
@@ -516,7 +516,8 @@ follow_list(struct skm_db *db, struct import_job *job)
 	    memcmp(job->fu_text, "[]", 2) == 0))
 		return SKM_OK;
 	if (job->fu_json) {
-		r.p++;		/* '[' */
+		r = (struct jrd){ job->fu_text + 1, job->fu_text + job->fu_len,
+		    NULL };	/* past '[' */
 		for (;;) {
 			jws(&r);
 			if (r.p >= r.end || *r.p != '"' ||
