@@ -3,17 +3,27 @@
  * as env(1), which only execs.
  *
  * Fork and exec follow git's run-command.c: everything the child needs
- * (argv, the environment) exists before fork(); all signals are blocked
- * across fork() so that no handler runs in the child before exec; the
- * child only (maybe) moves to a process group of its own, restores the
- * signal mask and calls execvp(), and if that fails it writes errno into
- * a close-on-exec pipe and _exit()s.  The parent learns whether the exec
- * worked by reading that pipe: end of file means it did.  Nothing
- * allocates between fork() and exec().  The parent changes its own
- * dispositions only after fork(), so the child starts with exactly the
- * dispositions and mask skm-run was started with (SIGCHLD ignored by the
- * caller included); the wrapper itself takes SIGCHLD's default, or it
- * could not wait for its child.
+ * (argv, the environment) exists before the fork; all signals are blocked
+ * across it so that no handler runs in the child before exec; the child
+ * only (maybe) moves to a process group of its own, restores the signal
+ * mask and calls execvp(), and if that fails it stores errno where the
+ * parent reads it and _exit()s.  Nothing allocates between the fork and
+ * exec().  The parent changes its own dispositions only after the fork,
+ * so the child starts with exactly the dispositions and mask skm-run was
+ * started with (SIGCHLD ignored by the caller included); the wrapper
+ * itself takes SIGCHLD's default, or it could not wait for its child.
+ *
+ * The fork is a vfork(), as glibc's posix_spawn() does it (which cannot
+ * be used here: it does not run a script without #! through /bin/sh as
+ * execvp() and env(1) do).  fork() copies the wrapper's page tables and
+ * every page the wrapper then writes is faulted in again: on a VM that
+ * costs milliseconds, more than all of the recording.  The child shares
+ * the parent's memory and the parent sleeps until the child has exec'd or
+ * _exit()ed, so the exec's result is known when vfork() returns (no
+ * pipe).  The child's few calls are system calls on its own stack frame,
+ * below the parent's; the only memory it writes is the errno it leaves
+ * for the parent.  Handlers are no risk to the shared memory: none is
+ * installed yet, and skm-run started with none (exec resets them).
  *
  * Signals (docs/ARCHITECTURE.md, "skm-run and signals", says why):
  *
@@ -225,7 +235,7 @@ in_foreground(void)
 /*
  * catch_signals - relay every catchable signal that ends or stops a
  * process to pid, and take SIGCHLD's default.  Called with all signals
- * blocked, after fork(): the child keeps the caller's dispositions.
+ * blocked, after the fork: the child keeps the caller's dispositions.
  * glibc's own real-time signals refuse a handler; they are skipped.
  */
 static void
@@ -252,24 +262,21 @@ catch_signals(pid_t pid, int own_group)
 }
 
 /*
- * exec_child - the child's side of the fork: only async-signal-safe calls.
- * execvp() in glibc searches PATH using stack buffers, not malloc().
+ * exec_child - the child's side of the vfork(): only system calls, on the
+ * child's own stack frame; on failure the errno goes to *errp, in the
+ * parent's memory, before _exit().  execvp() in glibc searches PATH using
+ * stack buffers, not malloc().
  */
 static void __attribute__((noreturn))
-exec_child(char *const argv[], const sigset_t *mask, int own_group, int errfd)
+exec_child(char *const argv[], const sigset_t *mask, int own_group,
+    volatile int *errp)
 {
-	int e;
-	ssize_t n;
-
 	if (own_group)
 		setpgid(0, 0);
 	sigprocmask(SIG_SETMASK, mask, NULL);
 	execvp(argv[0], argv);
-	e = errno;
-	do
-		n = write(errfd, &e, sizeof(e));
-	while (n == -1 && errno == EINTR);
-	_exit(spawn_exec_status(e));
+	*errp = errno;
+	_exit(spawn_exec_status(*errp));
 }
 
 /*
@@ -280,28 +287,28 @@ exec_child(char *const argv[], const sigset_t *mask, int own_group, int errfd)
 int
 spawn_start(struct spawn *sp, char *const argv[])
 {
+	static volatile int exec_errno;
 	sigset_t all, old, none;
-	int fds[2], e, own_group;
+	int e, own_group;
 	pid_t pid;
 
 	sp->pid = 0;
-	sp->errfd = -1;
+	sp->exec_errno = 0;
 	sp->own_group = own_group = !in_foreground();
-	if (pipe2(fds, O_CLOEXEC) == -1)
-		return -1;
+	exec_errno = 0;
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
-	pid = fork();
+	pid = vfork();
 	if (pid == 0)
-		exec_child(argv, &old, own_group, fds[1]);
-	e = errno;
-	close(fds[1]);
+		exec_child(argv, &old, own_group, &exec_errno);
 	if (pid == -1) {
-		close(fds[0]);
+		e = errno;
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		errno = e;
 		return -1;
 	}
+	/* The child has exec'd or exited: a failed exec left its errno. */
+	sp->exec_errno = exec_errno;
 	/* Both sides set the group, so it exists before anything is
 	 * relayed to it (EACCES: the child has exec'd, so it did). */
 	if (own_group)
@@ -311,25 +318,13 @@ spawn_start(struct spawn *sp, char *const argv[])
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	sp->pid = pid;
-	sp->errfd = fds[0];
 	return 0;
 }
 
 int
 spawn_exec_error(struct spawn *sp)
 {
-	int e = 0;
-	ssize_t n;
-
-	if (sp->errfd == -1)
-		return 0;
-	do
-		n = read(sp->errfd, &e, sizeof(e));
-	while (n == -1 && errno == EINTR);
-	close(sp->errfd);
-	sp->errfd = -1;
-	/* End of file: the pipe was closed by a successful exec. */
-	return n == (ssize_t)sizeof(e) ? e : 0;
+	return sp->exec_errno;
 }
 
 /*
@@ -422,8 +417,6 @@ spawn_wait(struct spawn *sp, int *status, struct rusage *ru)
 	pid_t r;
 	int rc;
 
-	if (sp->errfd != -1)
-		spawn_exec_error(sp);
 	for (;;) {
 		memset(&si, 0, sizeof(si));
 		rc = waitid(P_PID, (id_t)sp->pid, &si,

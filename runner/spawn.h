@@ -13,14 +13,14 @@
 
 struct spawn {
 	pid_t pid;	/* the child; 0 before spawn_start() */
-	int errfd;	/* read end of the exec-error pipe; -1 once read */
+	int exec_errno;	/* the errno of a failed exec; 0: it worked */
 	int own_group;	/* the child leads a process group of its own */
 };
 
 /*
- * spawn_start - fork and execvp(argv[0], argv) with the current environ.
- * Returns 0 with sp filled in, or -1 with errno set when no child could be
- * made (pipe or fork failed).  The child gets the signal mask and
+ * spawn_start - vfork and execvp(argv[0], argv) with the current environ.
+ * Returns 0 with sp filled in (the exec has then worked or failed), or -1
+ * with errno set when no child could be made.  The child gets the signal mask and
  * dispositions skm-run was started with.  From then on the wrapper relays
  * every signal whose default action ends a process, and the job-control
  * stops, to the child exactly once (see spawn.c), and takes SIGCHLD's
@@ -29,8 +29,7 @@ struct spawn {
 int spawn_start(struct spawn *sp, char *const argv[]);
 
 /*
- * spawn_exec_error - block until the child has exec'd or failed to.
- * Returns 0 when the exec worked, else the errno of the failed exec (the
+ * spawn_exec_error - whether the child's exec worked: returns 0 when the exec worked, else the errno of the failed exec (the
  * child then exits 127 for ENOENT/ENOTDIR, 126 otherwise).
  */
 int spawn_exec_error(struct spawn *sp);
