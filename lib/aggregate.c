@@ -932,6 +932,7 @@ check_journal(struct skm_db *db, void (*cb)(void *, const char *), void *arg)
 		    SKM__JNL_QUARANTINE);
 		cb(arg, msg);
 	}
+	skm__legacy_note(db->jnl.dir, cb, arg);
 	if (p > 0) {
 		if (p == 1)
 			snprintf(msg, sizeof(msg), "note: 1 end waits for the "

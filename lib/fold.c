@@ -1378,6 +1378,15 @@ skm__fold(struct skm_db *db, int budget_ms, int wait_ms,
 		fold_free(fo);
 		return rc;
 	}
+	/* What an earlier skm spooled goes into the journal first. */
+	if (skm__legacy_present(fo->j.dir)) {
+		long carried;
+
+		if ((rc = skm__legacy_carry(db, &fo->j, &carried)) != SKM_OK) {
+			fold_free(fo);
+			return rc;
+		}
+	}
 	if ((fo->dfd = skm__jnl_dirfd(&fo->j, 0)) == -1) {
 		if (fo->j.state < 0)
 			snprintf(res->refused, sizeof(res->refused), "%s",
@@ -1441,7 +1450,8 @@ skm__fold_moved(struct skm_db *db)
 	struct skm__fold_result fr;
 
 	if (db == NULL || db->status != SKM_OK || db->folding ||
-	    (db->flags & SKM_OPEN_READONLY) || !skm__journal_moved(db))
+	    (db->flags & SKM_OPEN_READONLY) ||
+	    (!skm__journal_moved(db) && !skm__legacy_present(db->jnl.dir)))
 		return;
 	db->folding = 1;
 	(void)skm__fold(db, 500, 1000, &fr);

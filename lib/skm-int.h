@@ -89,6 +89,14 @@ void skm__fold_moved(struct skm_db *db);
 int skm__fold(struct skm_db *db, int budget_ms, int wait_ms,
     struct skm__fold_result *res);
 
+/* legacy.c: the spool of skm 0.1 (DB.spool/), carried into the journal
+ * j by the fold before it reads the journal. */
+struct skm__jnl;
+int skm__legacy_present(const char *jdir);
+int skm__legacy_carry(struct skm_db *db, struct skm__jnl *j, long *carried);
+void skm__legacy_note(const char *jdir, void (*cb)(void *, const char *),
+    void *arg);
+
 /* util.c */
 int skm__util_uuid7(char out[SKM_ID_LEN + 1]);
 void skm__util_now_iso(char out[32]);

@@ -247,3 +247,63 @@ PY
 	[[ "$output" == *'"total_invocations":2'* ]]
 	run -0 skm check
 }
+
+# old_store: a copy of the store skm 0.1.0 made (tests/fixtures), with the
+# modes its programs gave it (git keeps none of them), as $SKM_DB.
+old_store() {
+	cp -R "$TOP/tests/fixtures/release-0.1.0/." "$BATS_TEST_TMPDIR/"
+	rm -f "$BATS_TEST_TMPDIR/README"
+	mv "$BATS_TEST_TMPDIR/store.db" "$SKM_DB"
+	mv "$BATS_TEST_TMPDIR/store.db.spool" "$SKM_DB.spool"
+	chmod 0600 "$SKM_DB" "$SKM_DB.spool/events.jsonl"
+	chmod 0700 "$SKM_DB.spool"
+}
+
+@test "a store made by skm 0.1.0 is migrated, and the runs waiting in its spool count once" {
+	old_store
+	[ "$(sqlite3 "$SKM_DB" "SELECT max(version) FROM schema_migrations")" = 3 ]
+	run -0 skm stats --json
+	[[ "$output" == *'"skill_name":"build","total_invocations":3,"completed_invocations":2'* ]]
+	[[ "$output" == *'"skill_name":"deploy","total_invocations":2,"completed_invocations":1'* ]]
+	[[ "$output" == *'"skill_name":"lint","total_invocations":2,"completed_invocations":1'* ]]
+	[[ "$output" == *'"skill_name":"test","total_invocations":1,"completed_invocations":1'* ]]
+	[ ! -e "$SKM_DB.spool" ]
+	[ "$(sqlite3 "$SKM_DB" "SELECT max(version) FROM schema_migrations")" = "$(skm version | sed 's/.*schema \([0-9]*\).*/\1/')" ]
+	# the run begun in the store got its end from the spool
+	[ "$(sqlite3 "$SKM_DB" "SELECT count(*) FROM skill_invocation WHERE ended_at IS NULL")" = 0 ]
+	[ "$(sqlite3 "$SKM_DB" "SELECT printf('%.3f', duration_seconds) FROM skill_invocation WHERE skill_name = 'test'")" = 1.537 ]
+	[ "$(sqlite3 "$SKM_DB" "SELECT error_type FROM skill_invocation WHERE skill_name = 'deploy' AND completed = 0")" = exit:3 ]
+	run -0 skm check
+	[ "$output" = ok ]
+	run -0 skm drain
+	[ "$output" = "0 events applied from the journal" ]
+	run -0 skm show deploy --json
+	[[ "$output" == *'"total_invocations":2'* ]]
+}
+
+@test "a spool line of skm 0.1.0 that is no event is kept and named, the rest applied" {
+	old_store
+	printf '{"ev":"begin","id":"x"}\nnot json at all\n' >>"$SKM_DB.spool/events.jsonl"
+	run -0 skm check
+	[[ "$output" == *"note: 2 lines of an earlier skm's spool could not be read as events; kept in $SKM_DB.journal/legacy.jsonl"* ]]
+	[ "$(sed -n 2p "$SKM_DB.journal/legacy.jsonl")" = "not json at all" ]
+	[ "$(sqlite3 "$SKM_DB" "SELECT sum(total_invocations) FROM skill_metrics")" = 8 ]
+}
+
+@test "a spool of skm 0.1.0 that is a symlink or open to others is never read" {
+	old_store
+	mv "$SKM_DB.spool" "$BATS_TEST_TMPDIR/elsewhere"
+	ln -s "$BATS_TEST_TMPDIR/elsewhere" "$SKM_DB.spool"
+	run -0 skm check
+	[[ "$output" == *"note: $SKM_DB.spool: the spool of an earlier skm is still there"* ]]
+	[ "$(sqlite3 "$SKM_DB" "SELECT sum(total_invocations) FROM skill_metrics")" = 5 ]
+	[ -s "$BATS_TEST_TMPDIR/elsewhere/events.jsonl" ]
+	rm "$SKM_DB.spool"
+	mv "$BATS_TEST_TMPDIR/elsewhere" "$SKM_DB.spool"
+	chmod 0777 "$SKM_DB.spool"
+	run -0 skm show build --json
+	[ "$(sqlite3 "$SKM_DB" "SELECT sum(total_invocations) FROM skill_metrics")" = 5 ]
+	chmod 0700 "$SKM_DB.spool"
+	run -0 skm show build --json
+	[ "$(sqlite3 "$SKM_DB" "SELECT sum(total_invocations) FROM skill_metrics")" = 8 ]
+}
