@@ -11,7 +11,9 @@
  * events, since a host process may close or dup2 over any descriptor.
  * A library handle, whose descriptors are its own, is the exception: it
  * keeps them and appends without a lock (see SKM__JNL_CHECK_NS in
- * journal.h), with a replay buffer on the heap.
+ * journal.h), with a replay buffer on the heap.  skm-run, whose
+ * descriptors are its own too, holds its begin's for its end, which then
+ * locks and checks the name as above but opens nothing.
  *
  * The live file is born whole: a new one is written under a temporary
  * name with its HEADER record (its id) and then linked into place, so a
@@ -141,7 +143,7 @@ skm__jnl_init(struct skm__jnl *j, const char *dbpath)
 
 	j->state = 0;
 	j->why[0] = '\0';
-	j->keep = 0;
+	j->keep = j->hold = 0;
 	j->kdfd = j->kfd = -1;
 	j->replay = NULL;
 	j->nreplay = j->replaycap = 0;
@@ -230,10 +232,11 @@ refuse(struct skm__jnl *j, const char *name, const char *msg)
 	return -1;
 }
 
-int
-skm__jnl_openat(struct skm__jnl *j, int dfd, const char *name, int wr)
+/* skm__jnl_openat, leaving the file's fstat in *sb. */
+static int
+openat_stat(struct skm__jnl *j, int dfd, const char *name, int wr,
+    struct stat *sb)
 {
-	struct stat sb;
 	int fd, e;
 
 	fd = openat(dfd, name, (wr ? O_WRONLY | O_APPEND : O_RDONLY) |
@@ -255,8 +258,8 @@ skm__jnl_openat(struct skm__jnl *j, int dfd, const char *name, int wr)
 		errno = e;
 		return -1;
 	}
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
-	    sb.st_uid != geteuid() || (sb.st_mode & 077) != 0) {
+	if (fstat(fd, sb) != 0 || !S_ISREG(sb->st_mode) ||
+	    sb->st_uid != geteuid() || (sb->st_mode & 077) != 0) {
 		close(fd);
 		refuse(j, name, ": refused: not a regular file of this user "
 		    "closed to group and others");
@@ -264,6 +267,14 @@ skm__jnl_openat(struct skm__jnl *j, int dfd, const char *name, int wr)
 		return -1;
 	}
 	return fd;
+}
+
+int
+skm__jnl_openat(struct skm__jnl *j, int dfd, const char *name, int wr)
+{
+	struct stat sb;
+
+	return openat_stat(j, dfd, name, wr, &sb);
 }
 
 /* Write all of buf (a short write is retried for the rest; EINTR too). */
@@ -462,6 +473,39 @@ append_kept(struct skm__jnl *j, const void *rec, size_t len, int *crossed,
 	return 0;
 }
 
+/*
+ * append_held - the append of a holding journal (skm-run's end): the
+ * descriptors of its last append, locked and checked again as a new
+ * open would be (the live name must still lead to the file), so the
+ * seal protocol is the same; only the opens and their checks, done for
+ * the last append, are not done again.  Returns 0, -1 (write failed) or
+ * 1: the file was sealed meanwhile, the descriptors are closed, and the
+ * caller appends as usual.
+ */
+static int
+append_held(struct skm__jnl *j, const void *rec, size_t len, int *crossed)
+{
+	struct stat b;
+
+	lock_shared(j->kfd);
+	if (fstatat(j->kdfd, SKM__JNL_LIVE, &b, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    b.st_ino != j->kino || b.st_dev != j->kdev) {
+		close_kept(j);
+		return 1;
+	}
+	if (write_all(j->kfd, rec, len) != 0) {
+		why3(j, j->dir, ": cannot append to the journal: ",
+		    errtext(errno));
+		close_kept(j);
+		return -1;
+	}
+	if (crossed != NULL && is_crossing(b.st_size, b.st_size +
+	    (off_t)len))
+		*crossed = 1;
+	(void)flock(j->kfd, LOCK_UN);
+	return 0;
+}
+
 void
 skm__jnl_close(struct skm__jnl *j)
 {
@@ -485,6 +529,7 @@ skm__jnl_append(struct skm__jnl *j, const void *rec, size_t len,
 {
 	struct stat a, b;
 	int64_t t0 = 0;
+	off_t end = 0;
 	int dfd, fd = -1, tries, rc = -1, in_replay = 0;
 
 	if (crossed != NULL)
@@ -494,11 +539,14 @@ skm__jnl_append(struct skm__jnl *j, const void *rec, size_t len,
 	if (j->keep && j->kfd >= 0 && (rc = append_kept(j, rec, len,
 	    crossed, &in_replay)) <= 0)
 		return rc;
+	if (j->hold && j->kfd >= 0 && (rc = append_held(j, rec, len,
+	    crossed)) <= 0)
+		return rc;
 	rc = -1;
 	if ((dfd = skm__jnl_dirfd(j, 1)) == -1)
 		return -1;
 	for (tries = 0; tries < 16; tries++) {
-		fd = skm__jnl_openat(j, dfd, SKM__JNL_LIVE, 1);
+		fd = openat_stat(j, dfd, SKM__JNL_LIVE, 1, &a);
 		if (fd == -1 && errno == ENOENT) {
 			if (create_live(j, dfd) != 0)
 				break;
@@ -510,9 +558,10 @@ skm__jnl_append(struct skm__jnl *j, const void *rec, size_t len,
 		}
 		lock_shared(fd);
 		t0 = mono_ns();
-		if (fstat(fd, &a) == 0 && fstatat(dfd, SKM__JNL_LIVE, &b,
-		    AT_SYMLINK_NOFOLLOW) == 0 && a.st_ino == b.st_ino &&
-		    a.st_dev == b.st_dev)
+		/* a: the file opened (its inode does not change); b: what the
+		 * name leads to now that the lock is held. */
+		if (fstatat(dfd, SKM__JNL_LIVE, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    a.st_ino == b.st_ino && a.st_dev == b.st_dev)
 			break;
 		/* Sealed under us: the new live file is the one to use. */
 		close(fd);
@@ -525,21 +574,26 @@ skm__jnl_append(struct skm__jnl *j, const void *rec, size_t len,
 		    j->nreplay) == 0) && (in_replay || len == 0 ||
 		    write_all(fd, rec, len) == 0)) {
 			rc = 0;
+			/* The size before the write, from the check under the
+			 * lock: no fstat after it.  Other appenders may have
+			 * written meanwhile; a crossing is still seen by one
+			 * of them, or by the next append. */
+			end = b.st_size + (off_t)j->nreplay +
+			    (in_replay ? 0 : (off_t)len);
 			j->nreplay = 0;
-			if (crossed != NULL && fstat(fd, &a) == 0 &&
-			    is_crossing(a.st_size - (off_t)len, a.st_size))
+			if (crossed != NULL && is_crossing(b.st_size, end))
 				*crossed = 1;
 		} else {
 			why3(j, j->dir, ": cannot append to the journal: ",
 			    errtext(errno));
 		}
-		if (j->keep && rc == 0 && fstat(fd, &a) == 0) {
+		if ((j->keep || j->hold) && rc == 0) {
 			(void)flock(fd, LOCK_UN);
 			j->kfd = fd;
 			j->kdfd = dfd;
 			j->kdev = a.st_dev;
 			j->kino = a.st_ino;
-			j->kmark = a.st_size;
+			j->kmark = end;
 			j->kcheck = t0;
 			return 0;
 		}

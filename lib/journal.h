@@ -31,6 +31,11 @@ struct skm__jnl {
 	 * it wrote since the last check is kept in replay (heap), to be
 	 * written again should the fold have sealed the file meanwhile. */
 	int keep;
+	/* hold: the descriptors of an append are kept, unlocked, for the
+	 * next one, which locks and checks the live name as a new open
+	 * would (skm-run: its descriptors are its own and close-on-exec,
+	 * and its end comes right after its begin). */
+	int hold;
 	int kdfd, kfd;        /* the directory and the live file, or -1 */
 	dev_t kdev;
 	ino_t kino;

@@ -372,6 +372,9 @@ main(int argc, char *argv[])
 		rec_warn(&r, "not recorded", r.rec.j.why);
 	} else {
 		r.recording = 1;
+		/* The end reuses the begin's descriptors: on the command's
+		 * critical path it is a lock, a check and a write. */
+		r.rec.j.hold = 1;
 		/* Only out of memory fails; then the command's own runs just
 		 * lose their link to this one. */
 		(void)setenv("SKM_INVOCATION_ID", r.rec.id, 1);

@@ -22,7 +22,9 @@ vg() {
 		echo "ok $n - valgrind $* (exit $rc)"
 	fi
 }
-R="$top/skm-run"
+# skm-run as linked for memcheck (dynamically: see check-valgrind)
+R="${SKM_RUN_VG:+$top/$SKM_RUN_VG}"
+R="${R:-$top/skm-run}"
 S="$top/skm"
 vg "$R" -s vg -w quick -f push -- true
 vg "$R" -s vg -w quick -- sh -c 'exit 3'
