@@ -21,6 +21,11 @@
  * the last record the aggregates are written once per skill, pair, hour
  * and session, in the order of their keys -- no pass over the table.
  *
+ * An imported command line has its secrets hidden as skm-run and the
+ * shim hide them when they record (redact.c's rules, without the user's
+ * $SKM_REDACT): a log from elsewhere may hold what they never store.
+ * Hidden text stays hidden, so export and import round-trip.
+ *
  * Export prints each real with the fewest digits that read back to the
  * same double (real_text_fn): SQLite's own 15 significant digits changed
  * durations on a round trip.
@@ -35,6 +40,7 @@
 #include <strings.h>
 
 #include "skm-int.h"
+#include "recorder.h"
 #include "timeparse.h"
 
 enum ftype { F_TEXT, F_INT, F_REAL, F_BOOL, F_TIME, F_ARRAY };
@@ -127,6 +133,8 @@ struct import_job {
 	/* decoded JSON strings (the value, the key) */
 	char *sbuf, *kbuf;
 	size_t scap, kcap;
+	/* the command line as given (NUL-terminated) and redacted */
+	char *cmd_in, *cmd_out;
 	/* the indexes set aside during a load into an empty table */
 	char *index_sql[16];
 	int nindex;
@@ -328,9 +336,33 @@ text_error(int fi, const struct val *v)
 		bi.skill = name;
 		return skm_begin_info_error(&bi);
 	case FI_COMMAND:
+		if (memchr(v->text, '\0', v->len) != NULL)
+			return "holds a NUL character";
 		return v->len > SKM_COMMAND_MAX ? "too long" : NULL;
 	}
 	return v->len > SKM_FIELD_MAX ? "too long" : NULL;
+}
+
+/*
+ * bind_command - an imported command line (no NUL, at most
+ * SKM_COMMAND_MAX bytes: text_error) bound with its secrets hidden.
+ */
+static int
+bind_command(struct skm_db *db, struct import_job *job, const struct val *v)
+{
+	size_t n;
+
+	if (job->cmd_in == NULL &&
+	    ((job->cmd_in = malloc(SKM_COMMAND_MAX + 1)) == NULL ||
+	    (job->cmd_out = malloc(SKM_COMMAND_MAX + 1)) == NULL))
+		return skm__store_fail(db, SKM_NOMEM, "import: out of memory");
+	memcpy(job->cmd_in, v->text, v->len);
+	job->cmd_in[v->len] = '\0';
+	n = skm__redact_line(job->cmd_out, SKM_COMMAND_MAX + 1, job->cmd_in,
+	    NULL);
+	sqlite3_bind_text(job->ins, FI_COMMAND + 1, job->cmd_out, (int)n,
+	    SQLITE_TRANSIENT);
+	return SKM_OK;
 }
 
 /* The longest duration an import accepts, in seconds. */
@@ -371,6 +403,8 @@ set_field(struct skm_db *db, struct import_job *job, int fi,
 			return bad(db, job, f->name, "is empty");
 		if ((why = text_error(fi, v)) != NULL)
 			return bad(db, job, f->name, why);
+		if (fi == FI_COMMAND)
+			return bind_command(db, job, v);
 		sqlite3_bind_text(ins, fi + 1, v->text, v->len,
 		    SQLITE_TRANSIENT);
 		if (keep_slot(fi) >= 0 && keep_text(job, keep_slot(fi), v->text,
@@ -1527,6 +1561,8 @@ skm_import(struct skm_db *db, FILE *in, struct skm_import_result *res)
 	sqlite3_finalize(job.ins);
 	free(job.sbuf);
 	free(job.kbuf);
+	free(job.cmd_in);
+	free(job.cmd_out);
 	skm__agg_free(job.agg);
 	for (i = 0; i < 4; i++)
 		free(job.keep[i]);

@@ -167,3 +167,25 @@ record_runs() {
 	run -0 skm export --format csv
 	[[ "${lines[1]}" == *',0.43333333333333335,'* ]]
 }
+
+@test "an imported command line has its secrets hidden as skm-run hides them, JSON Lines and CSV alike" {
+	cat >"$BATS_TEST_TMPDIR/s.jsonl" <<-'EOF'
+	{"id":"s1","skill_name":"x","invoked_at":"2026-01-01T00:00:00Z","completed":true,"duration_seconds":1,"command":"mysql '--password=hunter2' -phunter2 https://bob:pw@h/ ghp_abcdefghijklmnopqrstuvwxyz0123456789"}
+	EOF
+	printf 'id,skill_name,invoked_at,completed,duration_seconds,command\ns2,x,2026-01-01T00:00:01Z,1,1,"curl -H ""Authorization:Bearer abc"" -u alice:pw https://h/"\n' >"$BATS_TEST_TMPDIR/s.csv"
+	skm import "$BATS_TEST_TMPDIR/s.jsonl" >/dev/null
+	skm import "$BATS_TEST_TMPDIR/s.csv" >/dev/null
+	[ "$(sql "SELECT command FROM skill_invocation WHERE id = 's1'")" = \
+	    "mysql '--password=***' -p*** https://bob:***@h/ ***" ]
+	[ "$(sql "SELECT command FROM skill_invocation WHERE id = 's2'")" = \
+	    "curl -H \"Authorization:***\" -u alice:*** https://h/" ]
+	! sql "SELECT command FROM skill_invocation" | grep -qE 'hunter2|pw@|ghp_|abc'
+	# what is hidden stays hidden: the round trip gives the same bytes
+	skm export >"$BATS_TEST_TMPDIR/a.jsonl"
+	SKM_DB="$BATS_TEST_TMPDIR/copy.db" skm import "$BATS_TEST_TMPDIR/a.jsonl" >/dev/null
+	SKM_DB="$BATS_TEST_TMPDIR/copy.db" skm export | cmp - "$BATS_TEST_TMPDIR/a.jsonl"
+	# a NUL in a command line is refused, as in a skill name
+	printf 'id,skill_name,invoked_at,completed,duration_seconds,command\ns3,x,2026-01-01T00:00:02Z,1,1,"a\0b"\n' >"$BATS_TEST_TMPDIR/n.csv"
+	run -1 --separate-stderr skm import "$BATS_TEST_TMPDIR/n.csv"
+	[[ "$stderr" == *"command: holds a NUL character"* ]]
+}
