@@ -8,6 +8,7 @@
 
 #include "skm.h"
 #include "cmd.h"
+#include "safeout.h"
 
 /* skm_check() callback: one problem (or note) per line on stdout. */
 static void
@@ -24,8 +25,8 @@ int
 cmd_check(struct cmd_ctx *ctx)
 {
 	int r, rc, n = 0;
-
 	char *json = NULL;
+	FILE *o;
 
 	if ((r = cmd_store(ctx)) != 0)
 		return r;
@@ -33,8 +34,17 @@ cmd_check(struct cmd_ctx *ctx)
 		rc = skm_check_json(ctx->db, &json);
 		if (rc != SKM_OK && rc != SKM_CHECK)
 			return cmd_fail(ctx, rc);
-		printf("%s\n", json);
+		/* Problems name skills, paths and records: through
+		 * safeout.c, as every JSON skm prints. */
+		if ((o = safeout_open(stdout, SAFEOUT_JSON, 0)) == NULL) {
+			skm_free(json);
+			warn(NULL);
+			return EXIT_DATA;
+		}
+		fprintf(o, "%s\n", json);
 		skm_free(json);
+		if (fclose(o) != 0)
+			return EXIT_DATA;
 		return rc == SKM_CHECK ? EXIT_DATA : 0;
 	}
 	rc = skm_check(ctx->db, print_problem, &n);

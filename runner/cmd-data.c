@@ -165,11 +165,14 @@ cmd_export(struct cmd_ctx *ctx)
 	ea.skill = cmd_arg(ctx, "skill");
 	if ((r = cmd_store(ctx)) != 0)
 		return r;
-	/* Through safeout.c: no control character reaches a terminal, and
-	 * --spreadsheet-safe guards formulas. */
+	/* Through safeout.c: no control character reaches a terminal,
+	 * --spreadsheet-safe guards formulas, and JSON Lines in a file keep
+	 * every byte for import (OTLP/JSON goes to collectors: UTF-8). */
 	if ((o = safeout_open(stdout, ea.format == SKM_EXPORT_CSV ?
-	    SAFEOUT_CSV : SAFEOUT_JSON, cmd_count(ctx, "spreadsheet-safe") ?
-	    SAFEOUT_SPREADSHEET : 0)) == NULL)
+	    SAFEOUT_CSV : SAFEOUT_JSON,
+	    (ea.format == SKM_EXPORT_JSONL ? SAFEOUT_EXACT : 0) |
+	    (cmd_count(ctx, "spreadsheet-safe") ? SAFEOUT_SPREADSHEET : 0))) ==
+	    NULL)
 		err(EXIT_DATA, NULL);
 	rc = skm_export(ctx->db, &ea, o, NULL);
 	if (fclose(o) != 0 && rc == SKM_OK)

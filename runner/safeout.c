@@ -188,7 +188,7 @@ static void
 json_char(struct safeout *s, long cp, const unsigned char *p, size_t n)
 {
 	if (cp < 0) {
-		if (s->tty)
+		if (s->tty || !(s->flags & SAFEOUT_EXACT))
 			fputs("\\ufffd", s->fp);
 		else
 			fwrite(p, 1, n, s->fp);

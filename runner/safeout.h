@@ -13,6 +13,8 @@ enum safeout_mode {
 };
 
 #define SAFEOUT_SPREADSHEET 0x1	/* CSV: guard fields a spreadsheet runs */
+#define SAFEOUT_EXACT 0x2	/* JSON: keep bytes that are not UTF-8 in a
+				 * file (export: import reads them back) */
 
 /*
  * safeout_open - a stream whose bytes reach fp made safe for mode:
@@ -21,8 +23,9 @@ enum safeout_mode {
  *     C1 control and the bidirectional controls U+202A-U+202E and
  *     U+2066-U+2069 are written as \uXXXX (inside JSON they can only be
  *     in strings, so this is exact: a parser reads the same text); a byte
- *     that is not UTF-8 becomes \ufffd when fp is a terminal, and stays as
- *     it is in a file.
+ *     that is not UTF-8 becomes \ufffd (JSON is UTF-8 text: a strict
+ *     parser refuses the byte, a terminal may take 0x9b for CSI), unless
+ *     SAFEOUT_EXACT is given and fp is not a terminal.
  *   CSV: on a terminal, the same characters and invalid bytes are written
  *     as visible escapes (\x1b, \u009b), except the CRLF/LF ending a
  *     record; in a file the data stays exact.  With SAFEOUT_SPREADSHEET a

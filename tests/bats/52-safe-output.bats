@@ -57,6 +57,33 @@ assert any(r["workflow_path"] == sys.argv[1] for r in rows), rows
 PY
 }
 
+@test "--json is UTF-8 even to a pipe: a byte that is not becomes U+FFFD; export keeps it for import" {
+	local cmd
+	for cmd in "recent" "show evil" "summary" "search evil" "trace"; do
+		echo "skm $cmd --json"
+		skm $cmd --json >out
+		iconv -f UTF-8 -t UTF-8 out >/dev/null
+		! grep -aq $'\233' out
+	done
+	skm recent --json >out
+	# a strict parser reads it
+	python3 -c 'import json; rows = json.load(open("out", encoding="utf-8"))
+assert any(r["workflow_path"] == "x\ufffdy" for r in rows), rows'
+	skm export >runs.jsonl
+	grep -aq $'x\233y' runs.jsonl
+	skm export --format otlp-json >otlp.json
+	iconv -f UTF-8 -t UTF-8 otlp.json >/dev/null
+}
+
+@test "check --json escapes what it names, as every query does" {
+	skm-run -s "$(printf 'bidi\342\200\256x')" -- true
+	skm stats >/dev/null
+	sqlite3 "$SKM_DB" "UPDATE skill_metrics SET total_invocations = 9"
+	run -1 skm check --json
+	[[ "$output" == *'bidi\u202ex'* ]]
+	! grep -aqP '\xe2\x80\xae' <<<"$output"
+}
+
 @test "--json to a terminal carries no control and no invalid byte" {
 	on_tty skm recent --json >out
 	grep -q '\\u009b' out
