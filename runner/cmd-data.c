@@ -172,8 +172,10 @@ cmd_export(struct cmd_ctx *ctx)
 	    SAFEOUT_CSV : SAFEOUT_JSON,
 	    (ea.format == SKM_EXPORT_JSONL ? SAFEOUT_EXACT : 0) |
 	    (cmd_count(ctx, "spreadsheet-safe") ? SAFEOUT_SPREADSHEET : 0))) ==
-	    NULL)
-		err(EXIT_DATA, NULL);
+	    NULL) {
+		warn(NULL);
+		return EXIT_DATA;
+	}
 	rc = skm_export(ctx->db, &ea, o, NULL);
 	if (fclose(o) != 0 && rc == SKM_OK)
 		return EXIT_DATA;

@@ -73,20 +73,24 @@ cmd_server_store(struct cmd_ctx *ctx)
 	return open_server(ctx, server_url(ctx, NULL), 0, &ctx->db);
 }
 
-/* cmd_hosts - --host H... into the query's arguments. */
-void
+/* cmd_hosts - --host H... into the query's arguments; 0, or the exit
+ * status of a failure. */
+int
 cmd_hosts(const struct cmd_ctx *ctx, struct skm_query_args *qa)
 {
 	static const char **hosts;
 	int n = 0;
 
 	if (cmd_count(ctx, "host") == 0)
-		return;
+		return 0;
 	free(hosts);
-	if ((hosts = cmd_args(ctx, "host", &n)) == NULL)
-		err(EXIT_DATA, NULL);
+	if ((hosts = cmd_args(ctx, "host", &n)) == NULL) {
+		warn(NULL);
+		return EXIT_DATA;
+	}
 	qa->hosts = hosts;
 	qa->nhosts = n;
+	return 0;
 }
 
 struct progress {

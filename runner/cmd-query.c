@@ -37,8 +37,11 @@ print_json(struct cmd_ctx *ctx, enum skm_query q,
 		}
 		return cmd_fail(ctx, rc);
 	}
-	if ((o = safeout_open(stdout, SAFEOUT_JSON, 0)) == NULL)
-		err(EXIT_DATA, NULL);
+	if ((o = safeout_open(stdout, SAFEOUT_JSON, 0)) == NULL) {
+		warn(NULL);
+		skm_free(out);
+		return EXIT_DATA;
+	}
 	fprintf(o, "%s\n", out);
 	skm_free(out);
 	return fclose(o) == 0 ? 0 : EXIT_DATA;
@@ -111,8 +114,10 @@ int
 cmd_stats(struct cmd_ctx *ctx)
 {
 	struct skm_query_args qa = { 0 };
+	int r;
 
-	cmd_hosts(ctx, &qa);
+	if ((r = cmd_hosts(ctx, &qa)) != 0)
+		return r;
 	return run_query(ctx, SKM_Q_STATS, &qa, "no skills recorded yet");
 }
 
@@ -126,7 +131,8 @@ cmd_show(struct cmd_ctx *ctx)
 	enum skm_query q = SKM_Q_SHOW;
 	int r;
 
-	cmd_hosts(ctx, &qa);
+	if ((r = cmd_hosts(ctx, &qa)) != 0)
+		return r;
 	qa.skill = ctx->argv[0];
 	if (cmd_count(ctx, "persisted") > 0)
 		q = SKM_Q_SHOW_PERSISTED;
@@ -154,7 +160,8 @@ cmd_summary(struct cmd_ctx *ctx)
 	long long top = 5;
 	int r;
 
-	cmd_hosts(ctx, &qa);
+	if ((r = cmd_hosts(ctx, &qa)) != 0)
+		return r;
 	if ((r = cmd_number(ctx, "top", 1, 1000000, &top)) != 0)
 		return r;
 	qa.limit = (long)top;
@@ -184,7 +191,8 @@ cmd_recent(struct cmd_ctx *ctx)
 	long long n = 0;
 	int r;
 
-	cmd_hosts(ctx, &qa);
+	if ((r = cmd_hosts(ctx, &qa)) != 0)
+		return r;
 	if ((r = cmd_number(ctx, "limit", 1, 1000000000, &n)) != 0)
 		return r;
 	qa.limit = (long)n;
@@ -240,7 +248,8 @@ cmd_timeline(struct cmd_ctx *ctx)
 	struct skm_query_args qa = { 0 };
 	int r;
 
-	cmd_hosts(ctx, &qa);
+	if ((r = cmd_hosts(ctx, &qa)) != 0)
+		return r;
 	qa.skill = ctx->argv[0];
 	qa.bucket = cmd_arg(ctx, "bucket");
 	qa.since = cmd_arg(ctx, "since");
@@ -283,7 +292,8 @@ cmd_search(struct cmd_ctx *ctx)
 	char *text;
 	int r;
 
-	cmd_hosts(ctx, &qa);
+	if ((r = cmd_hosts(ctx, &qa)) != 0)
+		return r;
 	if ((r = cmd_number(ctx, "limit", 1, 1000000000, &n)) != 0)
 		return r;
 	qa.limit = (long)n;
@@ -304,7 +314,8 @@ cmd_errors(struct cmd_ctx *ctx)
 	long long n = 0;
 	int r;
 
-	cmd_hosts(ctx, &qa);
+	if ((r = cmd_hosts(ctx, &qa)) != 0)
+		return r;
 	if ((r = cmd_number(ctx, "limit", 1, 1000000000, &n)) != 0)
 		return r;
 	qa.limit = (long)n;
@@ -319,7 +330,8 @@ cmd_session(struct cmd_ctx *ctx)
 	struct skm_cursor *c = NULL;
 	int r, rc;
 
-	cmd_hosts(ctx, &qa);
+	if ((r = cmd_hosts(ctx, &qa)) != 0)
+		return r;
 	qa.session = ctx->argv[0];
 	if ((r = cmd_store(ctx)) != 0)
 		return r;

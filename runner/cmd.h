@@ -162,7 +162,7 @@ int cmd_version(struct cmd_ctx *);
 int cmd_sync(struct cmd_ctx *);
 int cmd_server(struct cmd_ctx *);
 int cmd_server_store(struct cmd_ctx *);
-void cmd_hosts(const struct cmd_ctx *, struct skm_query_args *);
+int cmd_hosts(const struct cmd_ctx *, struct skm_query_args *);
 /* cli.c */
 int cmd_help(struct cmd_ctx *);
 /* cmd-hooks.c */

@@ -151,6 +151,20 @@ jkeys() {
 	[ ! -e "$BATS_TEST_TMPDIR/nowhere" ]
 }
 
+@test "no handler ends the program: exit, err and errx are called by main alone" {
+	# A handler returns its status; main closes the store and checks
+	# stdout (docs/ARCHITECTURE.md, "The skm CLI").
+	run grep -nE '(^|[^_a-z])(exit|_exit|err|errx|verr|verrx)[[:space:]]*\(' \
+	    "$TOP"/runner/cmd-*.c "$TOP"/runner/cmds.c "$TOP"/runner/fmt.c \
+	    "$TOP"/runner/safeout.c
+	[ "$status" -eq 1 ] || { echo "$output"; false; }
+	# in cli.c, only inside main()
+	run awk '/^main\(/ { m = 1 } m && /^}/ { m = 0 }
+	    !m && /(^|[^_a-z])(exit|_exit|err|errx)[[:space:]]*\(/ { print FILENAME ":" FNR ": " $0 }' \
+	    "$TOP/runner/cli.c"
+	[ -z "$output" ] || { echo "$output"; false; }
+}
+
 @test "--help after other options and operands still wins, an error before it does not" {
 	run -0 skm end some-id --failed --help
 	[[ "${lines[0]}" == "usage: skm end ID "* ]]
