@@ -6,8 +6,8 @@
  * query narrowed to hosts recomputes what it needs from the invocations
  * of those hosts (SKM_Q_* of query.c, the same columns in the same order,
  * the same JSON made the same way); exact percentiles come from
- * skm_pct_agg(), an aggregate defined here with the interpolation of
- * DESIGN.md.  The hosts are bound as one JSON array and read back with
+ * skm_pct_agg(), an aggregate defined here with skm_pct()'s linear
+ * interpolation (query.c).  The hosts are bound as one JSON array and read back with
  * json_each: nothing the user typed becomes SQL.
  *
  * What the three query paths share lives here too (query.c and pg.c

@@ -7,7 +7,9 @@
  * Exact percentiles come from skm_pct(skill, p), an SQL function defined
  * here: it counts the skill's completed durations and reads the one or two
  * values it needs by OFFSET, both through the (skill_name, completed,
- * duration_seconds) index, with the linear interpolation of DESIGN.md.
+ * duration_seconds) index, interpolated linearly: of the n sorted values
+ * v, with k = (n-1)p and f = floor(k), v[f] + (k-f)(v[f+1]-v[f]) (v[f]
+ * when f is the last) -- what PostgreSQL's percentile_cont gives.
  */
 #include <math.h>
 #include <stdio.h>

@@ -4,8 +4,10 @@
  * Each migration runs in one BEGIN IMMEDIATE transaction together with its
  * row in schema_migrations and the new PRAGMA user_version, so a store is
  * always at exactly one version.  Migrations are append-only: a released
- * one is never edited (its checksum is recorded and `skm check` compares
- * it), a change is a new migration.  Table and column names are those of
+ * one is never edited, a change is a new migration.  Each one's checksum
+ * (FNV-1a of its SQL) is recorded in schema_migrations; `skm check` of a
+ * PostgreSQL server compares the server's with this skm's (pg.c), a
+ * store's are not compared.  Table and column names are those of
  * the reference design so its users' SQL keeps working.
  */
 #include <stdio.h>

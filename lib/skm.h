@@ -372,9 +372,9 @@ void skm_free(void *p);
  *
  * skm_check - run SQLite's integrity check and compare every skill's
  * aggregates with a recompute from the invocations.  Each problem found is
- * passed to cb (if not NULL) as one line of text; so is, as a line
- * starting "note: ", the number of events waiting in the spool (which is
- * no problem).  Returns SKM_OK when clean, SKM_CHECK when problems were
+ * passed to cb (if not NULL) as one line of text; so are, as lines
+ * starting "note: ", the journal's records the fold quarantined and the
+ * ends still waiting for their begin (which are no problem of the store).  Returns SKM_OK when clean, SKM_CHECK when problems were
  * found, or another error.
  */
 int skm_check(struct skm_db *db, void (*cb)(void *arg, const char *problem),

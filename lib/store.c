@@ -212,7 +212,9 @@ skm__store_prepare(struct skm_db *db, const char *sql, sqlite3_stmt **st)
 		db->cache[db->ncache].st = *st;
 		db->ncache++;
 	} else {
-		/* Full: keep the statement until close all the same. */
+		/* Full (lib has fewer statements than slots, skm-int.h):
+		 * the last slot's statement is finalized, so a caller must
+		 * not still hold it, and the new one takes its place. */
 		db->cache[SKM_CACHE_SLOTS - 1].sql = NULL;
 		sqlite3_finalize(db->cache[SKM_CACHE_SLOTS - 1].st);
 		db->cache[SKM_CACHE_SLOTS - 1].sql = sql;
@@ -512,22 +514,22 @@ fail:
  * keep_wal - leave the WAL in place when the connection closes.  By
  * default the last connection to close checkpoints the WAL into the
  * database (two fdatasync()s) and deletes the -wal and -shm files, and the
- * next process recreates them: skm-run, one short process per command,
- * paid all of that at every run.  Without the checkpoint at close, the
+ * next process recreates them: every skm command, one short process
+ * each, would pay all of that.  Without the checkpoint at close, the
  * WAL stays, and its size is bounded by the checkpoint SQLite runs after
  * a commit once the WAL holds SKM_WAL_PAGES pages.  The bound is kept
  * small because the first process to open the store after all others
  * closed rebuilds the WAL index by reading the whole WAL (about 4 KiB a
- * page): 64 pages cost it about 0.1 ms, and a checkpoint then comes
- * every few runs, not at every one.  A crash loses nothing: the WAL is
- * part of the database, and the next open replays it.
+ * page), and a checkpoint then comes every few commits, not at every
+ * one.  A crash loses nothing: the WAL is part of the database, and the
+ * next open replays it.
  *
- * The price: a long-lived writer also checkpoints every few transactions
- * (in-process begin+end about 3x slower than at SQLite's 1000 pages).
- * Bounding the WAL at close instead (truncating it in skm_close) kept the
- * in-process rate but made the truncation hold the write lock long enough
- * to raise the p99 of 8 parallel skm-runs from 38 to 200+ ms; see the
- * README's Performance section.
+ * The price: a long-lived writer also checkpoints every few
+ * transactions.  Bounding the WAL at close instead (truncating it in
+ * skm_close) would hold the write lock while the truncation waits, which
+ * the other writers see as latency.  A fold of much (bulk mode, fold.c)
+ * sets a larger bound of its own.  What these cost is measured by `make
+ * bench` and kept in the README's Performance section, not here.
  */
 #define SKM_WAL_PAGES 64
 static void
