@@ -8,6 +8,11 @@
   layers.py names LIB.a HDR every global name LIB.a defines must be public
                             API (declared in the header HDR) or internal
                             (skm__*); fails naming any other.
+  layers.py picture LIB.a DOC  the drawing of the layers in DOC (the first
+                            code block after "## Layers") holds every
+                            file of LIB.a, and each file it calls is drawn
+                            on its own line or below; fails naming any
+                            file missing or call drawn upward.
 """
 import os, re, subprocess, sys
 
@@ -20,6 +25,47 @@ def nm(path):
         # "lib.a:file.o: ADDR T name" or "lib.a:file.o:         U name"
         if len(parts) >= 3:
             yield parts[0].split(":")[1], parts[-2], parts[-1]
+
+def calls(lib):
+    """{file: [files it calls]} from the archive's symbols."""
+    defs, uses = {}, {}
+    for obj, kind, sym in nm(lib):
+        name = os.path.basename(obj)[:-2]
+        uses.setdefault(name, set())
+        if kind == "U":
+            uses[name].add(sym)
+        elif kind.isupper():
+            defs[sym] = name
+    return {f: sorted({defs[s] for s in u if s in defs and defs[s] != f})
+            for f, u in uses.items()}
+
+def picture(lib, doc):
+    text = open(doc).read()
+    at = text.index("## Layers")
+    block = text[text.index("```", at) + 3:]
+    block = block[:block.index("```")]
+    edges, line = calls(lib), {}
+    for i, l in enumerate(block.splitlines()):
+        # " LAYER   file ── file   file      what the layer does": the
+        # layer's name at the margin, then files and box lines up to
+        # the first word that is neither (the description).
+        words = l.split()
+        if re.match(r" [a-z]", l):
+            words = words[1:]
+        for w in words:
+            if w in edges:
+                line.setdefault(w, i)
+            elif w.strip("─│┬┴┼") != "":
+                break
+    bad = 0
+    for f in sorted(edges):
+        if f not in line:
+            print("not drawn: %s" % f); bad = 1
+    for f in sorted(edges):
+        for g in edges[f]:
+            if f in line and g in line and line[g] < line[f]:
+                print("drawn upward: %s -> %s" % (f, g)); bad = 1
+    return bad
 
 def cycles(lib):
     defs, uses = {}, {}
@@ -82,4 +128,6 @@ if __name__ == "__main__":
         sys.exit(cycles(sys.argv[2]))
     if len(sys.argv) == 4 and sys.argv[1] == "names":
         sys.exit(names(sys.argv[2], sys.argv[3]))
+    if len(sys.argv) == 4 and sys.argv[1] == "picture":
+        sys.exit(picture(sys.argv[2], sys.argv[3]))
     sys.exit(__doc__)

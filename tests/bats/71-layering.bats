@@ -10,6 +10,13 @@ load helpers
 	[[ "$output" == "layers, bottom first:"* ]]
 }
 
+@test "the drawing of the layers in ARCHITECTURE.md has every file of lib, calls only downward" {
+	run python3 "$TOP/tests/layers.py" picture "$TOP/libskm.a" "$TOP/docs/ARCHITECTURE.md"
+	printf '%s\n' "$output"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+}
+
 @test "every global name of libskm.a is public API or starts with skm__" {
 	run python3 "$TOP/tests/layers.py" names "$TOP/libskm.a" "$TOP/lib/skm.h"
 	printf '%s\n' "$output"
