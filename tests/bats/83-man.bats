@@ -46,6 +46,23 @@ PAGES="skm.1 skm-run.1 libskm.3 skm-preload.7"
 	done
 }
 
+@test "skm-preload(7) lists every variable the shim reads, by the name it reads" {
+	# what the shim and the recorder objects it links read (the handoff
+	# between two images of one process is the shim's own business)
+	vars=$(cat "$TOP"/shim/*.c "$TOP"/lib/recopt.c "$TOP"/lib/record.c \
+	    "$TOP"/lib/journal.c | grep -oE '"SKM_[A-Z_]+' | tr -d '"' |
+	    grep -v '^SKM_SHIM_HANDOFF$' | sort -u)
+	[ "$(echo "$vars" | wc -l)" -ge 8 ]
+	env=$(sed -n '/^\.Sh ENVIRONMENT/,/^\.Sh /p' "$TOP/man/skm-preload.7")
+	for v in $vars; do
+		grep -qE "^\.It Ev (.* )?$v( ,|\$| )" <<<"$env" || { echo "skm-preload.7 lacks $v"; false; }
+	done
+	# and names no variable the shim does not read
+	for v in $(grep -oE '^\.It Ev .*' <<<"$env" | grep -oE 'SKM_[A-Z_]+'); do
+		grep -qx "$v" <<<"$vars" || { echo "skm-preload.7 lists $v"; false; }
+	done
+}
+
 @test "the README links every man page" {
 	for p in $PAGES; do
 		grep -q "(man/$p)" "$TOP/README.md" || { echo "README lacks $p"; false; }
