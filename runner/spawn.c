@@ -8,10 +8,12 @@
  * only (maybe) moves to a process group of its own, restores the signal
  * mask and calls execvp(), and if that fails it stores errno where the
  * parent reads it and _exit()s.  Nothing allocates between the fork and
- * exec().  The parent changes its own dispositions only after the fork,
- * so the child starts with exactly the dispositions and mask skm-run was
- * started with (SIGCHLD ignored by the caller included); the wrapper
- * itself takes SIGCHLD's default, or it could not wait for its child.
+ * exec().  The parent installs its handlers only after the fork, so the
+ * child starts with exactly the dispositions and mask skm-run was started
+ * with.  SIGCHLD is the exception: the wrapper takes its default before
+ * the fork, or a command that exits before the wrapper got there would be
+ * reaped by the kernel (SIGCHLD ignored by the caller) and wait() would
+ * find no child; the child sets it back to ignored before exec.
  *
  * The fork is a vfork(), as glibc's posix_spawn() does it (which cannot
  * be used here: it does not run a script without #! through /bin/sh as
@@ -234,8 +236,8 @@ in_foreground(void)
 
 /*
  * catch_signals - relay every catchable signal that ends or stops a
- * process to pid, and take SIGCHLD's default.  Called with all signals
- * blocked, after the fork: the child keeps the caller's dispositions.
+ * process to pid.  Called with all signals blocked, after the fork: the
+ * child keeps the caller's dispositions.
  * glibc's own real-time signals refuse a handler; they are skipped.
  */
 static void
@@ -247,9 +249,6 @@ catch_signals(pid_t pid, int own_group)
 	relay_group = own_group;
 	relay_pid = pid;
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGCHLD, &sa, NULL);
 	/* SA_RESTART: the store work going on meanwhile is not disturbed.
 	 * All relayed signals blocked while one is relayed: each is relayed
 	 * whole before the next. */
@@ -265,14 +264,23 @@ catch_signals(pid_t pid, int own_group)
  * exec_child - the child's side of the vfork(): only system calls, on the
  * child's own stack frame; on failure the errno goes to *errp, in the
  * parent's memory, before _exit().  execvp() in glibc searches PATH using
- * stack buffers, not malloc().
+ * stack buffers, not malloc().  chld_ign: the caller ignored SIGCHLD, so
+ * the command does too (vfork() shares memory, not dispositions: this
+ * changes the child's alone, as glibc's posix_spawn does).
  */
 static void __attribute__((noreturn))
 exec_child(char *const argv[], const sigset_t *mask, int own_group,
-    volatile int *errp)
+    int chld_ign, volatile int *errp)
 {
+	struct sigaction ign;
+
 	if (own_group)
 		setpgid(0, 0);
+	if (chld_ign) {
+		memset(&ign, 0, sizeof(ign));
+		ign.sa_handler = SIG_IGN;
+		sigaction(SIGCHLD, &ign, NULL);
+	}
 	sigprocmask(SIG_SETMASK, mask, NULL);
 	execvp(argv[0], argv);
 	*errp = errno;
@@ -288,8 +296,9 @@ int
 spawn_start(struct spawn *sp, char *const argv[])
 {
 	static volatile int exec_errno;
+	struct sigaction chld, dfl;
 	sigset_t all, old, none;
-	int e, own_group;
+	int e, own_group, chld_ign;
 	pid_t pid;
 
 	sp->pid = 0;
@@ -298,11 +307,18 @@ spawn_start(struct spawn *sp, char *const argv[])
 	exec_errno = 0;
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
+	/* The wrapper waits for its child: SIGCHLD's default before the
+	 * child can exit.  After exec, SIGCHLD is ignored or default. */
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &dfl, &chld);
+	chld_ign = chld.sa_handler == SIG_IGN;
 	pid = vfork();
 	if (pid == 0)
-		exec_child(argv, &old, own_group, &exec_errno);
+		exec_child(argv, &old, own_group, chld_ign, &exec_errno);
 	if (pid == -1) {
 		e = errno;
+		sigaction(SIGCHLD, &chld, NULL);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		errno = e;
 		return -1;

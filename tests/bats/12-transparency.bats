@@ -135,6 +135,17 @@ same() {
 	[ "$(sql "SELECT error_type FROM skill_invocation")" = "exit:7" ]
 }
 
+@test "a caller ignoring SIGCHLD gets the status of a command that exits at once, every time" {
+	# The command may exit before the wrapper is back from the fork: it
+	# must not be reaped by the kernel in the meantime.
+	local i
+	for i in $(seq 50); do
+		perl -e '$SIG{CHLD} = "IGNORE"; exec @ARGV' skm-run -s t -- true ||
+		    { echo "run $i: status $?"; false; }
+	done
+	[ "$(sql "SELECT count(*) FROM skill_invocation WHERE error_type IS NULL AND ended_at IS NOT NULL")" = 50 ]
+}
+
 # --- signals sent to the wrapper -----------------------------------------
 
 @test "every terminating signal sent to the wrapper's pid reaches the command once, caught" {
