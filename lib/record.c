@@ -34,6 +34,7 @@ skm__rec_path(char *buf, size_t size, const char *dbpath)
 {
 	char rel[PATH_MAX], cwd[PATH_MAX];
 	const char *p = dbpath, *xdg, *home;
+	size_t n;
 
 	if (p == NULL || *p == '\0')
 		p = getenv("SKM_DB");
@@ -58,9 +59,13 @@ skm__rec_path(char *buf, size_t size, const char *dbpath)
 		p += 2;
 	if (strcmp(cwd, "/") == 0)
 		return cat2(buf, size, "/", p);
-	if (cat2(rel, sizeof(rel), cwd, "/") != 0)
+	/* p may point into rel (a relative HOME): the slash goes onto cwd,
+	 * never into rel. */
+	if ((n = strlen(cwd)) + 2 > sizeof(cwd))
 		return -1;
-	return cat2(buf, size, rel, p);
+	cwd[n] = '/';
+	cwd[n + 1] = '\0';
+	return cat2(buf, size, cwd, p);
 }
 
 int

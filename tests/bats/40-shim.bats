@@ -380,6 +380,29 @@ ends_as() {
 	    grep -Eq 'hunter2|abc|pw@|ghp_'
 }
 
+@test "a relative SKM_DB or HOME is resolved once: a process that changes directory keeps one store" {
+	: >"$SKM_RULES"
+	mkdir "$BATS_TEST_TMPDIR/w" "$BATS_TEST_TMPDIR/w/h"
+	cd "$BATS_TEST_TMPDIR/w"
+	SKM_DB=rel.db SKM_SHIM_SKILL=r shim sh -c 'cd /; exit 3'
+	[ "$status" -eq 3 ]
+	[ ! -e /rel.db ] && [ ! -e /rel.db.journal ]
+	run skm --db "$BATS_TEST_TMPDIR/w/rel.db" recent --json
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"skill_name":"r"'*'"exit_code":3'* ]]
+	# A relative HOME: the default path under it, made absolute.
+	unset SKM_DB XDG_DATA_HOME
+	HOME=h SKM_SHIM_SKILL=r2 shim sh -c 'cd /; exit 4'
+	[ "$status" -eq 4 ]
+	HOME=h run skm-run -s r3 -- sh -c 'cd /; exit 5'
+	[ "$status" -eq 5 ]
+	HOME=h run skm recent --json
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"skill_name":"r3"'*'"exit_code":5'* ]]
+	[[ "$output" == *'"skill_name":"r2"'*'"exit_code":4'* ]]
+	[ -f "$BATS_TEST_TMPDIR/w/h/.local/share/skm/metrics.db" ]
+}
+
 @test "SKM_SKILL=rel skm-run -- true under the shim runs and records through skm-run" {
 	: >"$SKM_RULES"
 	new_store

@@ -4,6 +4,7 @@
  * of files that are not skm stores (which are never written), the default
  * path, and the library's version.
  */
+#include <limits.h>
 #include <sys/stat.h>
 #include "unit.h"
 #include "schema.h"
@@ -272,6 +273,32 @@ default_path_follows_skm_db_then_xdg(void)
 	CHECK_INT(skm_default_path(buf, 5), SKM_CANTOPEN);
 }
 
+/* A relative HOME is made absolute against the working directory, once,
+ * with the rest of the default path kept (it was joined over itself). */
+static void
+relative_home_is_made_absolute(void)
+{
+	char buf[PATH_MAX], cwd[PATH_MAX], want[PATH_MAX + 64];
+
+	unsetenv("SKM_DB");
+	unsetenv("XDG_DATA_HOME");
+	setenv("HOME", "h", 1);
+	CHECK(getcwd(cwd, sizeof(cwd)) != NULL);
+	snprintf(want, sizeof(want), "%s%sh/.local/share/skm/metrics.db",
+	    cwd, strcmp(cwd, "/") == 0 ? "" : "/");
+	CHECK_INT(skm_default_path(buf, sizeof(buf)), SKM_OK);
+	CHECK_STR(buf, want);
+	setenv("HOME", "./h", 1);
+	CHECK_INT(skm_default_path(buf, sizeof(buf)), SKM_OK);
+	CHECK_STR(buf, want);
+	setenv("SKM_DB", "rel.db", 1);
+	snprintf(want, sizeof(want), "%s%srel.db", cwd,
+	    strcmp(cwd, "/") == 0 ? "" : "/");
+	CHECK_INT(skm_default_path(buf, sizeof(buf)), SKM_OK);
+	CHECK_STR(buf, want);
+	unsetenv("SKM_DB");
+}
+
 static void
 version_macros_match_the_library(void)
 {
@@ -294,6 +321,7 @@ main(void)
 	RUN(directory_path_is_refused);
 	RUN(readonly_open_of_missing_store_fails);
 	RUN(default_path_follows_skm_db_then_xdg);
+	RUN(relative_home_is_made_absolute);
 	RUN(version_macros_match_the_library);
 	return unit_done();
 }
