@@ -1579,8 +1579,12 @@ skm_import(struct skm_db *db, FILE *in, struct skm_import_result *res)
  * real_text_fn - skm_real_text(x): a real as the shortest decimal text
  * that reads back to the same double (15, 16 or 17 significant digits,
  * the first that round-trips), with ".0" when it would look like an
- * integer, as SQLite writes reals.  NULL for NULL and for what is not
- * finite (no JSON number can say it; import never stores one).
+ * integer, as SQLite writes reals.  For a normal double nothing shorter
+ * than 15 digits can read back unless %.15g already prints it (trailing
+ * zeros dropped); a subnormal has fewer digits of precision, so its
+ * search starts at 1 (5e-324, not 4.94065645841247e-324).  NULL for NULL
+ * and for what is not finite (no JSON number can say it; import never
+ * stores one).
  */
 static void
 real_text_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
@@ -1601,7 +1605,7 @@ real_text_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	d = sqlite3_value_double(argv[0]);
 	if (!isfinite(d))
 		return;
-	for (p = 15; p < 17; p++) {
+	for (p = isnormal(d) || d == 0 ? 15 : 1; p < 17; p++) {
 		snprintf(buf, sizeof(buf), "%.*g", p, d);
 		if (strtod(buf, NULL) == d)
 			break;

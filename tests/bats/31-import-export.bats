@@ -159,11 +159,12 @@ record_runs() {
 }
 
 @test "export writes reals that read back exactly" {
-	printf '{"id":"e1","skill_name":"x","invoked_at":"2026-01-01T00:00:00Z","completed":true,"duration_seconds":0.43333333333333335,"user_cpu_seconds":0.1}\n' >"$BATS_TEST_TMPDIR/e.jsonl"
+	printf '{"id":"e1","skill_name":"x","invoked_at":"2026-01-01T00:00:00Z","completed":true,"duration_seconds":0.43333333333333335,"user_cpu_seconds":0.1,"sys_cpu_seconds":5e-324}\n' >"$BATS_TEST_TMPDIR/e.jsonl"
 	skm import "$BATS_TEST_TMPDIR/e.jsonl" >/dev/null
 	run -0 skm export
 	[[ "$output" == *'"duration_seconds":0.43333333333333335,'* ]]
 	[[ "$output" == *'"user_cpu_seconds":0.1,'* ]]
+	[[ "$output" == *'"sys_cpu_seconds":5e-324,'* ]]
 	run -0 skm export --format csv
 	[[ "${lines[1]}" == *',0.43333333333333335,'* ]]
 }
