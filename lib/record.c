@@ -101,11 +101,18 @@ read_small(const char *path, char *buf, size_t size)
 	return n;
 }
 
+/*
+ * skm__boot_id, skm__host - cached per thread: pthread_once is not
+ * async-signal-safe, and a cache shared by threads needs it (a thread
+ * could read it half written).  A thread reads /proc or uname once; a
+ * signal handler that interrupts its own thread's fill fills it again
+ * with the same bytes.
+ */
 const char *
 skm__boot_id(void)
 {
-	static char id[40];
-	static volatile int done;
+	static __thread char id[40];
+	static __thread int done;
 	ssize_t n;
 
 	if (!done) {
@@ -123,8 +130,8 @@ skm__boot_id(void)
 const char *
 skm__host(void)
 {
-	static struct utsname u;
-	static volatile int done;
+	static __thread struct utsname u;
+	static __thread int done;
 
 	if (!done) {
 		if (uname(&u) != 0 || u.nodename[0] == '\0')

@@ -4,6 +4,7 @@
  * boot id, signal names and a checksum for migrations.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,38 +77,49 @@ skm__util_mono(void)
 /*
  * skm__util_boot_id - the kernel's id of this boot, so that a monotonic start
  * stored by one process can be trusted by another only within one boot.
- * "" when unknown.
+ * "" when unknown.  Filled once (pthread_once): a thread never sees the
+ * cache half written (the flag used to be set before the read).
  */
+static char boot_id[40];
+static pthread_once_t boot_once = PTHREAD_ONCE_INIT;
+
+static void
+read_boot_id(void)
+{
+	FILE *f;
+
+	if ((f = fopen("/proc/sys/kernel/random/boot_id", "re")) == NULL)
+		return;
+	if (fgets(boot_id, sizeof(boot_id), f) == NULL)
+		boot_id[0] = '\0';
+	boot_id[strcspn(boot_id, "\n")] = '\0';
+	fclose(f);
+}
+
 const char *
 skm__util_boot_id(void)
 {
-	static char id[40];
-	static int done;
-	FILE *f;
+	pthread_once(&boot_once, read_boot_id);
+	return boot_id;
+}
 
-	if (done)
-		return id;
-	done = 1;
-	if ((f = fopen("/proc/sys/kernel/random/boot_id", "re")) == NULL)
-		return id;
-	if (fgets(id, sizeof(id), f) == NULL)
-		id[0] = '\0';
-	id[strcspn(id, "\n")] = '\0';
-	fclose(f);
-	return id;
+/* The host name, filled once as the boot id is. */
+static char hostname[256];
+static pthread_once_t host_once = PTHREAD_ONCE_INIT;
+
+static void
+read_hostname(void)
+{
+	if (gethostname(hostname, sizeof(hostname) - 1) != 0)
+		strlcpy(hostname, "unknown", sizeof(hostname));
+	hostname[sizeof(hostname) - 1] = '\0';
 }
 
 const char *
 skm__util_hostname(void)
 {
-	static char host[256];
-
-	if (host[0] == '\0') {
-		if (gethostname(host, sizeof(host) - 1) != 0)
-			strlcpy(host, "unknown", sizeof(host));
-		host[sizeof(host) - 1] = '\0';
-	}
-	return host;
+	pthread_once(&host_once, read_hostname);
+	return hostname;
 }
 
 /* "SIGSEGV" for SIGSEGV; "SIG<n>" for a number without a name. */

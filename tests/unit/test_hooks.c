@@ -5,7 +5,10 @@
  * aggregates equal to a recompute after a random mix of invocations.
  */
 #include <math.h>
+#include <pthread.h>
 #include "unit.h"
+#include "skm-int.h"
+#include "record.h"
 
 static void
 begin_end_counts_one_invocation(void)
@@ -467,6 +470,52 @@ one_mib_fields_are_refused_and_store_unchanged(void)
 	skm_close(db);
 }
 
+/* 8 threads asking at once for the boot id and the host name each get
+ * the whole value (the caches used to be filled unsynchronised, the
+ * boot id's flag set before its read).  Copied in the thread: the
+ * recorders' caches are the thread's own. */
+static char ids[8][4][256];
+static pthread_barrier_t ids_go;
+
+static void *
+ask_ids(void *arg)
+{
+	char (*out)[256] = arg;
+
+	pthread_barrier_wait(&ids_go);
+	snprintf(out[0], 256, "%s", skm__util_boot_id());
+	snprintf(out[1], 256, "%s", skm__util_hostname());
+	snprintf(out[2], 256, "%s", skm__boot_id());
+	snprintf(out[3], 256, "%s", skm__host());
+	return NULL;
+}
+
+static void
+boot_id_and_host_are_whole_from_threads_at_once(void)
+{
+	char boot[64] = "", host[256];
+	pthread_t t[8];
+	FILE *f;
+	int i, k;
+
+	if ((f = fopen("/proc/sys/kernel/random/boot_id", "r")) != NULL) {
+		if (fgets(boot, sizeof(boot), f) == NULL)
+			boot[0] = '\0';
+		boot[strcspn(boot, "\n")] = '\0';
+		fclose(f);
+	}
+	CHECK(gethostname(host, sizeof(host)) == 0);
+	pthread_barrier_init(&ids_go, NULL, 8);
+	for (i = 0; i < 8; i++)
+		pthread_create(&t[i], NULL, ask_ids, ids[i]);
+	for (i = 0; i < 8; i++)
+		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&ids_go);
+	for (i = 0; i < 8; i++)
+		for (k = 0; k < 4; k++)
+			CHECK_STR(ids[i][k], k % 2 == 0 ? boot : host);
+}
+
 int
 main(void)
 {
@@ -483,5 +532,6 @@ main(void)
 	RUN(end_session_persists_percentiles);
 	RUN(bad_skill_names_are_refused);
 	RUN(one_mib_fields_are_refused_and_store_unchanged);
+	RUN(boot_id_and_host_are_whole_from_threads_at_once);
 	return unit_done();
 }
