@@ -362,9 +362,40 @@ make_parents(struct skm_db *db, const char *path)
 }
 
 /*
+ * own_store - an existing store file must be a regular file of this user
+ * (through a symlink of this user's only): in a shared directory another
+ * user's file, planted before the store was made, would feed its runs to
+ * this user's queries and read this user's runs (SQLite gives the -wal
+ * the database file's mode).  A FIFO would block.  Returns SKM_OK,
+ * SKM_NOTFOUND when there is no file, or fails naming the path.
+ */
+static int
+own_store(struct skm_db *db, const char *path)
+{
+	struct stat sb;
+
+	if (lstat(path, &sb) != 0)
+		return SKM_NOTFOUND;
+	if (S_ISLNK(sb.st_mode) && sb.st_uid != geteuid())
+		return skm__store_fail(db, SKM_CANTOPEN, "%s: refused: a "
+		    "symlink of another user", path);
+	if (stat(path, &sb) != 0)
+		return SKM_NOTFOUND;
+	if (S_ISDIR(sb.st_mode))
+		return skm__store_fail(db, SKM_CANTOPEN,
+		    "%s: is a directory, not a database", path);
+	if (!S_ISREG(sb.st_mode) || sb.st_uid != geteuid())
+		return skm__store_fail(db, SKM_CANTOPEN, "%s: refused: not a "
+		    "regular file of this user", path);
+	return SKM_OK;
+}
+
+/*
  * prepare_file - make sure path can hold a store: parents exist (0700 when
  * made), and a missing database file is created 0600 whatever the umask
- * (SQLite gives its -wal and -shm files the database file's mode).
+ * (SQLite gives its -wal and -shm files the database file's mode).  A
+ * file that is there, or that another process made first, must be this
+ * user's (own_store).
  */
 static int
 prepare_file(struct skm_db *db, const char *path)
@@ -372,12 +403,8 @@ prepare_file(struct skm_db *db, const char *path)
 	struct stat sb;
 	int fd, rc;
 
-	if (stat(path, &sb) == 0) {
-		if (S_ISDIR(sb.st_mode))
-			return skm__store_fail(db, SKM_CANTOPEN,
-			    "%s: is a directory, not a database", path);
-		return SKM_OK;
-	}
+	if ((rc = own_store(db, path)) != SKM_NOTFOUND)
+		return rc;
 	/* A journal without its store: recorders wrote it, and the store
 	 * is made now for the fold (but never by a read-only handle). */
 	if ((db->flags & SKM_OPEN_READONLY) || ((db->flags &
@@ -395,8 +422,12 @@ prepare_file(struct skm_db *db, const char *path)
 	if (fd != -1) {
 		(void)fchmod(fd, 0600);
 		close(fd);
+		return SKM_OK;
 	}
-	return SKM_OK;
+	/* Someone made it between the look and the create. */
+	rc = own_store(db, path);
+	return rc == SKM_NOTFOUND ? skm__store_fail(db, SKM_CANTOPEN,
+	    "%s: cannot create: it came and went", path) : rc;
 }
 
 /*
