@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "skm-int.h"
 
@@ -904,20 +905,31 @@ check_rows(struct skm_db *db, const char *sql,
 /*
  * check_journal - notes on what the fold set aside: records quarantined
  * (bytes that were no record, events that failed to decode or validate:
- * see quarantine.jsonl) and ends still waiting for their begin.
+ * see quarantine.jsonl) and ends still waiting for their begin.  A
+ * journal directory that is refused (another user's, a symlink, open to
+ * others: recorders cannot write there and the fold never reads it) is a
+ * problem.  Returns 1 when there was a problem.
  */
-static void
+static int
 check_journal(struct skm_db *db, void (*cb)(void *, const char *), void *arg)
 {
 	static const char sql[] =
 	    "SELECT (SELECT coalesce(sum(quarantined), 0) FROM journal_fold), "
 	    "(SELECT count(*) FROM journal_pending_end)";
+	struct skm__jnl j;
 	sqlite3_stmt *st;
 	char msg[PATH_MAX + 256];
 	long long q = 0, p = 0;
+	int dfd, bad = 0;
 
+	if (skm__jnl_init(&j, db->path) == 0) {
+		if ((dfd = skm__jnl_dirfd(&j, 0)) != -1)
+			close(dfd);
+		else if (j.state < 0)
+			bad = report(cb, arg, j.why);
+	}
 	if (sqlite3_prepare_v2(db->conn, sql, -1, &st, NULL) != SQLITE_OK)
-		return;
+		return bad;
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		q = sqlite3_column_int64(st, 0);
 		p = sqlite3_column_int64(st, 1);
@@ -943,6 +955,7 @@ check_journal(struct skm_db *db, void (*cb)(void *, const char *), void *arg)
 		if (cb != NULL)
 			cb(arg, msg);
 	}
+	return bad;
 }
 
 /*
@@ -1044,7 +1057,7 @@ skm__check(struct skm_db *db, void (*cb)(void *, const char *), void *arg)
 	    (rc = check_rows(db, check_hours_sql, cb, arg, &bad)) != SKM_OK ||
 	    (rc = check_rows(db, check_pct_sql, cb, arg, &bad)) != SKM_OK)
 		return rc;
-	check_journal(db, cb, arg);
+	bad |= check_journal(db, cb, arg);
 	return bad ? skm__store_fail(db, SKM_CHECK, "check found problems") :
 	    SKM_OK;
 }

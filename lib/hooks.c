@@ -423,5 +423,10 @@ skm_drain(struct skm_db *db, int *n)
 	if (n != NULL)
 		*n = (int)(fr.applied + db->open_applied);
 	db->open_applied = 0;
+	/* A journal directory that is not safe is never read: say so, or
+	 * "0 events applied" would hide every run recorders could not
+	 * write there. */
+	if (rc == SKM_OK && fr.refused[0] != '\0')
+		rc = skm__store_fail(db, SKM_CANTOPEN, "%s", fr.refused);
 	return rc;
 }

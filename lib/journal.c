@@ -207,6 +207,14 @@ skm__jnl_dirfd(struct skm__jnl *j, int create)
 			return why3(j, j->dir, ": refused: not a directory "
 			    "(a symlink or another file)", "");
 		}
+		/* Shut to this user: another user's directory (made first
+		 * in a shared directory), refused as one that is open. */
+		if (errno == EACCES && lstat(j->dir, &sb) == 0 &&
+		    sb.st_uid != geteuid()) {
+			j->state = -1;
+			return why3(j, j->dir, ": refused: not a directory of "
+			    "this user closed to group and others", "");
+		}
 		return why3(j, j->dir, ": ", errtext(errno));
 	}
 	if (fstat(fd, &sb) != 0 || !S_ISDIR(sb.st_mode) ||

@@ -173,6 +173,107 @@ PY
 	rm -rf "$shared"
 }
 
+# Two unprivileged users (uids of their own: no account needed) in a
+# sticky shared directory, each case in a directory of its own; the
+# programs copied where both can run them.  as UID CMD...: CMD as UID
+# with the case's store.
+as() {
+	local u=$1
+	shift
+	timeout 20 setpriv --reuid="$u" --regid="$u" --clear-groups \
+	    env -i PATH="$shared/bin:/usr/bin:/bin" HOME=/nonexistent \
+	    SKM_DB="$dir/m.db" "$@"
+}
+fresh() { dir=$(mktemp -d "$shared/case.XXXXXX"); chmod 1777 "$dir"; }
+
+@test "two unprivileged users in a sticky directory: every planted file is refused with one warning, nothing injected, nothing read, nothing blocks" {
+	[ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null || skip "needs root and setpriv"
+	own=65534 evil=65533
+	shared=$(mktemp -d /tmp/skm-shared.XXXXXX)
+	chmod 0755 "$shared"
+	mkdir "$shared/bin"
+	cp "$TOP/skm" "$TOP/skm-run" "$shared/bin/"
+	chmod 0755 "$shared/bin" "$shared/bin/"*
+
+	# 1. another user's journal directory, made first, with their runs
+	fresh
+	as $evil sh -c 'mkdir -m 0700 "$SKM_DB.journal" && skm-run -s injected -- true'
+	[ -s "$dir/m.db.journal/journal" ]
+	run --separate-stderr as $own skm-run -s mine -- sh -c 'exit 3'
+	[ "$status" -eq 3 ]
+	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ]
+	[[ "$stderr" == *"$dir/m.db.journal: refused"* ]]
+	run --separate-stderr as $own skm drain
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"$dir/m.db.journal: refused"* ]]
+	run as $own skm check
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"m.db.journal: refused"* ]]
+	run -0 as $own skm stats --json
+	[[ "$output" != *injected* ]]
+	! grep -q mine "$dir/m.db.journal/journal"
+
+	# 2. a symlink to a directory of theirs
+	fresh
+	as $evil sh -c 'mkdir -m 0777 "$SKM_DB.theirs" && ln -s "$SKM_DB.theirs" "$SKM_DB.journal"'
+	run --separate-stderr as $own skm-run -s mine -- true
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ]
+	[[ "$stderr" == *"m.db.journal: refused"* ]]
+	[ -z "$(ls -A "$dir/m.db.theirs")" ]
+
+	# 3. FIFOs as the journal directory, the store, its -wal: nothing blocks
+	for f in m.db.journal m.db m.db-wal; do
+		fresh
+		as $evil mkfifo -m 0666 "$dir/$f"
+		for cmd in "skm-run -s mine -- true" "skm drain" "skm stats" "skm check"; do
+			run as $own $cmd
+			[ "$status" -ne 124 ] || { echo "$cmd blocked on a FIFO $f"; false; }
+		done
+	done
+
+	# 4. the owner's own journal file opened to the group
+	fresh
+	as $own skm-run -s mine -- true
+	chmod 0660 "$dir/m.db.journal/journal"
+	run --separate-stderr as $own skm-run -s mine -- true
+	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ]
+	[[ "$stderr" == *"m.db.journal/journal: refused"* ]]
+
+	# 5. another user's -wal or -shm beside the owner's store
+	for f in m.db-wal m.db-shm; do
+		fresh
+		as $own skm-run -s mine -- true
+		as $own skm drain >/dev/null
+		rm -f "$dir/m.db-wal" "$dir/m.db-shm"
+		as $evil sh -c "printf x >'$dir/$f'; chmod 0666 '$dir/$f'"
+		run --separate-stderr as $own skm stats
+		[ "$status" -eq 1 ]
+		[[ "$stderr" == *"$f: refused"* ]]
+		[ "$(cat "$dir/$f")" = x ]
+	done
+
+	# 6. another user's store, made first, open to all, with their runs
+	fresh
+	as $evil sh -c 'skm-run -s injected -- true && skm drain >/dev/null && rm -rf "$SKM_DB.journal" && chmod 0666 "$SKM_DB"'
+	cp "$dir/m.db" "$BATS_TEST_TMPDIR/theirs.db"
+	run as $own skm-run -s mine -- sh -c 'exit 4'
+	[ "$status" -eq 4 ]
+	run --separate-stderr as $own skm stats --json
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"m.db: refused"* ]]
+	[[ "$output" != *injected* ]]
+	cmp "$dir/m.db" "$BATS_TEST_TMPDIR/theirs.db"
+	! grep -q mine "$dir/m.db"
+
+	# 7. what the owner makes, with a umask of 0, others cannot read
+	fresh
+	as $own sh -c 'umask 0; skm-run -s mine -- true; printf "\360SKJgarbage" >>"$SKM_DB.journal/journal"; skm-run -s mine -- true; skm drain >/dev/null; skm check >/dev/null'
+	[ -s "$dir/m.db.journal/quarantine.jsonl" ]
+	[ -z "$(find "$dir" -mindepth 1 -user $own -perm /077)" ]
+	rm -rf "$shared"
+}
+
 @test "a fold killed by SIGKILL at any moment loses and double-counts nothing" {
 	python3 "$SEEDS" --runs 3000 >"$BATS_TEST_TMPDIR/runs"
 	skm-run -s first -- true
