@@ -450,7 +450,8 @@ skm__ev_validate(const struct skm__event *ev, char *why, size_t whysize)
 		return fail(why, whysize, "ended before it began");
 	if (end && !SKM__HAS(ev, ENDED))
 		return fail(why, whysize, "an end without an end time");
-	if ((SKM__HAS(ev, DURATION) && !good_real(ev->duration)) ||
+	if ((SKM__HAS(ev, DURATION) && (!good_real(ev->duration) ||
+	    ev->duration > SKM__DURATION_MAX)) ||
 	    (SKM__HAS(ev, UCPU) && !good_real(ev->ucpu)) ||
 	    (SKM__HAS(ev, SCPU) && !good_real(ev->scpu)))
 		return fail(why, whysize, "a duration or CPU time that is "

@@ -184,6 +184,11 @@ int skm__ev_validate(const struct skm__event *ev, char *why, size_t whysize);
  * character (C0, DEL, C1) either. */
 int skm__text_ok(const char *p, size_t n, int name);
 
+/* The longest duration the store takes, in seconds: a century.  The
+ * fold and import hold runs to the same bound, so that whatever the fold
+ * applied, export writes and import reads back. */
+#define SKM__DURATION_MAX (100.0 * 365.25 * 86400.0)
+
 /* Microseconds of the years 0001-01-01 and 9999-12-31T23:59:59.999 */
 #define SKM__TIME_MIN (-62135596800LL * 1000000)
 #define SKM__TIME_MAX (253402300799999LL * 1000)

@@ -230,8 +230,14 @@ apply_tx(struct skm_db *db, void *arg)
 static int
 record(struct skm_db *db, const struct skm__event *ev)
 {
+	char why[128];
 	int rc;
 
+	/* The fold's own check, before either path: a direct handle would
+	 * store what the fold quarantines (a duration of 1e308 made a
+	 * total of Inf). */
+	if (skm__ev_validate(ev, why, sizeof(why)) != 0)
+		return skm__store_fail(db, SKM_MISUSE, "%s", why);
 	if (db->flags & SKM_OPEN_DIRECT) {
 		if ((rc = skm__store_usable(db)) == SKM_OK)
 			rc = skm__store_write(db, apply_tx, (void *)ev);
@@ -293,6 +299,15 @@ end_info_error(const struct skm_end_info *ei)
 
 	if (ei->error_type != NULL && strlen(ei->error_type) > SKM_FIELD_MAX)
 		return "error type longer than 4096 bytes";
+	/* What the fold would refuse (skm__ev_validate) is refused here, to
+	 * the caller, not quarantined later with the run left running. */
+	if (ei->duration_seconds >= 0 && !(ei->duration_seconds <=
+	    SKM__DURATION_MAX))
+		return "duration longer than 100 years";
+	if (ei->exit_code < -1 || ei->exit_code > 255)
+		return "exit code not -1 (none) or 0-255";
+	if (ei->signal < 0 || ei->signal > 128)
+		return "signal not 0 (none) or 1-128";
 	if (ei->n_follow_ups > SKM__EV_FOLLOW_MAX)
 		return "more than 256 follow-up actions";
 	for (i = 0; i < ei->n_follow_ups; i++)
@@ -379,6 +394,7 @@ skm_end_id(struct skm_db *db, const char *id, const struct skm_end_info *ei)
 	struct skm_end_info def = SKM_END_INFO_INIT;
 	struct skm__fold_result fr;
 	struct skm__event *ev;
+	char why[128];
 	int rc;
 
 	if ((rc = skm__store_usable(db)) != SKM_OK)
@@ -393,8 +409,9 @@ skm_end_id(struct skm_db *db, const char *id, const struct skm_end_info *ei)
 	if ((ev = malloc(sizeof(*ev))) == NULL)
 		return skm__store_fail(db, SKM_NOMEM, "end: out of memory");
 	end_event(id, NULL, ei, ev);
-	rc = skm__store_write(db, apply_tx, ev);
-	if (journal_instead(rc))
+	if (skm__ev_validate(ev, why, sizeof(why)) != 0)
+		rc = skm__store_fail(db, SKM_MISUSE, "%s", why);
+	else if (journal_instead(rc = skm__store_write(db, apply_tx, ev)))
 		rc = journal_append(db, ev);
 	free(ev);
 	return rc;

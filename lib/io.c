@@ -365,8 +365,8 @@ bind_command(struct skm_db *db, struct import_job *job, const struct val *v)
 	return SKM_OK;
 }
 
-/* The longest duration an import accepts, in seconds. */
-#define DURATION_MAX (100.0 * 365.25 * 86400.0)
+/* The longest duration an import accepts, in seconds: the fold's. */
+#define DURATION_MAX SKM__DURATION_MAX
 
 /*
  * set_field - check value v of field fi and bind it to the INSERT.

@@ -200,7 +200,9 @@ struct skm_end_info {
 	                             SKM_FIELD_MAX bytes; else SKM_MISUSE) */
 	size_t n_follow_ups;
 	const struct rusage *rusage;   /* NULL: no CPU/RSS figures */
-	double duration_seconds;  /* < 0: measured by CLOCK_MONOTONIC */
+	double duration_seconds;  /* < 0: measured by CLOCK_MONOTONIC;
+	                             at most 100 years, exit_code -1..255
+	                             and signal 0..128, else SKM_MISUSE */
 };
 #define SKM_END_INFO_INIT { 0, -1, 0, NULL, NULL, 0, NULL, -1.0 }
 

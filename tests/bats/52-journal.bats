@@ -87,6 +87,18 @@ journal() { printf '%s\n' "$SKM_DB.journal/journal"; }
 	[ "$(sql "SELECT total_invocations FROM skill_metrics WHERE skill_name = 'lint'")" = 6 ]
 }
 
+@test "what the fold applies export writes and import reads back; a duration over a century is quarantined" {
+	skm-run -s first -- true
+	python3 "$SEEDS" --durations 0.25 3155000000 3156000000 1e13 >>"$(journal)"
+	run -0 skm check
+	[[ "$output" == *"note: 2 journal records quarantined"* ]]
+	[ "$(sql "SELECT count(*) FROM skill_invocation WHERE skill_name = 'long' AND ended_at IS NOT NULL")" = 2 ]
+	skm export >"$BATS_TEST_TMPDIR/all.jsonl"
+	run -0 env SKM_DB="$BATS_TEST_TMPDIR/again.db" skm import "$BATS_TEST_TMPDIR/all.jsonl"
+	run -0 env SKM_DB="$BATS_TEST_TMPDIR/again.db" skm export
+	[ "$output" = "$(cat "$BATS_TEST_TMPDIR/all.jsonl")" ]
+}
+
 @test "an end that comes before its begin waits for it" {
 	skm-run -s first -- true
 	python3 "$SEEDS" --seed out-of-order >"$BATS_TEST_TMPDIR/ooo"

@@ -72,6 +72,11 @@ if len(sys.argv) > 2 and sys.argv[1] == "--runs":
     sys.stdout.buffer.write(b"".join(begin(1000 + i, skill="bulk") + end(1000 + i, dur=0.5)
                                      for i in range(n)))
     sys.exit(0)
+if len(sys.argv) > 2 and sys.argv[1] == "--durations":
+    # one whole run of skill "long" per duration given, for tests
+    sys.stdout.buffer.write(b"".join(begin(2000 + i, skill="long") + end(2000 + i, dur=float(d))
+                                     for i, d in enumerate(sys.argv[2:])))
+    sys.exit(0)
 if len(sys.argv) > 2 and sys.argv[1] == "--seed":
     sys.stdout.buffer.write(seeds[sys.argv[2]])
     sys.exit(0)

@@ -429,6 +429,46 @@ bad_skill_names_are_refused(void)
 	skm_close(db);
 }
 
+/* An end the fold would quarantine (a duration of 1e308, an exit code
+ * of 300) is refused to the caller on either kind of handle: a direct one
+ * used to store it (a total of Inf after two), a journaling one to leave
+ * the run running with its end in quarantine. */
+static void
+out_of_range_ends_are_refused_on_both_paths(void)
+{
+	static const char *const names[] = { "e1.db", "e2.db" };
+	struct skm_begin_info bi = { .skill = "big" };
+	struct skm_end_info ei = SKM_END_INFO_INIT;
+	struct skm_db *db;
+	struct skm_inv *inv;
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		CHECK_INT(skm_open(unit_path(names[k]), k ? SKM_OPEN_DIRECT : 0,
+		    &db), SKM_OK);
+		CHECK_INT(skm_begin(db, &bi, &inv), SKM_OK);
+		ei.completed = 1;
+		ei.exit_code = 0;
+		ei.duration_seconds = 1e308;
+		CHECK_INT(skm_end(inv, &ei), SKM_MISUSE);
+		CHECK(strstr(skm_errmsg(db), "100 years") != NULL);
+		CHECK_INT(skm_begin(db, &bi, &inv), SKM_OK);
+		ei.duration_seconds = -1;
+		ei.exit_code = 300;
+		CHECK_INT(skm_end(inv, &ei), SKM_MISUSE);
+		CHECK_INT(skm_begin(db, &bi, &inv), SKM_OK);
+		ei.exit_code = 0;
+		ei.duration_seconds = 2.5;
+		CHECK_INT(skm_end(inv, &ei), SKM_OK);
+		CHECK_INT(skm_drain(db, NULL), SKM_OK);
+		skm_close(db);
+		CHECK_INT(unit_sql_int(unit_path(names[k]), "SELECT count(*) "
+		    "FROM skill_invocation WHERE duration_seconds > 3"), 0);
+		CHECK_INT(unit_sql_int(unit_path(names[k]), "SELECT "
+		    "total_invocations FROM skill_metrics"), 1);
+	}
+}
+
 static void
 one_mib_fields_are_refused_and_store_unchanged(void)
 {
@@ -533,5 +573,6 @@ main(void)
 	RUN(bad_skill_names_are_refused);
 	RUN(one_mib_fields_are_refused_and_store_unchanged);
 	RUN(boot_id_and_host_are_whole_from_threads_at_once);
+	RUN(out_of_range_ends_are_refused_on_both_paths);
 	return unit_done();
 }
