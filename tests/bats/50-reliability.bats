@@ -119,6 +119,28 @@ in_ns() {
 	grep -Eqi "full|space" "$BATS_TEST_TMPDIR/err"
 }
 
+@test "a full disk under the store keeps the runs in the journal, applied once when there is room" {
+	mkdir "$BATS_TEST_TMPDIR/fs"
+	in_ns '
+	mount -t tmpfs -o size=4m tmpfs "$BATS_TEST_TMPDIR/fs"
+	export SKM_DB="$BATS_TEST_TMPDIR/fs/m.db"
+	skm-run -s before -- true
+	skm drain >/dev/null
+	sqlite3 "$SKM_DB" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+	for i in $(seq 20); do skm-run -s waiting -w "w$i" -- sh -c "exit 2" || true; done
+	dd if=/dev/zero of="$BATS_TEST_TMPDIR/fs/fill" bs=4k 2>/dev/null || true
+	skm drain >"$BATS_TEST_TMPDIR/drain" 2>&1 && exit 1
+	grep -Eqi "full|space" "$BATS_TEST_TMPDIR/drain"
+	test -s "$SKM_DB.journal/journal"
+	rm -f "$BATS_TEST_TMPDIR/fs/fill"
+	skm drain >/dev/null
+	skm drain >/dev/null
+	test "$(sqlite3 "$SKM_DB" "SELECT total_invocations FROM skill_metrics WHERE skill_name = \"waiting\"")" -eq 20
+	test "$(sqlite3 "$SKM_DB" "SELECT count(*) FROM skill_invocation")" -eq 21
+	skm check
+	'
+}
+
 @test "a file size limit (ulimit -f) does not kill skm-run or change the status" {
 	skm-run -s before -- true
 	run bash -c 'ulimit -f 1; skm-run -s limited -- sh -c "exit 6" "$(head -c 60000 /dev/zero | tr "\0" x)"'

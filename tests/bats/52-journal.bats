@@ -355,10 +355,27 @@ fresh() { dir=$(mktemp -d "$shared/case.XXXXXX"); chmod 1777 "$dir"; }
 @test "a read-only store leaves the journal alone; the runs count once it is writable" {
 	skm-run -s a -- true
 	skm drain >/dev/null
-	skm-run -s a -- true
-	chmod 0400 "$SKM_DB"
-	run skm show a --json
+	# Read-only for real: root writes through a mode of 0400, so as root
+	# the store is a read-only bind mount in a namespace of its own.
+	if [ "$(id -u)" -eq 0 ]; then
+		unshare -m true 2>/dev/null || skip "needs unshare -m as root"
+		ro() { unshare -m sh -c 'mount --bind -o ro "$SKM_DB" "$SKM_DB" && "$@"' sh "$@"; }
+	else
+		chmod 0400 "$SKM_DB"
+		ro() { "$@"; }
+	fi
+	run ro skm-run -s a -- sh -c 'exit 3'
+	[ "$status" -eq 3 ]
+	run ro skm drain
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"readonly"* ]]
+	run -0 ro skm show a --json
+	[[ "$output" == *'"total_invocations":1'* ]]
+	[ -s "$(journal)" ]
 	chmod 0600 "$SKM_DB"
+	run -0 skm show a --json
+	[[ "$output" == *'"total_invocations":2'*'"exit:3":1'* ]]
+	skm drain
 	run -0 skm show a --json
 	[[ "$output" == *'"total_invocations":2'* ]]
 	run -0 skm check
