@@ -17,9 +17,9 @@
 #include <sys/types.h>
 #include <time.h>
 
-/* More than the SQL constants of lib that go through skm__store_prepare()
- * (about 50): a full cache recycles its last slot, which a caller may
- * still hold. */
+/* The statement cache's first size: more than the SQL constants of lib
+ * that go through skm__store_prepare() (about 50).  It grows beyond and
+ * never evicts: a caller may hold any of its statements. */
 #define SKM_CACHE_SLOTS 96
 
 #include "event.h"
@@ -52,8 +52,11 @@ struct skm_db {
 	int (*server_check)(struct skm_db *, void (*)(void *, const char *),
 	    void *);
 	void (*server_close)(struct skm_db *);
-	int ncache;
-	struct { const char *sql; sqlite3_stmt *st; } cache[SKM_CACHE_SLOTS];
+	/* Prepared statements by their SQL constant's address: grown, never
+	 * evicted (a caller may hold any of them; the keys are the
+	 * program's string constants, so the array stays small). */
+	int ncache, capcache;
+	struct skm__cached { const char *sql; sqlite3_stmt *st; } *cache;
 	struct {             /* skm_pct()'s last count (query.c) */
 		int valid, len, dv;
 		sqlite3_int64 n, changes;

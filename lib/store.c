@@ -207,19 +207,24 @@ skm__store_prepare(struct skm_db *db, const char *sql, sqlite3_stmt **st)
 	    st, NULL);
 	if (src != SQLITE_OK)
 		return skm__store_sqlfail(db, src, "prepare");
-	if (db->ncache < SKM_CACHE_SLOTS) {
-		db->cache[db->ncache].sql = sql;
-		db->cache[db->ncache].st = *st;
-		db->ncache++;
-	} else {
-		/* Full (lib has fewer statements than slots, skm-int.h):
-		 * the last slot's statement is finalized, so a caller must
-		 * not still hold it, and the new one takes its place. */
-		db->cache[SKM_CACHE_SLOTS - 1].sql = NULL;
-		sqlite3_finalize(db->cache[SKM_CACHE_SLOTS - 1].st);
-		db->cache[SKM_CACHE_SLOTS - 1].sql = sql;
-		db->cache[SKM_CACHE_SLOTS - 1].st = *st;
+	/* Never evict: finalizing a statement to make room freed one that a
+	 * caller (an import holding its INSERT) could still be using. */
+	if (db->ncache == db->capcache) {
+		int cap = db->capcache ? 2 * db->capcache : SKM_CACHE_SLOTS;
+		struct skm__cached *c = reallocarray(db->cache, (size_t)cap,
+		    sizeof(*c));
+
+		if (c == NULL) {
+			sqlite3_finalize(*st);
+			*st = NULL;
+			return skm__store_fail(db, SKM_NOMEM, "out of memory");
+		}
+		db->cache = c;
+		db->capcache = cap;
 	}
+	db->cache[db->ncache].sql = sql;
+	db->cache[db->ncache].st = *st;
+	db->ncache++;
 	return SKM_OK;
 }
 
@@ -728,6 +733,9 @@ skm__store_close(struct skm_db *db)
 		db->server_close(db);	/* a server handle's connection */
 	for (i = 0; i < db->ncache; i++)
 		sqlite3_finalize(db->cache[i].st);
+	free(db->cache);
+	db->cache = NULL;
+	db->ncache = db->capcache = 0;
 	/* A busy writer leaves the WAL folded in (without waiting for
 	 * anyone: PASSIVE never blocks readers or writers).  After a bulk
 	 * operation the WAL may hold hundreds of MB (an import is one

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include "unit.h"
 #include "schema.h"
+#include "skm-int.h"
 
 static void
 new_store_is_created_0600_in_0700_dirs(void)
@@ -299,6 +300,32 @@ relative_home_is_made_absolute(void)
 	unsetenv("SKM_DB");
 }
 
+/* More statements than the cache's first size: each one prepared is
+ * kept and still runs (the last slot used to be finalized to make room,
+ * under a caller that held it). */
+static void
+statement_cache_grows_and_never_frees_a_held_statement(void)
+{
+	static char sql[SKM_CACHE_SLOTS + 8][32];
+	sqlite3_stmt *st[SKM_CACHE_SLOTS + 8];
+	struct skm_db *db = unit_open("cache.db");
+	int i, n = SKM_CACHE_SLOTS + 8;
+
+	for (i = 0; i < n; i++) {
+		snprintf(sql[i], sizeof(sql[i]), "SELECT %d", i);
+		CHECK_INT(skm__store_prepare(db, sql[i], &st[i]), SKM_OK);
+	}
+	for (i = 0; i < n; i++) {
+		CHECK_INT(sqlite3_step(st[i]), SQLITE_ROW);
+		CHECK_INT(sqlite3_column_int(st[i], 0), i);
+		sqlite3_reset(st[i]);
+	}
+	/* and a second prepare of one finds it */
+	CHECK_INT(skm__store_prepare(db, sql[3], &st[0]), SKM_OK);
+	CHECK(st[0] == st[3]);
+	skm_close(db);
+}
+
 static void
 version_macros_match_the_library(void)
 {
@@ -322,6 +349,7 @@ main(void)
 	RUN(readonly_open_of_missing_store_fails);
 	RUN(default_path_follows_skm_db_then_xdg);
 	RUN(relative_home_is_made_absolute);
+	RUN(statement_cache_grows_and_never_frees_a_held_statement);
 	RUN(version_macros_match_the_library);
 	return unit_done();
 }
