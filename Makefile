@@ -133,7 +133,8 @@ tests/unit/%: tests/unit/%.c tests/unit/%.d libskm.a
 # probed once per compiler into config.mk.
 SHIM = shim/libskm-preload.so
 SHIM_OBJ = shim/preload.o shim/rules.o $(REC_OBJ)
-SHIM_TESTS = tests/shim/t_host tests/shim/t_sqlite tests/shim/t_host_static
+SHIM_TESTS = tests/shim/t_host tests/shim/t_sqlite tests/shim/t_host_static \
+    tests/shim/t_malloc
 
 shim: $(SHIM)
 
@@ -144,6 +145,10 @@ $(SHIM): $(SHIM_OBJ) shim/preload.map
 
 tests/shim/t_host: tests/shim/t_host.c
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS_PROG) -o $@ $< $(LDFLAGS) -lpthread
+
+# -rdynamic: its malloc family must be the one every library calls.
+tests/shim/t_malloc: tests/shim/t_malloc.c
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS_PROG) -rdynamic -o $@ $< $(LDFLAGS)
 
 tests/shim/t_sqlite: tests/shim/t_sqlite.c
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS_PROG) -o $@ $< $(LDFLAGS) $(DEPS_LIBS)

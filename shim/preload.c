@@ -214,10 +214,12 @@ skm_program(void)
 /*
  * cmdline_join - argv joined by single spaces, unquoted, for matching
  * rules.  When the constructor got no argv, /proc/self/cmdline.  Returns
- * a malloc'd string or NULL.
+ * an mmap'd string of *size bytes (munmap it) or NULL.  Not the heap: the
+ * constructor runs before the host's main, when a host's own malloc may
+ * not be ready.
  */
 static char *
-cmdline_join(int argc, char **argv)
+cmdline_join(int argc, char **argv, size_t *size)
 {
 	size_t len = 0, n;
 	char *s, *p;
@@ -226,7 +228,9 @@ cmdline_join(int argc, char **argv)
 	if (argv != NULL && argc >= 0) {
 		for (i = 0; i < argc && argv[i] != NULL; i++)
 			len += strlen(argv[i]) + 1;
-		if ((s = malloc(len + 1)) == NULL)
+		*size = len + 1;
+		if ((s = mmap(NULL, *size, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) == MAP_FAILED)
 			return NULL;
 		for (p = s, i = 0; i < argc && argv[i] != NULL; i++) {
 			if (i > 0)
@@ -238,10 +242,12 @@ cmdline_join(int argc, char **argv)
 		*p = '\0';
 		return s;
 	}
-	if ((fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC)) == -1 ||
-	    (s = malloc(8192)) == NULL) {
-		if (fd != -1)
-			close(fd);
+	*size = 8192;
+	if ((fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC)) == -1)
+		return NULL;
+	if ((s = mmap(NULL, *size, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+	    MAP_ANONYMOUS, -1, 0)) == MAP_FAILED) {
+		close(fd);
 		return NULL;
 	}
 	for (len = 0; len < 8191; len += (size_t)i)
@@ -263,7 +269,9 @@ cmdline_join(int argc, char **argv)
  * no SKM_SHIM_HANDOFF.  The array is edited in place, reusing the slot of a
  * removed variable for SKM_INVOCATION_ID, so that main's third argument
  * (which programs such as make read) stays the same array as environ.
- * Only when there is no slot to reuse does setenv() grow a new array.
+ * Only when there is no slot to reuse is a new array made: mmap'd, not
+ * the heap (putenv's realloc ran the host's malloc before its main);
+ * glibc's setenv copies an environ it did not allocate, never frees it.
  * Called from the constructor, before any thread of the host exists.
  */
 static void
@@ -287,8 +295,18 @@ env_fix(void)
 		*out++ = *ep;
 	}
 	*out = NULL;
-	if (rec.active && !placed)
-		(void)putenv(env_id);
+	if (rec.active && !placed) {
+		size_t n = (size_t)(out - environ);
+		char **ne = mmap(NULL, (n + 2) * sizeof(*ne), PROT_READ |
+		    PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (ne == MAP_FAILED)
+			return;
+		memcpy(ne, environ, n * sizeof(*ne));
+		ne[n] = env_id;
+		ne[n + 1] = NULL;
+		environ = ne;
+	}
 }
 
 /* adopt - take over the invocation an exec'ing predecessor handed over. */
@@ -434,6 +452,7 @@ shim_init(int argc, char **argv, char **envp)
 	char skill[SKM_NAME_MAX + 1], path[PATH_MAX], *line;
 	struct skm__recopt opt;
 	const char *s, *handoff;
+	size_t linesize;
 	int saved = errno, stale = 0;
 
 	(void)envp;
@@ -455,11 +474,11 @@ shim_init(int argc, char **argv, char **envp)
 		memcpy(skill, s, strlen(s) + 1);
 	} else {
 		if (rules_path(path, sizeof(path)) != 0 ||
-		    (line = cmdline_join(argc, argv)) == NULL)
+		    (line = cmdline_join(argc, argv, &linesize)) == NULL)
 			goto clean;
 		s = rules_match(path, line, skill, sizeof(skill), debug,
 		    rule_warn) ? skill : NULL;
-		free(line);
+		munmap(line, linesize);
 		if (s == NULL)
 			goto clean;
 	}

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -49,9 +50,11 @@ rules_path(char *buf, size_t size)
 	return (n < 0 || (size_t)n >= size) ? -1 : 0;
 }
 
-/* Read the whole file at path into a malloc'd, NUL-terminated buffer. */
+/* Read the whole file at path into an mmap'd, NUL-terminated buffer of
+ * *len + 1 bytes (munmap it): not the heap, since this runs before the
+ * host's main, when a host's own malloc may not be ready. */
 static char *
-slurp(const char *path, size_t *len)
+slurp(const char *path, size_t *len, size_t *maplen)
 {
 	struct stat sb;
 	char *buf;
@@ -65,7 +68,8 @@ slurp(const char *path, size_t *len)
 		return NULL;
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
 	    sb.st_size > RULES_MAX_BYTES ||
-	    (buf = malloc((size_t)sb.st_size + 1)) == NULL) {
+	    (buf = mmap(NULL, (size_t)sb.st_size + 1, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) == MAP_FAILED) {
 		close(fd);
 		return NULL;
 	}
@@ -80,6 +84,7 @@ slurp(const char *path, size_t *len)
 	close(fd);
 	buf[got] = '\0';
 	*len = got;
+	*maplen = (size_t)sb.st_size + 1;
 	return buf;
 }
 
@@ -146,10 +151,10 @@ rules_match(const char *path, const char *cmdline, char *skill, size_t size,
 {
 	char *buf, *line, *nl, found[SKILL_MAX + 1];
 	const char *why;
-	size_t len;
+	size_t len, maplen;
 	int lineno = 0, matched = 0, r;
 
-	if ((buf = slurp(path, &len)) == NULL) {
+	if ((buf = slurp(path, &len, &maplen)) == NULL) {
 		/* line 0: about the file itself (missing, not a regular
 		 * file, too big) */
 		if (debug && warn != NULL)
@@ -172,6 +177,6 @@ rules_match(const char *path, const char *cmdline, char *skill, size_t size,
 				break;
 		}
 	}
-	free(buf);
+	munmap(buf, maplen);
 	return matched;
 }

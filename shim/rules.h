@@ -20,7 +20,8 @@ int rules_path(char *buf, size_t size);
  * file cannot be read.  Malformed lines are skipped; when debug is set,
  * each one is reported through warn(line number, reason) (line 0: the
  * file could not be read) and the whole
- * file is read even after a match.  Never allocates more than the file.
+ * file is read even after a match.  Maps (mmap, never the heap) no more
+ * than the file.
  */
 int rules_match(const char *path, const char *cmdline, char *skill,
     size_t size, int debug, void (*warn)(const char *path, int line,

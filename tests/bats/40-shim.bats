@@ -8,6 +8,7 @@ SHIM="$TOP/shim/libskm-preload.so"
 H="$TOP/tests/shim/t_host"
 HS="$TOP/tests/shim/t_host_static"
 Q="$TOP/tests/shim/t_sqlite"
+HM="$TOP/tests/shim/t_malloc"
 
 setup() {
 	# Under `make check-asan` every program and libskm.so carry the ASan
@@ -367,6 +368,20 @@ ends_as() {
 	[ "$(sql "SELECT count(*) FROM skill_invocation WHERE skill_name = 'host' AND ended_at IS NOT NULL")" = 1000 ]
 	[ "$(sql "SELECT count(*) FROM skill_invocation WHERE ended_at IS NULL")" = 0 ]
 	[ "$(sql "SELECT count(*) FROM skill_invocation WHERE error_type IS NOT NULL AND error_type <> 'exit:3'")" = 0 ]
+}
+
+@test "a recorded host sees no heap call of the shim's before its main or on its way out" {
+	printf 'm  *t_malloc *\n' >"$SKM_RULES"
+	for how in exit _exit; do
+		run "$HM" $how
+		[ "$status" -eq 0 ]
+		plain=$output
+		[[ "$plain" == "before main: "* ]]
+		shim "$HM" $how
+		[ "$status" -eq 0 ]
+		[ "$output" = "$plain" ] || { echo "shim [$output], plain [$plain]"; false; }
+	done
+	[ "$(recorded)" = "$(printf 'm|1|0|-|shim|1\nm|1|0|-|shim|1')" ]
 }
 
 @test "the shim hides secrets in the command lines it stores" {
