@@ -37,7 +37,7 @@ fold_at_open(struct skm_db *db)
 		    db->errmsg);
 		memcpy(db->errmsg, msg, sizeof(msg));
 	}
-	db->fold_more = fr.more || fr.busy;
+	db->fold_more = fr.more ? 1 : fr.busy ? 2 : 0;
 	db->open_applied = fr.applied;
 	(void)skm__journal_moved(db);
 }
@@ -66,7 +66,7 @@ skm_close(struct skm_db *db)
 int
 skm_fold_pending(const struct skm_db *db)
 {
-	return db != NULL && db->fold_more;
+	return db != NULL ? db->fold_more : 0;
 }
 
 /* The aggregate services, after what the journal holds is folded. */

@@ -38,7 +38,8 @@ struct skm_db {
 	int folding;         /* a fold is running on this handle */
 	ino_t jnl_ino;       /* the live journal as last seen: file... */
 	off_t jnl_size;      /* ...and size */
-	int fold_more;       /* the fold at open left work for later */
+	int fold_more;       /* the fold at open left work: 1 out of
+	                        time, 2 another fold was running */
 	long open_applied;   /* events the fold at open applied */
 	int (*setup)(struct skm_db *); /* run on a new connection */
 	int nwrites;         /* write transactions committed */

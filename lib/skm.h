@@ -244,8 +244,10 @@ int skm_spooled(const struct skm_db *db, const char **why);
  * changed the store. */
 int skm_drain(struct skm_db *db, int *n);
 
-/* skm_fold_pending - 1 when the fold at skm_open() left journal events
- * for later (its time ran out, or another fold was running). */
+/* skm_fold_pending - 1 when the fold at skm_open() ran out of time with
+ * journal events left (a program may start `skm drain --background` for
+ * the rest, as skm's queries do); 2 when another fold was running, which
+ * may have left some; 0 when the journal was folded to its end. */
 int skm_fold_pending(const struct skm_db *db);
 
 /*

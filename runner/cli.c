@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "skm.h"
+#include "journal.h"
 #include "cmd.h"
 #include "fmt.h"
 
@@ -596,6 +597,19 @@ cmd_number(const struct cmd_ctx *ctx, const char *name, long long min,
 
 /* --- the store ----------------------------------------------------------- */
 
+/* Start `skm --db PATH drain --background` (this program), detached. */
+static void
+background_fold(const char *path)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n <= 0)
+		return;
+	self[n] = '\0';
+	skm__jnl_spawn_fold(self, path);
+}
+
 int
 cmd_store(struct cmd_ctx *ctx)
 {
@@ -644,6 +658,11 @@ cmd_store(struct cmd_ctx *ctx)
 		return EXIT_DATA;
 	}
 	ctx->db = db;
+	/* The fold at open is bounded (a query answers in time); what it
+	 * left goes on in the background, as after a recorder that crossed
+	 * the journal's threshold -- not when another fold is running. */
+	if ((ctx->cmd->flags & CMD_READ) && skm_fold_pending(db) == 1)
+		background_fold(path);
 	return 0;
 }
 
