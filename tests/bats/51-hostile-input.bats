@@ -71,6 +71,14 @@ tables_intact() {
 	[ "$(sql "SELECT total_invocations FROM skill_metrics")" -eq 1 ]
 }
 
+@test "skm-run -f of more than 4096 bytes exits 125 before the command runs, and records nothing" {
+	big=$(head -c 5000 /dev/zero | tr '\0' f)
+	run -125 --separate-stderr skm-run -s s -f "$big" -- touch "$BATS_TEST_TMPDIR/ran"
+	[[ "$stderr" == *"follow-up action longer than 4096 bytes"* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/ran" ]
+	[ ! -e "$SKM_DB.journal" ] || [ "$(sql "SELECT count(*) FROM skill_invocation")" -eq 0 ]
+}
+
 @test "control characters and invalid UTF-8 in a workflow are stored verbatim and shown safely" {
 	w=$(printf 'a\001b\tc\033[31md\377e')
 	skm-run -s ctl -w "$w" -- true
