@@ -62,32 +62,47 @@ skm__legacy_present(const char *jdir)
 	    lstat(dir, &sb) == 0 && S_ISDIR(sb.st_mode);
 }
 
-/* The fields of one spool line, by name, as SQLite's JSON reads them. */
-static const char line_sql[] =
-    "SELECT json_extract(?1, '$.ev'), json_extract(?1, '$.id'), "
-    "json_extract(?1, '$.skill_name'), json_extract(?1, '$.invoked_at'), "
-    "json_extract(?1, '$.workflow_path'), json_extract(?1, '$.session_id'), "
-    "json_extract(?1, '$.project_path'), json_extract(?1, '$.parent_id'), "
-    "json_extract(?1, '$.command'), json_extract(?1, '$.host'), "
-    "json_extract(?1, '$.pid'), json_extract(?1, '$.source'), "
-    "json_extract(?1, '$.mono_start'), json_extract(?1, '$.boot_id'), "
-    "json_extract(?1, '$.pid_start'), json_extract(?1, '$.ended_at'), "
-    "json_extract(?1, '$.completed'), "
-    "json_extract(?1, '$.duration_seconds'), "
-    "json_extract(?1, '$.error_type'), json_extract(?1, '$.exit_code'), "
-    "json_extract(?1, '$.signal'), json_extract(?1, '$.user_cpu_seconds'), "
-    "json_extract(?1, '$.sys_cpu_seconds'), json_extract(?1, '$.max_rss_kb') "
-    "WHERE json_valid(?1) AND json_type(?1) = 'object'";
+/*
+ * line_sql - the statement that reads one spool line: its "ev", then
+ * every field of the event that has a column, by the column's name (the
+ * spool's keys were the columns' names), in the field list's order.
+ */
+static char *
+line_sql(void)
+{
+	char *sql = sqlite3_mprintf("SELECT json_extract(?1, '$.ev')"), *t;
+	int f;
+
+	for (f = 0; f < SKM__F_COUNT && sql != NULL; f++) {
+		if (skm__ev_fields[f].column == NULL)
+			continue;
+		t = sqlite3_mprintf("%s, json_extract(?1, '$.%s')", sql,
+		    skm__ev_fields[f].column);
+		sqlite3_free(sql);
+		sql = t;
+	}
+	t = sql == NULL ? NULL : sqlite3_mprintf("%s WHERE json_valid(?1) "
+	    "AND json_type(?1) = 'object'", sql);
+	sqlite3_free(sql);
+	return t;
+}
+
 static const char follow_sql[] =
     "SELECT value FROM json_each(?1, '$.follow_up_actions') "
     "WHERE type = 'text' AND json_type(?1, '$.follow_up_actions') = 'array'";
 
-/* Column c of the line statement to field f, when its type fits. */
-static void
+/*
+ * put - column c of the line statement to field f, when its type fits
+ * (anything else, JSON null included, leaves the field absent).  -1: a
+ * time that is not one.
+ */
+static int
 put(struct skm__event *ev, sqlite3_stmt *st, int c, enum skm__ev_field f)
 {
 	const struct skm__ev_desc *d = &skm__ev_fields[f];
 	int t = sqlite3_column_type(st, c);
+	char err[128];
+	long long ms;
 
 	switch (d->type) {
 	case SKM__T_STR:
@@ -109,22 +124,14 @@ put(struct skm__event *ev, sqlite3_stmt *st, int c, enum skm__ev_field f)
 			skm__ev_real(ev, f, sqlite3_column_double(st, c));
 		break;
 	case SKM__T_TIME:
+		if (t == SQLITE_NULL)
+			break;
+		if (t != SQLITE_TEXT || skm__tp_parse_iso((const char *)
+		    sqlite3_column_text(st, c), &ms, err, sizeof(err)) != 0)
+			return -1;
+		skm__ev_int(ev, f, (int64_t)ms * 1000);
 		break;
 	}
-}
-
-/* An ISO time in column c to the time field f; -1 when it is none. */
-static int
-put_time(struct skm__event *ev, sqlite3_stmt *st, int c, enum skm__ev_field f)
-{
-	const char *s = (const char *)sqlite3_column_text(st, c);
-	char err[128];
-	long long ms;
-
-	if (sqlite3_column_type(st, c) != SQLITE_TEXT ||
-	    skm__tp_parse_iso(s, &ms, err, sizeof(err)) != 0)
-		return -1;
-	skm__ev_int(ev, f, (int64_t)ms * 1000);
 	return 0;
 }
 
@@ -185,7 +192,7 @@ carry_line(struct carry *cr, const char *p, size_t len)
 	struct skm__event *ev = &cr->ev;
 	const char *kind;
 	size_t need, n;
-	int rc = 1;
+	int rc = 1, f, c;
 
 	memset(ev, 0, sizeof(*ev));
 	sqlite3_bind_text(cr->line, 1, p, (int)len, SQLITE_STATIC);
@@ -196,37 +203,18 @@ carry_line(struct carry *cr, const char *p, size_t len)
 	    strcmp(kind, "end") != 0))
 		goto out;
 	ev->kind = strcmp(kind, "end") == 0 ? SKM__EV_RUN : SKM__EV_BEGIN;
-	put(ev, cr->line, 1, SKM__F_ID);
-	put(ev, cr->line, 2, SKM__F_SKILL);
+	/* A begin line carries the end's keys too, all null. */
+	for (f = 0, c = 1; f < SKM__F_COUNT; f++)
+		if (skm__ev_fields[f].column != NULL &&
+		    put(ev, cr->line, c++, (enum skm__ev_field)f) != 0)
+			goto out;
 	if (!SKM__HAS(ev, ID) || !SKM__HAS(ev, SKILL) ||
-	    put_time(ev, cr->line, 3, SKM__F_INVOKED) != 0)
+	    !SKM__HAS(ev, INVOKED) ||
+	    (ev->kind == SKM__EV_RUN && !SKM__HAS(ev, ENDED)))
 		goto out;
-	put(ev, cr->line, 4, SKM__F_WORKFLOW);
-	put(ev, cr->line, 5, SKM__F_SESSION);
-	put(ev, cr->line, 6, SKM__F_PROJECT);
-	put(ev, cr->line, 7, SKM__F_PARENT);
-	put(ev, cr->line, 8, SKM__F_COMMAND);
-	put(ev, cr->line, 9, SKM__F_HOST);
-	put(ev, cr->line, 10, SKM__F_PID);
-	put(ev, cr->line, 11, SKM__F_SOURCE);
-	put(ev, cr->line, 12, SKM__F_MONO0);
-	put(ev, cr->line, 13, SKM__F_BOOT);
-	put(ev, cr->line, 14, SKM__F_PSTART);
-	if (ev->kind == SKM__EV_RUN) {
-		if (put_time(ev, cr->line, 15, SKM__F_ENDED) != 0)
-			goto out;
-		put(ev, cr->line, 16, SKM__F_COMPLETED);
-		put(ev, cr->line, 17, SKM__F_DURATION);
-		put(ev, cr->line, 18, SKM__F_ERROR);
-		put(ev, cr->line, 19, SKM__F_EXIT);
-		put(ev, cr->line, 20, SKM__F_SIGNAL);
-		put(ev, cr->line, 21, SKM__F_UCPU);
-		put(ev, cr->line, 22, SKM__F_SCPU);
-		put(ev, cr->line, 23, SKM__F_RSS);
-		if (follow_ups(cr, p, len) != 0) {
-			rc = -1;
-			goto out;
-		}
+	if (ev->kind == SKM__EV_RUN && follow_ups(cr, p, len) != 0) {
+		rc = -1;
+		goto out;
 	}
 	/* A command past the limit: just past it, on a character boundary
 	 * (the fold cuts and marks it), so the record stays small. */
@@ -400,7 +388,7 @@ skm__legacy_carry(struct skm_db *db, struct skm__jnl *j, long *carried)
 {
 	struct skm__jnl sp;
 	struct carry cr;
-	char **names = NULL, dir[PATH_MAX];
+	char **names = NULL, dir[PATH_MAX], *sql = NULL;
 	int dfd, jfd, n, i, rc = SKM_OK;
 
 	*carried = 0;
@@ -417,8 +405,9 @@ skm__legacy_carry(struct skm_db *db, struct skm__jnl *j, long *carried)
 	}
 	memset(&cr, 0, sizeof(cr));
 	cr.j = j;
-	if (sqlite3_prepare_v2(db->conn, line_sql, -1, &cr.line, NULL) !=
-	    SQLITE_OK || sqlite3_prepare_v2(db->conn, follow_sql, -1,
+	sql = line_sql();
+	if (sql == NULL || sqlite3_prepare_v2(db->conn, sql, -1, &cr.line,
+	    NULL) != SQLITE_OK || sqlite3_prepare_v2(db->conn, follow_sql, -1,
 	    &cr.follow, NULL) != SQLITE_OK) {
 		rc = skm__store_sqlfail(db, sqlite3_errcode(db->conn),
 		    "legacy spool");
@@ -432,6 +421,7 @@ skm__legacy_carry(struct skm_db *db, struct skm__jnl *j, long *carried)
 	free(names);
 	*carried = cr.carried;
 out:
+	sqlite3_free(sql);
 	sqlite3_finalize(cr.line);
 	sqlite3_finalize(cr.follow);
 	free(cr.fbuf);

@@ -68,16 +68,7 @@ def picture(lib, doc):
     return bad
 
 def cycles(lib):
-    defs, uses = {}, {}
-    for obj, kind, sym in nm(lib):
-        name = os.path.basename(obj)[:-2]
-        uses.setdefault(name, set())
-        if kind == "U":
-            uses[name].add(sym)
-        elif kind.isupper():
-            defs[sym] = name
-    edges = {f: sorted({defs[s] for s in u if s in defs and defs[s] != f})
-             for f, u in uses.items()}
+    edges = calls(lib)
     # Tarjan's strongly connected components; any with two files is a loop.
     index, low, stack, on, comps, n = {}, {}, [], set(), [], [0]
     def visit(v):

@@ -435,10 +435,12 @@ old_store() {
 @test "a spool line of skm 0.1.0 that is no event is kept and named, the rest applied" {
 	old_store
 	printf '{"ev":"begin","id":"x"}\nnot json at all\n' >>"$SKM_DB.spool/events.jsonl"
+	printf '%s\n' '{"ev":"end","id":"01a24158-3000-7000-8000-000000000001","skill_name":"review","invoked_at":"2026-12-04T13:58:00.000Z","ended_at":"2026-12-04T13:58:02.500Z","completed":1,"duration_seconds":2.5,"follow_up_actions":["fix","push"],"error_type":null}' >>"$SKM_DB.spool/events.jsonl"
 	run -0 skm check
 	[[ "$output" == *"note: 2 lines of an earlier skm's spool could not be read as events; kept in $SKM_DB.journal/legacy.jsonl"* ]]
 	[ "$(sed -n 2p "$SKM_DB.journal/legacy.jsonl")" = "not json at all" ]
-	[ "$(sqlite3 "$SKM_DB" "SELECT sum(total_invocations) FROM skill_metrics")" = 8 ]
+	[ "$(sqlite3 "$SKM_DB" "SELECT sum(total_invocations) FROM skill_metrics")" = 9 ]
+	[ "$(sqlite3 "$SKM_DB" "SELECT follow_up_actions || ' ' || duration_seconds FROM skill_invocation WHERE skill_name = 'review'")" = '["fix","push"] 2.5' ]
 }
 
 @test "a spool of skm 0.1.0 that is a symlink or open to others is never read" {
