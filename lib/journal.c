@@ -81,57 +81,41 @@ why3(struct skm__jnl *j, const char *a, const char *b, const char *c)
 }
 
 /*
- * resolve - the file path leads to, through symlinks, even when the file
- * does not exist yet (a link to a store not yet made): out gets the
- * real directory joined with the final name.  Returns 0 or -1.
+ * resolve - the file path leads to when its last component is a symlink
+ * (followed up to 16 hops, even to a file not made yet): out gets the
+ * link's target, relative targets joined to the link's directory.
+ * Only the last component matters: the journal is DB.journal in the
+ * directory holding DB, and a path through symlinked directories reaches
+ * that same directory (the kernel resolves a "dir/../" after a symlink as
+ * a readlink of it would).  One readlink in the usual case, where
+ * realpath() would read every component.  Returns 0 or -1.
  */
 static int
 resolve(const char *path, char out[PATH_MAX])
 {
-	char cur[PATH_MAX], link[PATH_MAX], dir[PATH_MAX];
-	const char *slash, *base;
+	char link[PATH_MAX];
+	const char *slash;
 	ssize_t n;
+	size_t k;
 	int hops;
 
-	if (realpath(path, out) != NULL)
-		return 0;
-	if (cpy(cur, path, sizeof(cur)) >= sizeof(cur))
+	if (cpy(out, path, PATH_MAX) >= PATH_MAX)
 		return -1;
 	for (hops = 0; hops < 16; hops++) {
-		n = readlink(cur, link, sizeof(link) - 1);
+		n = readlink(out, link, sizeof(link) - 1);
 		if (n < 0)
 			break;
 		link[n] = '\0';
-		slash = strrchr(cur, '/');
+		slash = strrchr(out, '/');
 		if (link[0] == '/' || slash == NULL) {
-			if (cpy(cur, link, sizeof(cur)) >= sizeof(cur))
-				return -1;
+			memcpy(out, link, (size_t)n + 1);
 		} else {
-			if ((size_t)(slash - cur) + 1 + (size_t)n + 1 >
-			    sizeof(cur))
+			k = (size_t)(slash - out) + 1;
+			if (k + (size_t)n + 1 > PATH_MAX)
 				return -1;
-			memcpy(cur + (slash - cur) + 1, link, (size_t)n + 1);
+			memcpy(out + k, link, (size_t)n + 1);
 		}
 	}
-	slash = strrchr(cur, '/');
-	base = slash != NULL ? slash + 1 : cur;
-	if (slash == NULL)
-		cpy(dir, ".", sizeof(dir));
-	else if (slash == cur)
-		cpy(dir, "/", sizeof(dir));
-	else {
-		memcpy(dir, cur, (size_t)(slash - cur));
-		dir[slash - cur] = '\0';
-	}
-	if (realpath(dir, link) == NULL)
-		return -1;
-	if (strlen(link) + 1 + strlen(base) + 1 > PATH_MAX)
-		return -1;
-	n = (ssize_t)strlen(link);
-	if (n > 1)
-		link[n++] = '/';
-	memcpy(link + n, base, strlen(base) + 1);
-	memcpy(out, link, strlen(link) + 1);
 	return 0;
 }
 

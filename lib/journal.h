@@ -21,9 +21,10 @@
 #include <sys/types.h>
 
 struct skm__jnl {
-	char dir[PATH_MAX];   /* the journal directory, absolute */
+	/* The small fields first and the buffers after them, each written
+	 * only as far as its text goes: a recorder touches as few pages of
+	 * its (static) struct as it can, each a page fault. */
 	int state;            /* 0: not looked at; 1: safe; -1: refused */
-	char why[PATH_MAX + 96]; /* why it was refused or a write failed */
 	/* Descriptors kept between appends (keep set: a library handle,
 	 * whose descriptors are its own; never in the shim or skm-run).
 	 * A keeping journal appends without a lock and checks that the
@@ -43,6 +44,8 @@ struct skm__jnl {
 	off_t kmark;          /* the live file's size at that check */
 	unsigned char *replay;
 	size_t nreplay, replaycap;
+	char why[PATH_MAX + 96]; /* why it was refused or a write failed */
+	char dir[PATH_MAX];   /* the journal directory, absolute */
 };
 
 #define SKM__JNL_LIVE "journal"

@@ -29,27 +29,31 @@ cat2(char *dst, size_t size, const char *a, const char *b)
 	return 0;
 }
 
-int
-skm__rec_path(char *buf, size_t size, const char *dbpath)
+/*
+ * default_path - the store's path when neither dbpath nor $SKM_DB gives
+ * it, or when that is relative (rel): made absolute into buf.  Apart
+ * from skm__rec_path, whose usual case (an absolute path) then needs
+ * none of these buffers on the stack (a new stack page is a fault).
+ */
+static int __attribute__((noinline))
+default_path(char *buf, size_t size, const char *rel)
 {
-	char rel[PATH_MAX], cwd[PATH_MAX];
-	const char *p = dbpath, *xdg, *home;
+	char def[PATH_MAX], cwd[PATH_MAX];
+	const char *p = rel, *xdg, *home;
 	size_t n;
 
-	if (p == NULL || *p == '\0')
-		p = getenv("SKM_DB");
-	if (p == NULL || *p == '\0') {
+	if (p == NULL) {
 		if ((xdg = getenv("XDG_DATA_HOME")) != NULL && xdg[0] == '/') {
-			if (cat2(rel, sizeof(rel), xdg, "/skm/metrics.db"))
+			if (cat2(def, sizeof(def), xdg, "/skm/metrics.db"))
 				return -1;
 		} else if ((home = getenv("HOME")) != NULL && *home != '\0') {
-			if (cat2(rel, sizeof(rel), home,
+			if (cat2(def, sizeof(def), home,
 			    "/.local/share/skm/metrics.db"))
 				return -1;
 		} else {
 			return -1;
 		}
-		p = rel;
+		p = def;
 	}
 	if (p[0] == '/')
 		return cat2(buf, size, p, "");
@@ -59,8 +63,8 @@ skm__rec_path(char *buf, size_t size, const char *dbpath)
 		p += 2;
 	if (strcmp(cwd, "/") == 0)
 		return cat2(buf, size, "/", p);
-	/* p may point into rel (a relative HOME): the slash goes onto cwd,
-	 * never into rel. */
+	/* p may point into def (a relative HOME): the slash goes onto cwd,
+	 * never into def. */
 	if ((n = strlen(cwd)) + 2 > sizeof(cwd))
 		return -1;
 	cwd[n] = '/';
@@ -69,9 +73,30 @@ skm__rec_path(char *buf, size_t size, const char *dbpath)
 }
 
 int
-skm__rec_init(struct skm__rec *r, const char *dbpath)
+skm__rec_path(char *buf, size_t size, const char *dbpath)
 {
-	memset(r, 0, sizeof(*r));
+	const char *p = dbpath;
+
+	if (p == NULL || *p == '\0')
+		p = getenv("SKM_DB");
+	if (p != NULL && *p == '/')
+		return cat2(buf, size, p, "");
+	return default_path(buf, size, p != NULL && *p != '\0' ? p : NULL);
+}
+
+int
+skm__rec_start(struct skm__rec *r, const char *dbpath)
+{
+	/* Field by field: a memset of the whole (12 KiB of path buffers)
+	 * would touch pages that recording never uses. */
+	r->j.state = 0;
+	r->j.why[0] = '\0';
+	r->j.keep = r->j.hold = 0;
+	r->j.kdfd = r->j.kfd = -1;
+	r->j.replay = NULL;
+	r->j.nreplay = r->j.replaycap = 0;
+	r->dbpath[0] = '\0';
+	r->crossed = 0;
 	r->invoked_us = skm__now_us();
 	r->mono_start = skm__mono();
 	skm__uuid7(r->id);
@@ -81,7 +106,21 @@ skm__rec_init(struct skm__rec *r, const char *dbpath)
 		    sizeof("no store path: set SKM_DB or HOME"));
 		return -1;
 	}
+	return 0;
+}
+
+int
+skm__rec_open(struct skm__rec *r)
+{
 	return skm__jnl_init(&r->j, r->dbpath);
+}
+
+int
+skm__rec_init(struct skm__rec *r, const char *dbpath)
+{
+	if (skm__rec_start(r, dbpath) != 0)
+		return -1;
+	return skm__rec_open(r);
 }
 
 /* Read up to size-1 bytes of a small file into buf; its length or -1. */

@@ -18,13 +18,13 @@ struct skm_end_info;
 
 /* One run being recorded. */
 struct skm__rec {
-	struct skm__jnl j;
-	char dbpath[PATH_MAX];  /* the store, absolute */
 	char id[37];            /* the invocation's id */
 	int64_t invoked_us;
 	double mono_start;
 	int crossed;            /* an append took the journal past the
 	                           fold threshold */
+	char dbpath[PATH_MAX];  /* the store, absolute */
+	struct skm__jnl j;      /* last: its buffers (see journal.h) */
 };
 
 /*
@@ -36,8 +36,12 @@ int skm__rec_path(char *buf, size_t size, const char *dbpath);
 
 /* Start recording a run now into the store at dbpath (NULL: the default,
  * as skm__rec_path): its id, wall-clock and monotonic start.  Returns 0
- * or -1 (no path; r->j.why says why). */
+ * or -1 (no path; r->j.why says why).  skm__rec_start and skm__rec_open
+ * are its two halves: skm-run starts before its fork, and finds the
+ * journal (a readlink, maybe a getcwd) while the command execs. */
 int skm__rec_init(struct skm__rec *r, const char *dbpath);
+int skm__rec_start(struct skm__rec *r, const char *dbpath);
+int skm__rec_open(struct skm__rec *r);
 
 /* Fill ev as the BEGIN of r's run, described by bi (whose strings ev
  * then points to).  The command is cut, on a character boundary, just

@@ -263,6 +263,46 @@ end_info(struct skm_end_info *ei, int status, int exec_errno,
 	}
 }
 
+#define ENV_ID "SKM_INVOCATION_ID"
+#define ENV_ROOM 256	/* entries of a command's environment on the stack */
+
+/*
+ * child_env - the command's environment: skm-run's, with
+ * SKM_INVOCATION_ID=id in the place of the one it has, or added at the
+ * end (where setenv() would put them).  Built in out when it has room
+ * for it, else in the heap; setenv() would copy the whole environment
+ * into the heap before the fork, on the command's critical path.  Out of
+ * memory: skm-run's environment, without the id.
+ */
+static char **
+child_env(char **out, size_t room, const char *id)
+{
+	static char var[sizeof(ENV_ID "=") + SKM_ID_LEN];
+	extern char **environ;
+	size_t n = 0, i, j = 0;
+	int placed = 0;
+	char **env;
+
+	while (environ[n] != NULL)
+		n++;
+	if (n + 2 <= room)
+		env = out;
+	else if ((env = reallocarray(NULL, n + 2, sizeof(*env))) == NULL)
+		return environ;
+	memcpy(var, ENV_ID "=", sizeof(ENV_ID));
+	memcpy(var + sizeof(ENV_ID), id, strlen(id) + 1);
+	for (i = 0; i < n; i++) {
+		if (strncmp(environ[i], ENV_ID "=", sizeof(ENV_ID)) != 0)
+			env[j++] = environ[i];
+		else if (!placed++)
+			env[j++] = var;
+	}
+	if (!placed)
+		env[j++] = var;
+	env[j] = NULL;
+	return env;
+}
+
 /* run_unrecorded - SKM_DISABLE: become the command. */
 static void __attribute__((noreturn))
 run_unrecorded(char *const argv[])
@@ -282,7 +322,10 @@ main(int argc, char *argv[])
 	struct rusage ru;
 	const char **follow_ups = NULL;
 	const char *dbpath = NULL;
-	char *project = NULL, *command = NULL, *parent = NULL, *id;
+	char *project = NULL, *command = NULL, *envbuf[ENV_ROOM];
+	const char *parent;
+	extern char **environ;
+	char **envp = environ;
 	char errtype[64];
 	size_t nfollow = 0;
 	int ch, no_command = 0, status, exec_errno;
@@ -356,32 +399,36 @@ main(int argc, char *argv[])
 	if (opt.disabled)
 		run_unrecorded(argv);
 
+	/* skm-run's own environment is never changed: the command gets
+	 * one of its own (child_env). */
+	parent = getenv(ENV_ID);
+	bi.parent_id = parent != NULL ? parent : "";	/* "": none */
+	bi.source = "run";
+
+	/* Before the fork only what the child needs (the id, for its
+	 * environment) and the start times; the rest of the begin is made
+	 * while the command execs. */
+	if (skm__rec_start(&r.rec, dbpath) != 0) {
+		rec_warn(&r, "not recorded", r.rec.j.why);
+	} else {
+		r.recording = 1;
+		envp = child_env(envbuf, ENV_ROOM, r.rec.id);
+	}
+
+	if (spawn_start(&sp, argv, envp) == -1)
+		err(125, "cannot run %s", argv[0]);
+	if (r.recording && skm__rec_open(&r.rec) != 0) {
+		rec_warn(&r, "not recorded", r.rec.j.why);
+		r.recording = 0;
+	}
+	/* The end reuses the begin's descriptors: on the command's critical
+	 * path it is a lock, a check and a write. */
+	r.rec.j.hold = 1;
 	if (bi.project == NULL && (project = malloc(PATH_MAX)) != NULL &&
 	    skm__find_project(project, PATH_MAX) == 0)
 		bi.project = project;
 	if (!no_command)
 		bi.command = command = command_line(argv, opt.redact);
-	/* Copied: setenv() below replaces the variable. */
-	if ((id = getenv("SKM_INVOCATION_ID")) != NULL && *id != '\0' &&
-	    (parent = strdup(id)) == NULL)
-		err(125, NULL);
-	bi.parent_id = parent != NULL ? parent : "";	/* "": none */
-	bi.source = "run";
-
-	if (skm__rec_init(&r.rec, dbpath) != 0) {
-		rec_warn(&r, "not recorded", r.rec.j.why);
-	} else {
-		r.recording = 1;
-		/* The end reuses the begin's descriptors: on the command's
-		 * critical path it is a lock, a check and a write. */
-		r.rec.j.hold = 1;
-		/* Only out of memory fails; then the command's own runs just
-		 * lose their link to this one. */
-		(void)setenv("SKM_INVOCATION_ID", r.rec.id, 1);
-	}
-
-	if (spawn_start(&sp, argv) == -1)
-		err(125, "cannot run %s", argv[0]);
 	/* The run follows the command's own process (pid and start time):
 	 * `skm reap` ends it only once the command is gone, also when
 	 * skm-run itself was killed.  Under `ulimit -f`, a journal write
@@ -405,6 +452,7 @@ main(int argc, char *argv[])
 	free(follow_ups);
 	free(project);
 	free(command);
-	free(parent);
+	if (envp != environ && envp != envbuf)
+		free(envp);
 	spawn_exit_like(status);
 }

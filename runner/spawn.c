@@ -6,7 +6,7 @@
  * (argv, the environment) exists before the fork; all signals are blocked
  * across it so that no handler runs in the child before exec; the child
  * only (maybe) moves to a process group of its own, restores the signal
- * mask and calls execvp(), and if that fails it stores errno where the
+ * mask and calls execvpe(), and if that fails it stores errno where the
  * parent reads it and _exit()s.  Nothing allocates between the fork and
  * exec().  The parent installs its handlers only after the fork, so the
  * child starts with exactly the dispositions and mask skm-run was started
@@ -263,14 +263,14 @@ catch_signals(pid_t pid, int own_group)
 /*
  * exec_child - the child's side of the vfork(): only system calls, on the
  * child's own stack frame; on failure the errno goes to *errp, in the
- * parent's memory, before _exit().  execvp() in glibc searches PATH using
+ * parent's memory, before _exit().  execvpe() in glibc searches PATH using
  * stack buffers, not malloc().  chld_ign: the caller ignored SIGCHLD, so
  * the command does too (vfork() shares memory, not dispositions: this
  * changes the child's alone, as glibc's posix_spawn does).
  */
 static void __attribute__((noreturn))
-exec_child(char *const argv[], const sigset_t *mask, int own_group,
-    int chld_ign, volatile int *errp)
+exec_child(char *const argv[], char *const envp[], const sigset_t *mask,
+    int own_group, int chld_ign, volatile int *errp)
 {
 	struct sigaction ign;
 
@@ -282,7 +282,9 @@ exec_child(char *const argv[], const sigset_t *mask, int own_group,
 		sigaction(SIGCHLD, &ign, NULL);
 	}
 	sigprocmask(SIG_SETMASK, mask, NULL);
-	execvp(argv[0], argv);
+	/* execvp() with an environment of our own: PATH is still looked
+	 * up in skm-run's, as execvp() does. */
+	execvpe(argv[0], argv, envp);
 	*errp = errno;
 	_exit(spawn_exec_status(*errp));
 }
@@ -293,7 +295,7 @@ exec_child(char *const argv[], const sigset_t *mask, int own_group,
  * pending in the command (which has the caller's mask), as with env.
  */
 int
-spawn_start(struct spawn *sp, char *const argv[])
+spawn_start(struct spawn *sp, char *const argv[], char *const envp[])
 {
 	static volatile int exec_errno;
 	struct sigaction chld, dfl;
@@ -315,7 +317,7 @@ spawn_start(struct spawn *sp, char *const argv[])
 	chld_ign = chld.sa_handler == SIG_IGN;
 	pid = vfork();
 	if (pid == 0)
-		exec_child(argv, &old, own_group, chld_ign, &exec_errno);
+		exec_child(argv, envp, &old, own_group, chld_ign, &exec_errno);
 	if (pid == -1) {
 		e = errno;
 		sigaction(SIGCHLD, &chld, NULL);

@@ -18,7 +18,8 @@ struct spawn {
 };
 
 /*
- * spawn_start - vfork and execvp(argv[0], argv) with the current environ.
+ * spawn_start - vfork and execvpe(argv[0], argv, envp) (PATH searched as
+ * execvp does).
  * Returns 0 with sp filled in (the exec has then worked or failed), or -1
  * with errno set when no child could be made.  The child gets the signal mask and
  * dispositions skm-run was started with.  From then on the wrapper relays
@@ -26,7 +27,7 @@ struct spawn {
  * stops, to the child exactly once (see spawn.c), and takes SIGCHLD's
  * default action for itself.
  */
-int spawn_start(struct spawn *sp, char *const argv[]);
+int spawn_start(struct spawn *sp, char *const argv[], char *const envp[]);
 
 /*
  * spawn_exec_error - whether the child's exec worked: returns 0 when the exec worked, else the errno of the failed exec (the
