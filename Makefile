@@ -139,9 +139,11 @@ SHIM_TESTS = tests/shim/t_host tests/shim/t_sqlite tests/shim/t_host_static \
 shim: $(SHIM)
 
 $(SHIM_OBJ): ALL_CFLAGS += -DSKM_BINDIR='"$(BINDIR)"'
+# -z noseparate-code: the headers, symbols and code in one segment, so
+# every process it is loaded into maps it with two mmap calls fewer.
 $(SHIM): $(SHIM_OBJ) shim/preload.map
 	$(CC) $(CFLAGS) -shared -Wl,--no-undefined -Wl,--version-script=shim/preload.map \
-	    -o $@ $(SHIM_OBJ) $(LDFLAGS) $(SHIM_LDLIBS)
+	    -Wl,-z,noseparate-code -o $@ $(SHIM_OBJ) $(LDFLAGS) $(SHIM_LDLIBS)
 
 tests/shim/t_host: tests/shim/t_host.c
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS_PROG) -o $@ $< $(LDFLAGS) -lpthread

@@ -74,6 +74,7 @@
 #define MAX_ENV 65536        /* an environment larger than this is passed on as it is */
 #define STACK_ENV 512        /* larger environments are copied into an mmap()ed block */
 #define MAX_ARGS 65536       /* execl() argument lists */
+#define CMDLINE_STACK 2048   /* a longer command line is joined in mmap'd pages */
 #ifndef SKM_BINDIR
 #define SKM_BINDIR "/usr/local/bin"
 #endif
@@ -87,10 +88,11 @@ static struct {
 	int ended;             /* 0, ENDING, ENDED: set atomically */
 	int ended2;            /* the second ender's buffers taken */
 	pid_t pid;             /* the process that ends it */
+	char id[SKM_ID_LEN + 1];
 	struct skm__rec jr;    /* its id, start times and journal: the end
 	                          goes where the begin went, whatever the
-	                          program does to its environment (env -i) */
-	char id[SKM_ID_LEN + 1];
+	                          program does to its environment (env -i);
+	                          last, as its buffers are (record.h) */
 } rec;
 
 /* Events are formatted in static memory: the begin in the constructor
@@ -214,12 +216,13 @@ skm_program(void)
 /*
  * cmdline_join - argv joined by single spaces, unquoted, for matching
  * rules.  When the constructor got no argv, /proc/self/cmdline.  Returns
- * an mmap'd string of *size bytes (munmap it) or NULL.  Not the heap: the
- * constructor runs before the host's main, when a host's own malloc may
- * not be ready.
+ * buf when the line fits in its bufsize bytes (*size 0: the usual case
+ * costs no system call), else an mmap'd string of *size bytes (munmap
+ * it), or NULL.  Not the heap: the constructor runs before the host's
+ * main, when a host's own malloc may not be ready.
  */
 static char *
-cmdline_join(int argc, char **argv, size_t *size)
+cmdline_join(int argc, char **argv, char *buf, size_t bufsize, size_t *size)
 {
 	size_t len = 0, n;
 	char *s, *p;
@@ -228,8 +231,10 @@ cmdline_join(int argc, char **argv, size_t *size)
 	if (argv != NULL && argc >= 0) {
 		for (i = 0; i < argc && argv[i] != NULL; i++)
 			len += strlen(argv[i]) + 1;
-		*size = len + 1;
-		if ((s = mmap(NULL, *size, PROT_READ | PROT_WRITE,
+		*size = len + 1 <= bufsize ? 0 : len + 1;
+		if (*size == 0)
+			s = buf;
+		else if ((s = mmap(NULL, *size, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) == MAP_FAILED)
 			return NULL;
 		for (p = s, i = 0; i < argc && argv[i] != NULL; i++) {
@@ -453,6 +458,7 @@ shim_init(int argc, char **argv, char **envp)
 	struct skm__recopt opt;
 	const char *s, *handoff;
 	size_t linesize;
+	char cmdbuf[CMDLINE_STACK];
 	int saved = errno, stale = 0;
 
 	(void)envp;
@@ -474,18 +480,21 @@ shim_init(int argc, char **argv, char **envp)
 		memcpy(skill, s, strlen(s) + 1);
 	} else {
 		if (rules_path(path, sizeof(path)) != 0 ||
-		    (line = cmdline_join(argc, argv, &linesize)) == NULL)
+		    (line = cmdline_join(argc, argv, cmdbuf, sizeof(cmdbuf),
+		    &linesize)) == NULL)
 			goto clean;
 		s = rules_match(path, line, skill, sizeof(skill), debug,
 		    rule_warn) ? skill : NULL;
-		munmap(line, linesize);
+		if (linesize != 0)
+			munmap(line, linesize);
 		if (s == NULL)
 			goto clean;
 	}
 	begin(skill, argc, argv, &opt);
 record:
 	if (rec.active) {
-		snprintf(env_id, sizeof(env_id), "%s=%s", ENV_ID, rec.id);
+		memcpy(env_id, ENV_ID "=", sizeof(ENV_ID));
+		memcpy(env_id + sizeof(ENV_ID), rec.id, SKM_ID_LEN + 1);
 		if (on_exit(on_exit_handler, NULL) != 0)
 			dbg("on_exit failed: exit() will not end %s", rec.id);
 	}

@@ -32,6 +32,8 @@
 #define RULES_MAX_BYTES (1 << 20)  /* a rules file larger than this is ignored */
 #define RULE_LINE_MAX 4096
 #define SKILL_MAX 256              /* SKM_NAME_MAX */
+#define RULES_STACK 2048           /* a smaller rules file is read into the
+                                      stack, a larger one into mmap'd pages */
 
 int
 rules_path(char *buf, size_t size)
@@ -50,11 +52,14 @@ rules_path(char *buf, size_t size)
 	return (n < 0 || (size_t)n >= size) ? -1 : 0;
 }
 
-/* Read the whole file at path into an mmap'd, NUL-terminated buffer of
- * *len + 1 bytes (munmap it): not the heap, since this runs before the
- * host's main, when a host's own malloc may not be ready. */
+/* Read the whole file at path into stack (stacksize bytes) when it fits
+ * (*maplen 0: no system call beyond the read), else into an mmap'd,
+ * NUL-terminated buffer of *len + 1 bytes (munmap it): not the heap,
+ * since this runs before the host's main, when a host's own malloc may
+ * not be ready. */
 static char *
-slurp(const char *path, size_t *len, size_t *maplen)
+slurp(const char *path, char *stack, size_t stacksize, size_t *len,
+    size_t *maplen)
 {
 	struct stat sb;
 	char *buf;
@@ -67,9 +72,14 @@ slurp(const char *path, size_t *len, size_t *maplen)
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) == -1)
 		return NULL;
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
-	    sb.st_size > RULES_MAX_BYTES ||
-	    (buf = mmap(NULL, (size_t)sb.st_size + 1, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) == MAP_FAILED) {
+	    sb.st_size > RULES_MAX_BYTES) {
+		close(fd);
+		return NULL;
+	}
+	if ((size_t)sb.st_size < stacksize)
+		buf = stack;
+	else if ((buf = mmap(NULL, (size_t)sb.st_size + 1, PROT_READ |
+	    PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) == MAP_FAILED) {
 		close(fd);
 		return NULL;
 	}
@@ -84,7 +94,7 @@ slurp(const char *path, size_t *len, size_t *maplen)
 	close(fd);
 	buf[got] = '\0';
 	*len = got;
-	*maplen = (size_t)sb.st_size + 1;
+	*maplen = buf == stack ? 0 : (size_t)sb.st_size + 1;
 	return buf;
 }
 
@@ -149,12 +159,12 @@ int
 rules_match(const char *path, const char *cmdline, char *skill, size_t size,
     int debug, void (*warn)(const char *path, int line, const char *why))
 {
-	char *buf, *line, *nl, found[SKILL_MAX + 1];
+	char stack[RULES_STACK], *buf, *line, *nl, found[SKILL_MAX + 1];
 	const char *why;
 	size_t len, maplen;
 	int lineno = 0, matched = 0, r;
 
-	if ((buf = slurp(path, &len, &maplen)) == NULL) {
+	if ((buf = slurp(path, stack, sizeof(stack), &len, &maplen)) == NULL) {
 		/* line 0: about the file itself (missing, not a regular
 		 * file, too big) */
 		if (debug && warn != NULL)
@@ -177,6 +187,7 @@ rules_match(const char *path, const char *cmdline, char *skill, size_t size,
 				break;
 		}
 	}
-	munmap(buf, maplen);
+	if (maplen != 0)
+		munmap(buf, maplen);
 	return matched;
 }
