@@ -409,7 +409,7 @@ bench_wrapper(void)
 		    "n/a (no /usr/bin/time)", m[0], m[2], "ms");
 	} else {
 		row("skm-run --skill b -- /bin/true vs GNU time",
-		    fmt("%.2f ms (+%.2f)", m[0], m[0] - m[1]),
+		    fmt("%.2f ms (%+.2f)", m[0], m[0] - m[1]),
 		    fmt("time %.2f, bare %.2f ms", m[1], m[2]),
 		    fmt("%.2fx", m[0] / m[1]), "<= 1.05x GNU time",
 		    fails ? fmt("NO (%d failed)", fails) :
@@ -515,7 +515,7 @@ bench_parallel(void)
 	p99t = pct(tt, total, 0.99) * 1e3;
 	p50t = pct(tt, total, 0.5) * 1e3;
 	row("16 x skm-run in parallel, one store: p99 added",
-	    fmt("p99 %.2f ms (+%.2f), p50 %.2f", p99s, p99s - p99t, p50s),
+	    fmt("p99 %.2f ms (%+.2f), p50 %.2f", p99s, p99s - p99t, p50s),
 	    fmt("time p99 %.2f, p50 %.2f ms", p99t, p50t),
 	    fmt("%.2fx", p99s / p99t), "p99 <= +1 ms, 0 failed",
 	    fails || sb.st_size > 0 ?
@@ -591,7 +591,7 @@ bench_shim_one(const char *measure, const char *rules_text,
 	ms = median(ts, sz->shim_runs) * 1e3;
 	mb = median(tb, sz->shim_runs) * 1e3;
 	recorded = skill != NULL ? count_ended(store, skill) : 0;
-	row(measure, fmt("%.3f ms (+%.3f)", ms, ms - mb),
+	row(measure, fmt("%.3f ms (%+.3f)", ms, ms - mb),
 	    fmt("bare %.3f ms", mb), fmt("%.2fx", ms / mb), target,
 	    fails ? fmt("NO (%d failed)", fails) :
 	    skill != NULL && recorded < sz->shim_runs ?
@@ -689,7 +689,7 @@ bench_shim_match(void)
 	mn = median(tn, sz->shim_runs) * 1e3;
 	recorded = count_ended(store, "shimmed");
 	row("shim, a rule matches vs no rule matches",
-	    fmt("%.3f ms (+%.3f)", mm, mm - mn), fmt("no match %.3f ms", mn),
+	    fmt("%.3f ms (%+.3f)", mm, mm - mn), fmt("no match %.3f ms", mn),
 	    fmt("%.2fx", mm / mn), "<= 1.10x",
 	    fails ? fmt("NO (%d failed)", fails) :
 	    recorded < sz->shim_runs ? fmt("NO (%ld of %d recorded)",
