@@ -41,7 +41,7 @@ comp() {
 	[[ "$want" != *complete* ]]
 	[ "$(comp _skm skm skm s)" = "search server session show stats summary sync" ]
 	[ "$(comp _skm skm skm --d)" = "--db" ]
-	[ "$(comp _skm skm skm -)" = "--db --help --version" ]
+	[ "$(comp _skm skm skm -)" = "--db --help --host --server --version" ]
 }
 
 @test "bash: skm completes skill names from the store, of --db when given" {
@@ -76,6 +76,20 @@ comp() {
 	[ "$(comp _skm skm skm hooks install pre-c)" = "pre-commit" ]
 	[ "$(comp _skm skm skm hooks uninstall commit)" = "commit-msg" ]
 	[ "$(comp _skm skm skm help ti)" = "timeline" ]
+}
+
+@test "bash: --server and --host before the command are read as skm reads them" {
+	[[ " $(comp _skm skm skm --) " == *" --server "* ]]
+	[[ " $(comp _skm skm skm --) " == *" --host "* ]]
+	# a --host's value is not the command
+	[ "$(comp _skm skm skm --host h1 show l)" = "link lint" ]
+	[ "$(comp _skm skm skm --host h1 --host h2 stat)" = "stats" ]
+	[ "$(comp _skm skm skm --host '')" = "" ]
+	# --server URL: the URL is not the command either
+	[ "$(comp _skm skm skm --server 'dbname=x' stat)" = "stats" ]
+	[ "$(comp _skm skm skm --server=dbname=x stat)" = "stats" ]
+	# --server alone before a command means $SKM_SERVER
+	[[ " $(comp _skm skm skm --server show --) " == *" --persisted "* ]]
 }
 
 @test "bash: skm-run completes its options, skill names, then the command" {
@@ -120,7 +134,7 @@ comp() {
 	done
 }
 
-@test "zsh: real completion of commands, skills, options, values, hooks and skm-run" {
+@test "zsh: real completion of commands, skills, options, values, hooks, skm-run, --server and --host" {
 	command -v zsh >/dev/null
 	zsh -c 'zmodload zsh/zpty' 2>/dev/null || skip "zsh without zsh/zpty"
 	run timeout 120 "$TOP/tests/helpers/zsh-complete" "$ZSHCOMP" <<EOF
@@ -138,6 +152,9 @@ skm --
 skm-run --sk
 skm-run -s 
 skm-run -s lint -- printen
+skm --host h1 show l
+skm --server 'dbname=x' stat
+skm --server show --pers
 EOF
 	printf '%s\n' "${lines[@]}"
 	[ "$status" -eq 0 ]
@@ -151,8 +168,11 @@ EOF
 	[ "${lines[7]}" = "csv jsonl otlp-json" ]
 	[ "${lines[8]}" = "install uninstall" ]
 	[ "${lines[9]}" = "pre-commit" ]
-	[ "${lines[10]}" = "--db --help --version" ]
+	[ "${lines[10]}" = "--db --help --host --server --version" ]
 	[ "${lines[11]}" = "--skill" ]
 	[ "${lines[12]}" = "build link lint" ]
 	[[ " ${lines[13]} " == *" printenv "* ]]
+	[ "${lines[14]}" = "link lint" ]
+	[ "${lines[15]}" = "stats" ]
+	[ "${lines[16]}" = "--persisted" ]
 }

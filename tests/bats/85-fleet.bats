@@ -333,3 +333,33 @@ same_json() {
 	run -0 skm --server check
 	[ "$output" = ok ]
 }
+
+@test "shell completion with --server offers the server's skill names" {
+	pg_need; pg_newdb
+	gen h1 50 5 >"$BATS_TEST_TMPDIR/far.jsonl"
+	skm --db "$BATS_TEST_TMPDIR/far.db" import "$BATS_TEST_TMPDIR/far.jsonl" >/dev/null
+	skm --db "$BATS_TEST_TMPDIR/far.db" sync >/dev/null
+	skm-run -s localonly -- true
+	bcomp() {
+		bash -c 'source "$1"; shift
+		    COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+		    _skm; printf "%s\n" "${COMPREPLY[@]}" | sort | tr "\n" " " | sed "s/ $//"' \
+		    bash "$TOP/share/bash-completion/completions/skm" "$@"
+	}
+	[ "$(bcomp skm --server "$SKM_SERVER" show '')" = "skill0 skill1 skill2 skill3 skill4" ]
+	[ "$(bcomp skm --server="$SKM_SERVER" timeline sk)" = "skill0 skill1 skill2 skill3 skill4" ]
+	[ "$(bcomp skm --server show sk)" = "skill0 skill1 skill2 skill3 skill4" ]
+	[ "$(bcomp skm --host h1 show '')" = "localonly" ]
+	command -v zsh >/dev/null || skip "no zsh"
+	zsh -c 'zmodload zsh/zpty' 2>/dev/null || skip "zsh without zsh/zpty"
+	run timeout 120 "$TOP/tests/helpers/zsh-complete" "$TOP/share/zsh/site-functions" <<-EOF
+	skm --server '$SKM_SERVER' show sk
+	skm --server show sk
+	skm show lo
+	EOF
+	printf '%s\n' "${lines[@]}"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "skill0 skill1 skill2 skill3 skill4" ]
+	[ "${lines[1]}" = "skill0 skill1 skill2 skill3 skill4" ]
+	[ "${lines[2]}" = "localonly" ]
+}
