@@ -334,6 +334,29 @@ same_json() {
 	[ "$output" = ok ]
 }
 
+@test "a sync of several batches shows its progress on a terminal, and only there" {
+	pg_need; pg_newdb
+	gen h1 300 7 >"$BATS_TEST_TMPDIR/a.jsonl"
+	skm import "$BATS_TEST_TMPDIR/a.jsonl" >/dev/null
+	run -0 script -qec "skm sync --batch 100" /dev/null
+	[[ "$output" == *"skm sync: 100/300 invocations (33%)"* ]]
+	[[ "$output" == *"skm sync: 300/300 invocations (100%)"* ]]
+	[[ "$output" == *"synced 300 invocations (300 new on the server"* ]]
+	# not on a pipe, nor with --json
+	rm -f "$SKM_DB"*
+	skm import "$BATS_TEST_TMPDIR/a.jsonl" >/dev/null
+	pg_newdb
+	run -0 skm sync --batch 100
+	[[ "$output" != *"skm sync:"* ]]
+	[[ "$output" == "synced 300 invocations"* ]]
+	rm -f "$SKM_DB"*
+	skm import "$BATS_TEST_TMPDIR/a.jsonl" >/dev/null
+	pg_newdb
+	run -0 script -qec "skm sync --batch 100 --json" /dev/null
+	[[ "$output" != *"skm sync:"* ]]
+	[[ "$output" == '{"sent":300,'* ]]
+}
+
 @test "shell completion with --server offers the server's skill names" {
 	pg_need; pg_newdb
 	gen h1 50 5 >"$BATS_TEST_TMPDIR/far.jsonl"
