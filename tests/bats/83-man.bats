@@ -38,6 +38,24 @@ PAGES="skm.1 skm-run.1 libskm.3 skm-preload.7"
 	done
 }
 
+@test "skm(1) documents every option skm help COMMAND shows, in that command's entry" {
+	cmds=$(skm help | sed -n '/^commands:/,/^$/s/^  \([a-z][a-z-]*\) .*/\1/p')
+	# the options every command shares, in SYNOPSIS and DESCRIPTION
+	for o in db server host json help; do
+		grep -qF -- "Fl \\-$o" "$TOP/man/skm.1" || { echo "skm.1 lacks --$o"; false; }
+	done
+	for c in $cmds; do
+		entry=$(awk -v c="$c" '$0 ~ "^\\.It Ic " c "( |$)" { p = 1; print; next }
+		    p && /^\.(It Ic|El)/ { p = 0 } p' "$TOP/man/skm.1")
+		[ -n "$entry" ] || { echo "skm.1 has no entry for $c"; false; }
+		for o in $(skm help "$c" | sed -n '/^options:/,$p' | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+			case $o in --db | --server | --host | --json | --help) continue ;; esac
+			grep -qF -- "Fl \\-${o#--}" <<<"$entry" ||
+			    { echo "skm.1's entry for $c lacks $o"; false; }
+		done
+	done
+}
+
 @test "skm-run(1) documents every option skm-run --help shows" {
 	opts=$(skm-run --help | grep -o -- '--[a-z][a-z-]*' | sort -u)
 	[ -n "$opts" ]
