@@ -714,7 +714,11 @@ cmd_help(struct cmd_ctx *ctx)
 	    "The store: --db FILE, else $SKM_DB, else "
 	    "$XDG_DATA_HOME/skm/metrics.db\n(~/.local/share/skm/metrics.db).  "
 	    "SKM_BUSY_TIMEOUT_MS bounds the wait\nfor its lock (default "
-	    "2000).\n");
+	    "2000).\n\n"
+	    "A fleet: `skm sync` pushes the store's ended runs to a "
+	    "PostgreSQL server;\n--server URL (alone: $SKM_SERVER) runs a "
+	    "query command on the server\ninstead, and --host H (repeatable) "
+	    "narrows a query to machines.\n");
 	return 0;
 }
 

@@ -41,6 +41,8 @@ jkeys() {
 	[[ "$output" == "usage: skm [--db FILE] COMMAND [ARGS]"* ]]
 	[[ "$output" == *"  end-session  store exact min/max/p50/p95/p99 for every skill of a session"* ]]
 	[[ "$output" == *'$SKM_DB'* ]]
+	[[ "$output" == *'--server URL (alone: $SKM_SERVER)'* ]]
+	[[ "$output" == *'--host H (repeatable)'* ]]
 	[ -z "$stderr" ]
 	run -0 skm help recent
 	[[ "${lines[0]}" == "usage: skm recent [--skill S] [--limit N] [--failed] [--json]" ]]
