@@ -6,6 +6,8 @@
 
 load helpers
 
+bats_require_minimum_version 1.5.0
+
 @test "libskm.so has soname libskm.so.MAJOR and exports only skm_ names" {
 	so=$(ls "$TOP"/libskm.so.*.*.*)
 	major=$(sed -n 's/^#define SKM_VERSION_MAJOR \([0-9]*\)/\1/p' "$TOP/lib/skm.h")
@@ -16,6 +18,24 @@ load helpers
 	for f in $(grep -o '\bskm_[a-z_]*(' "$TOP/lib/skm.h" | tr -d '(' | sort -u); do
 		nm -D --defined-only "$so" | grep -q " $f\$"
 	done
+}
+
+@test "without root, a machine lacking libpq-dev or PostgreSQL still checks: one line says the PostgreSQL tests are skipped" {
+	# deps.sh as a user (id -u is not 0) on a machine whose pkg-config
+	# knows no libpq; npm is never asked
+	fb="$BATS_TEST_TMPDIR/bin"
+	mkdir "$fb"
+	printf '#!/bin/sh\ncase "$*" in *libpq*) exit 1 ;; esac\nexec %s "$@"\n' \
+	    "$(command -v pkg-config)" >"$fb/pkg-config"
+	printf '#!/bin/sh\n[ "$1" = -u ] && { echo 1000; exit 0; }\nexec %s "$@"\n' \
+	    "$(command -v id)" >"$fb/id"
+	printf '#!/bin/sh\nexit 0\n' >"$fb/npm"
+	chmod +x "$fb"/*
+	PATH="$fb:$PATH" run -0 --separate-stderr sh "$TOP/tests/deps.sh"
+	[ "$stderr" = "skm: without libpq-dev the PostgreSQL tests are skipped (as root: apt-get install -y libpq-dev)" ]
+	# and the PostgreSQL tests say why they skip
+	run -0 bash -c '. "$1/tests/bats/pg.bash"; skm_has_pg() { false; }; pg_start; echo "$PG_SKIP"' bash "$TOP"
+	[ "$output" = "skm was built without libpq (install libpq-dev and rebuild)" ]
 }
 
 @test "the version in the Makefile and in skm.h agree" {
