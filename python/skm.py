@@ -25,6 +25,9 @@ into a failed run with its class as the error type (and re-raise it):
     @store.track("deploy")
     def deploy(): ...
 
+The reference's track_invocation_concurrent(), bulk_import_invocations()
+and get_skill_timeline(name, "7 days") work as its users call them.
+
 The store is the one `skm` and `skm-run` use: path, else $SKM_DB, else
 $XDG_DATA_HOME/skm/metrics.db.  Durations come from CLOCK_MONOTONIC,
 inside libskm.  One store object may be used from many threads: each
@@ -42,6 +45,7 @@ import ctypes
 import functools
 import json
 import os
+import re
 import threading
 import warnings
 import weakref
@@ -126,6 +130,15 @@ class _EndInfo(ctypes.Structure):
     ]
 
 
+class _ImportResult(ctypes.Structure):
+    _fields_ = [
+        ("records", ctypes.c_longlong),
+        ("inserted", ctypes.c_longlong),
+        ("skipped", ctypes.c_longlong),
+        ("skills", ctypes.c_longlong),
+    ]
+
+
 class _QueryArgs(ctypes.Structure):
     _fields_ = [
         ("skill", ctypes.c_char_p),
@@ -197,7 +210,38 @@ _skm_query_json = _proto("skm_query_json", ctypes.c_int, _p, ctypes.c_int,
 _skm_free = _proto("skm_free", None, _p)
 _skm_end_session = _proto("skm_end_session", ctypes.c_int, _p,
                           ctypes.c_char_p, ctypes.POINTER(ctypes.c_int))
+_skm_import = _proto("skm_import", ctypes.c_int, _p, _p,
+                     ctypes.POINTER(_ImportResult))
 _skm_libversion = _proto("skm_libversion", ctypes.c_char_p)
+
+# stdio from the C library the process already has, for skm_import()'s
+# FILE *: a memory buffer read as a stream.
+_libc = ctypes.CDLL(None, use_errno=True)
+_fmemopen = _libc.fmemopen
+_fmemopen.restype = _p
+_fmemopen.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p]
+_fclose = _libc.fclose
+_fclose.restype = ctypes.c_int
+_fclose.argtypes = [_p]
+
+# The reference design's time windows ("7 days", "1 hour") in skm's
+# duration syntax ("7d", "1h").
+_WINDOW = re.compile(r"\s*(\d+)\s*(minute|hour|day|week)s?\s*\Z", re.I)
+_UNIT = {"minute": "m", "hour": "h", "day": "d", "week": "w"}
+
+
+def _json_default(v):
+    """A datetime (the reference design's invoked_at) as ISO 8601."""
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    return str(v)
+
+
+def _window(since):
+    m = _WINDOW.match(since) if isinstance(since, str) else None
+    if m is None:
+        return since
+    return m.group(1) + _UNIT[m.group(2).lower()]
 _skm_begin_info_error = _proto("skm_begin_info_error", ctypes.c_char_p,
                                ctypes.POINTER(_BeginInfo))
 
@@ -405,6 +449,46 @@ class SkillMetricsStore:
         iid = _skm_inv_id(inv).decode()
         return SkillInvocationResult(self, inv, iid)
 
+    def track_invocation_concurrent(self, skill_name, workflow_path=None,
+                                    session_id=None, project_path=None):
+        """The reference design's variant of track_invocation() for a
+        skill used by many sessions at once.  The same call here: the
+        store's own lock keeps concurrent runs apart, across threads and
+        processes, where the reference's per-skill lock could not."""
+        return self.track_invocation(skill_name, workflow_path, session_id,
+                                     project_path)
+
+    def bulk_import_invocations(self, invocations):
+        """Add ended invocations given as dicts with the reference
+        design's bulk-import keys (id, skill_name, invoked_at, completed,
+        and optionally workflow_path, duration_seconds, follow_up_actions,
+        or any column `skm export` writes), as `skm import` does: all or
+        nothing, in one transaction; ids already in the store are skipped;
+        the skills' aggregates are recomputed.  A completed run needs
+        duration_seconds (or ended_at).  Returns the counts: records,
+        inserted, skipped, skills.  Raises SkmError (SKM_FORMAT, naming
+        the record by its line, 1 for the first) for a malformed one."""
+        lines = [json.dumps(inv, separators=(",", ":"), ensure_ascii=False,
+                            default=_json_default) for inv in invocations]
+        if not lines:
+            return {"records": 0, "inserted": 0, "skipped": 0, "skills": 0}
+        data = ("\n".join(lines) + "\n").encode("utf-8", "surrogatepass")
+        h = self._handle()
+        buf = ctypes.create_string_buffer(data, len(data))
+        f = _fmemopen(buf, len(data), b"r")
+        if not f:
+            e = ctypes.get_errno()
+            raise SkmError(SKM_NOMEM, "skm: fmemopen: " + os.strerror(e))
+        res = _ImportResult()
+        try:
+            rc = _skm_import(h.db, f, ctypes.byref(res))
+        finally:
+            _fclose(f)
+        if rc != SKM_OK:
+            raise SkmError(rc, h.errmsg())
+        return {"records": res.records, "inserted": res.inserted,
+                "skipped": res.skipped, "skills": res.skills}
+
     def invocation(self, skill_name, workflow_path=None, session_id=None,
                    project_path=None, parent_id=None):
         """A context manager recording its block as one run: completed
@@ -479,10 +563,14 @@ class SkillMetricsStore:
         return self._query(_Q_STATS)
 
     def get_skill_timeline(self, skill_name, since="7d", bucket="day",
-                           until=None):
-        """Runs per time bucket, as `skm timeline --json`."""
-        return self._query(_Q_TIMELINE, skill=skill_name, since=since,
-                           bucket=bucket, until=until)
+                           until=None, time_window=None):
+        """Runs per time bucket, as `skm timeline --json`.  since (or the
+        reference design's time_window) is skm's "30m", "12h", "7d", "4w"
+        or a timestamp, or the reference's "7 days", "1 hour"."""
+        if time_window is not None:
+            since = time_window
+        return self._query(_Q_TIMELINE, skill=skill_name,
+                           since=_window(since), bucket=bucket, until=until)
 
     def search_workflow_paths(self, query, limit=None):
         """FTS5 search over skill names and workflow paths, as `skm

@@ -10,6 +10,7 @@ Each test has a store of its own in a temporary directory.  The skm
 program is $SKM_BIN, else the build tree's ../skm.
 """
 
+import datetime
 import json
 import os
 import re
@@ -132,6 +133,81 @@ class ReferenceTests(StoreTest):
                          {"path-0": 4, "path-1": 3, "path-2": 3})
         # every thread wrote through a handle of its own
         self.assertEqual(len(set(map(id, handles))), 10)
+
+
+class ReferenceApiTests(StoreTest):
+    """The rest of the reference design's API, called as its users do."""
+
+    def test_track_invocation_concurrent(self):
+        results = []
+
+        def worker(i):
+            results.append(self.store.track_invocation_concurrent(
+                "crackerjack-run", "daily", "s%d" % (i % 2)))
+
+        threads = [threading.Thread(target=worker, args=(i,))
+                   for i in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for r in results:
+            r.completer(completed=True)
+        m = self.store.get_skill_metrics("crackerjack-run")
+        self.assertEqual(m["total_invocations"], 4)
+        self.assertEqual(m["workflow_paths"], {"daily": 4})
+        self.assertEqual(len({r.invocation_id for r in results}), 4)
+
+    def test_bulk_import_invocations(self):
+        now = datetime.datetime(2026, 11, 30, 12, 0, 0, 123456)
+        invs = [{"id": "bulk-%d" % i, "skill_name": "crackerjack-run",
+                 "invoked_at": (now - datetime.timedelta(hours=i)).isoformat(),
+                 "workflow_path": "quick" if i % 2 else "daily",
+                 "completed": i % 5 != 0, "duration_seconds": 1.0 + i,
+                 "follow_up_actions": ["git commit"]} for i in range(10)]
+        # a datetime as invoked_at, as the reference design makes them
+        invs.append({"id": "bulk-dt", "skill_name": "crackerjack-run",
+                     "invoked_at": now, "completed": True,
+                     "duration_seconds": 0.5})
+        self.assertEqual(self.store.bulk_import_invocations(invs),
+                         {"records": 11, "inserted": 11, "skipped": 0,
+                          "skills": 1})
+        m = self.store.get_skill_metrics("crackerjack-run")
+        self.assertEqual(m["total_invocations"], 11)
+        self.assertEqual(m["completed_invocations"], 9)
+        self.assertEqual(m["workflow_paths"], {"daily": 5, "quick": 5})
+        self.assertEqual(m["follow_up_actions"], {"git commit": 10})
+        self.assertEqual(m["last_invoked"], "2026-11-30T12:00:00.123Z")
+        self.assertEqual(m, self.skm("show", "crackerjack-run", "--json"))
+        # again: nothing new
+        self.assertEqual(self.store.bulk_import_invocations(invs)["skipped"],
+                         11)
+        self.assertEqual(self.store.bulk_import_invocations([])["records"], 0)
+        # one bad record and nothing is imported
+        bad = [{"id": "new-1", "skill_name": "other",
+                "invoked_at": "2026-11-30T10:00:00", "completed": True,
+                "duration_seconds": 1},
+               {"id": "new-2", "skill_name": "other",
+                "invoked_at": "yesterday", "completed": True,
+                "duration_seconds": 1}]
+        with self.assertRaises(skm.SkmError) as cm:
+            self.store.bulk_import_invocations(bad)
+        self.assertEqual(cm.exception.code, skm.SKM_FORMAT)
+        self.assertIn("line 2", str(cm.exception))
+        self.assertIsNone(self.store.get_skill_metrics("other"))
+
+    def test_timeline_takes_the_reference_time_window(self):
+        self.store.track_invocation("lint").completer(completed=True)
+        days = self.store.get_skill_timeline("lint", "7 days")
+        self.assertEqual(days, self.store.get_skill_timeline("lint", "7d"))
+        self.assertEqual(len(days), 8)
+        self.assertEqual(sum(d["invocations"] for d in days), 1)
+        hours = self.store.get_skill_timeline("lint", time_window="1 hour",
+                                              bucket="hour")
+        self.assertEqual(hours, self.skm("timeline", "lint", "--since",
+                                         "1h", "--bucket", "hour", "--json"))
+        with self.assertRaises(skm.SkmError):
+            self.store.get_skill_timeline("lint", "7 fortnights")
 
 
 class ContractTests(StoreTest):
@@ -337,7 +413,8 @@ class HeaderTests(unittest.TestCase):
             header = f.read()
         for cname, py in [("skm_begin_info", skm._BeginInfo),
                           ("skm_end_info", skm._EndInfo),
-                          ("skm_query_args", skm._QueryArgs)]:
+                          ("skm_query_args", skm._QueryArgs),
+                          ("skm_import_result", skm._ImportResult)]:
             self.assertEqual(self.fields(header, cname),
                              [f[0] for f in py._fields_], cname)
 

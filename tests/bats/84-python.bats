@@ -18,8 +18,9 @@ setup() {
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"test_concurrent_invocations"*ok* ]]
+	[[ "$output" == *"test_bulk_import_invocations"*ok* ]]
 	[[ "$output" =~ Ran\ ([0-9]+)\ tests ]]
-	[ "${BASH_REMATCH[1]}" -ge 18 ]
+	[ "${BASH_REMATCH[1]}" -ge 21 ]
 	[[ "$output" != *skipped* ]]
 }
 
