@@ -3,7 +3,8 @@
 # file by pg.bash, stopped at its end), the query commands on the server
 # (--server) with the same JSON as on a store, --host on both, and the
 # faults: unreachable, authentication, a connection killed mid-sync, two
-# syncs at once, permission denied, a newer server schema, a wrong clock;
+# syncs at once, permission denied, the server's disk full, a newer server
+# schema, a wrong clock;
 # and four machines synced concurrently.
 
 load helpers
@@ -280,6 +281,36 @@ same_json() {
 	run -0 skm sync --to "$SKM_SERVER user=skm_sync"
 	[ "$(pg_sql "SELECT count(*) FROM skill_invocation")" = 50 ]
 	run -0 skm --server "$SKM_SERVER user=skm_ro" stats
+}
+
+@test "the server's disk full mid-sync: exit 1 with its message, the batches before kept, a rerun pushes the rest" {
+	pg_need; pg_newdb
+	gen h1 1000 13 | skm import - >/dev/null
+	skm server init >/dev/null
+	# the third batch meets what a full disk says (SQLSTATE 53100)
+	pg_sql "CREATE FUNCTION full_disk() RETURNS trigger LANGUAGE plpgsql AS \$\$
+	    BEGIN
+	      IF (SELECT count(*) FROM skill_invocation) >= 200 THEN
+	        RAISE EXCEPTION 'could not extend file: No space left on device'
+	            USING ERRCODE = 'disk_full';
+	      END IF;
+	      RETURN NULL;
+	    END \$\$;
+	    CREATE TRIGGER full_disk BEFORE INSERT ON skill_invocation
+	        FOR EACH STATEMENT EXECUTE FUNCTION full_disk()"
+	run -1 skm sync --batch 100
+	[[ "$output" == *"No space left on device"* ]]
+	[[ "$output" == *"200 invocations pushed before the failure"* ]]
+	[ "$(pg_sql "SELECT count(*) FROM skill_invocation")" = 200 ]
+	[ "$(pg_sql "SELECT sum(total_invocations) FROM skill_metrics")" = 200 ]
+	run -0 skm --server check
+	# room again: the rest, once
+	pg_sql "DROP TRIGGER full_disk ON skill_invocation"
+	run -0 skm sync --batch 100
+	[[ "$output" == "synced 800 invocations (800 new on the server, 0 already there)"* ]]
+	[ "$(pg_sql "SELECT count(*), count(DISTINCT id) FROM skill_invocation")" = "1000|1000" ]
+	run -0 skm --server check
+	same_json "$(skm stats --json)" "$(skm --server stats --json)"
 }
 
 @test "a server of a newer schema is refused and never written" {
