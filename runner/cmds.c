@@ -139,8 +139,8 @@ const struct cmd cmd_table[] = {
 	{ .name = "drain", .run = cmd_drain, .flags = CMD_WRITE,
 	  .summary = "fold the runs waiting in the journal into the store now",
 	  .opts = CMD_OPTS(
-	    OPT("background", 0, NULL, "print nothing (how recorders start "
-		"a fold when the journal has grown)")) },
+	    OPT("background", 0, NULL, "print nothing (how a recorder or a "
+		"query starts a fold in the background)")) },
 	{ .name = "reap", .run = cmd_reap, .flags = CMD_WRITE,
 	  .summary = "end as 'abandoned' the running invocations whose "
 	    "process is gone",
