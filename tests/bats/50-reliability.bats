@@ -8,11 +8,13 @@ load helpers
 bats_require_minimum_version 1.5.0
 
 # A write lock held by another process, as long as the holder lives.
+# Waits up to 20 s for the holder to take it (on a loaded machine the
+# sqlite3 it starts can take seconds to get there).
 hold_lock() {
 	( echo "BEGIN IMMEDIATE;"; sleep "$1"; echo "COMMIT;" ) |
 	    sqlite3 "$SKM_DB" >/dev/null 2>&1 &
 	holder=$!
-	for _ in $(seq 100); do
+	for _ in $(seq 400); do
 		sqlite3 -cmd ".timeout 0" "$SKM_DB" "BEGIN IMMEDIATE; ROLLBACK;" \
 		    >/dev/null 2>&1 || return 0
 		sleep 0.05
