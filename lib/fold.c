@@ -1242,46 +1242,16 @@ fold_file(struct fold *fo, int fd, const char *id, const char *name,
 	return rc;
 }
 
-static int
-cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Fold every sealed file, oldest first (ids are time-ordered). */
 static int
 fold_sealed(struct fold *fo)
 {
-	char **names = NULL, id[65];
-	struct dirent *de;
-	size_t n = 0, cap = 0, i;
-	DIR *d;
-	int fd, rc = SKM_OK, dfd2;
+	char **names, id[65];
+	int fd, rc = SKM_OK, n, i;
 
-	if ((dfd2 = dup(fo->dfd)) == -1 || (d = fdopendir(dfd2)) == NULL) {
-		if (dfd2 != -1)
-			close(dfd2);
+	if ((n = skm__jnl_list(fo->dfd, SKM__JNL_SEALED, &names)) == -1)
 		return skm__store_fail(fo->db, SKM_IOERR, "%s: %s", fo->j.dir,
 		    strerror(errno));
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (strncmp(de->d_name, SKM__JNL_SEALED,
-		    strlen(SKM__JNL_SEALED)) != 0)
-			continue;
-		if (n == cap) {
-			char **p = realloc(names, (cap = cap * 2 + 8) *
-			    sizeof(*p));
-
-			if (p == NULL)
-				break;
-			names = p;
-		}
-		if ((names[n] = strdup(de->d_name)) != NULL)
-			n++;
-	}
-	closedir(d);
-	if (n > 0)
-		qsort(names, n, sizeof(*names), cmp_names);
 	for (i = 0; i < n && rc == SKM_OK && !fo->more; i++) {
 		if ((fd = skm__jnl_openat(&fo->j, fo->dfd, names[i], 0)) == -1)
 			continue;       /* refused: never read */
@@ -1290,9 +1260,7 @@ fold_sealed(struct fold *fo)
 			rc = fold_file(fo, fd, id, names[i], 1);
 		close(fd);
 	}
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	skm__jnl_list_free(names, n);
 	return rc;
 }
 

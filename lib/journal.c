@@ -26,6 +26,7 @@
  * In a shared directory another user can therefore neither feed events
  * to the fold nor read the ones written here.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -669,6 +670,57 @@ skm__jnl_settle(int fd)
 		age_ms = age_ms < 0 ? 0 : SKM__JNL_SETTLE_MS;
 	if (age_ms < SKM__JNL_SETTLE_MS)
 		nap_us((long)(SKM__JNL_SETTLE_MS - age_ms) * 1000);
+}
+
+
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+skm__jnl_list(int dfd, const char *prefix, char ***names)
+{
+	char **v = NULL;
+	struct dirent *de;
+	size_t n = 0, cap = 0, k = strlen(prefix);
+	DIR *d;
+	int fd2;
+
+	*names = NULL;
+	if ((fd2 = dup(dfd)) == -1)
+		return -1;
+	if ((d = fdopendir(fd2)) == NULL) {
+		close(fd2);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, prefix, k) != 0)
+			continue;
+		if (n == cap) {
+			char **p = realloc(v, (cap = cap * 2 + 8) * sizeof(*p));
+
+			if (p == NULL)
+				break;
+			v = p;
+		}
+		if ((v[n] = strdup(de->d_name)) != NULL)
+			n++;
+	}
+	closedir(d);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_names);
+	*names = v;
+	return (int)n;
+}
+
+void
+skm__jnl_list_free(char **names, int n)
+{
+	while (n > 0)
+		free(names[--n]);
+	free(names);
 }
 
 void

@@ -135,6 +135,14 @@ ssize_t skm__jnl_file_id(int fd, char id[65]);
  */
 int skm__jnl_seal(struct skm__jnl *j, int dfd, const char *id);
 
+/*
+ * skm__jnl_list - the names in directory dfd that start with prefix,
+ * sorted (ids are time-ordered: oldest first), into *names (heap; free
+ * with skm__jnl_list_free).  Returns how many, or -1 (errno set).
+ */
+int skm__jnl_list(int dfd, const char *prefix, char ***names);
+void skm__jnl_list_free(char **names, int n);
+
 /* Spawn `skm drain --background` for the store at dbpath, detached, at
  * low priority, from a recorder (skm_binary: the skm program to run). */
 void skm__jnl_spawn_fold(const char *skm_binary, const char *dbpath);

@@ -336,51 +336,17 @@ carry_file(struct carry *cr, struct skm__jnl *sp, int dfd, int jfd,
 	return rc;
 }
 
-static int
-cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The spool's files to carry: draining-* (oldest name first), after
  * events.jsonl has been taken out of use as one of them. */
 static int
 spool_files(int dfd, char ***names)
 {
-	char **v = NULL, tmp[96], id[SKM_ID_LEN + 1];
-	struct dirent *de;
-	size_t n = 0, cap = 0;
-	DIR *d;
-	int fd2;
+	char tmp[96], id[SKM_ID_LEN + 1];
 
 	skm__util_uuid7(id);
 	snprintf(tmp, sizeof(tmp), "%s%s.jsonl", SPOOL_DRAINING, id);
 	(void)renameat(dfd, SPOOL_LIVE, dfd, tmp);
-	if ((fd2 = dup(dfd)) == -1)
-		return -1;
-	if ((d = fdopendir(fd2)) == NULL) {
-		close(fd2);
-		return -1;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (strncmp(de->d_name, SPOOL_DRAINING,
-		    strlen(SPOOL_DRAINING)) != 0)
-			continue;
-		if (n == cap) {
-			char **p = realloc(v, (cap = cap * 2 + 4) * sizeof(*p));
-
-			if (p == NULL)
-				break;
-			v = p;
-		}
-		if ((v[n] = strdup(de->d_name)) != NULL)
-			n++;
-	}
-	closedir(d);
-	if (n > 1)
-		qsort(v, n, sizeof(*v), cmp_names);
-	*names = v;
-	return (int)n;
+	return skm__jnl_list(dfd, SPOOL_DRAINING, names);
 }
 
 int
@@ -414,11 +380,10 @@ skm__legacy_carry(struct skm_db *db, struct skm__jnl *j, long *carried)
 		goto out;
 	}
 	n = spool_files(dfd, &names);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
 		(void)carry_file(&cr, &sp, dfd, jfd, names[i]);
-		free(names[i]);
-	}
-	free(names);
+	if (n > 0)
+		skm__jnl_list_free(names, n);
 	*carried = cr.carried;
 out:
 	sqlite3_free(sql);
