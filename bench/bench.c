@@ -824,7 +824,7 @@ bench_inprocess(void)
 	int r, fails = 0, pyok = 1;
 
 	make_store(cstore);
-	make_store(pstore);
+	unlink(pstore);		/* reference.py makes its own tables */
 	rc = xcalloc((size_t)sz->pair_rounds, sizeof(double));
 	rp = xcalloc((size_t)sz->pair_rounds, sizeof(double));
 	if (skm_open(cstore, 0, &db) != SKM_OK)
@@ -950,6 +950,7 @@ static const char *const stages[] = { "ci", "local", "release", "nightly" };
 struct gen {
 	char id[40], skill[32], at[32], ended[32], wf[48], session[40];
 	char project[48], command[96];
+	long long at_ms, ended_ms;   /* at and ended as the store keeps them */
 	int has_wf, has_session, completed, exit_code;
 	long long pid;
 	double dur, ucpu, scpu;
@@ -967,6 +968,20 @@ iso(double t, char out[32])
 	gmtime_r(&s, &tm);
 	n = strftime(out, 24, "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(out + n, 32 - n, ".%03dZ", (int)((t - (double)s) * 1000));
+}
+
+/* A lowercase UUID's 16 bytes, as the store keeps it (migration 7). */
+static void
+uuid_bytes(const char *u, unsigned char b[16])
+{
+	int k = 0;
+
+	for (; *u != '\0' && k < 16; u++) {
+		if (*u == '-')
+			continue;
+		sscanf(u, "%2hhx", &b[k++]);
+		u++;
+	}
 }
 
 /* The i-th of n invocations spread over the 30 days before t_end. */
@@ -990,6 +1005,8 @@ gen_one(struct gen *g, long i, long n, double t_end)
 	/* durations: log-normal around 2 s */
 	g->dur = exp(log(2.0) + 0.8 * (rndu() + rndu() + rndu() - 1.5));
 	iso(t + g->dur, g->ended);
+	g->at_ms = (long long)ms;
+	g->ended_ms = (long long)floor((t + g->dur) * 1000);
 	g->has_wf = rnd() % 10 < 8;
 	snprintf(g->wf, sizeof(g->wf), "%s/%s", stages[rnd() % 4], words[w]);
 	g->has_session = i % 2 == 0;
@@ -1022,7 +1039,7 @@ static int
 gen_store(const char *path, long n)
 {
 	static const char ins[] =
-	    "INSERT INTO skill_invocation (id, skill_name, invoked_at, "
+	    "INSERT INTO invocation (id, skill_name, invoked_at, "
 	    "ended_at, workflow_path, session_id, project_path, parent_id, "
 	    "completed, duration_seconds, error_type, exit_code, signal, "
 	    "follow_up_actions, command, host, pid, user_cpu_seconds, "
@@ -1035,6 +1052,7 @@ gen_store(const char *path, long n)
 	struct gen g;
 	sqlite3 *c;
 	sqlite3_stmt *st;
+	unsigned char key[16], skey[16];
 	char host[256] = "localhost";
 	double t_end = (double)time(NULL) - 60, t0 = now();
 	long i;
@@ -1054,16 +1072,19 @@ gen_store(const char *path, long n)
 	}
 	for (i = 0; i < n; i++) {
 		gen_one(&g, i, n, t_end);
-		sqlite3_bind_text(st, 1, g.id, -1, SQLITE_STATIC);
+		uuid_bytes(g.id, key);
+		sqlite3_bind_blob(st, 1, key, 16, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, g.skill, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, g.at, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, g.ended, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, g.at_ms);
+		sqlite3_bind_int64(st, 4, g.ended_ms);
 		if (g.has_wf)
 			sqlite3_bind_text(st, 5, g.wf, -1, SQLITE_STATIC);
 		else
 			sqlite3_bind_null(st, 5);
-		if (g.has_session)
-			sqlite3_bind_text(st, 6, g.session, -1, SQLITE_STATIC);
+		if (g.has_session) {
+			uuid_bytes(g.session, skey);
+			sqlite3_bind_blob(st, 6, skey, 16, SQLITE_STATIC);
+		}
 		else
 			sqlite3_bind_null(st, 6);
 		sqlite3_bind_text(st, 7, g.project, -1, SQLITE_STATIC);

@@ -6,9 +6,11 @@ Invocation + Update Metrics") tracks a skill run with Python's stdlib
 sqlite3: track_invocation() inserts the invocation row in one transaction,
 and its completer updates the row and the skill's aggregates (read the JSON
 count maps, change them in Python, UPSERT) in a second one.  This file is
-that code, kept as close to the text as it runs, on a store skm created
-(the same schema, indexes and FTS5 triggers), so that bench/bench.c can
-compare it with skm_begin + skm_end.
+that code, kept as close to the text as it runs, so that bench/bench.c can
+compare it with skm_begin + skm_end.  Its store has the tables the
+reference writes as skm's schema made them before skm kept invocations in
+their compact form (migration 7: skill_invocation is now a view): the
+same columns and indexes (SCHEMA below, made when the file is new).
 
 Two fixes were needed for it to run as intended, and both favour it:
 `json` is imported (the text forgets), and db_transaction() issues BEGIN
@@ -39,6 +41,42 @@ def db_transaction(conn):
         raise
 
 
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS skill_invocation (
+  id TEXT PRIMARY KEY NOT NULL, skill_name TEXT NOT NULL,
+  invoked_at TEXT NOT NULL, ended_at TEXT, workflow_path TEXT,
+  session_id TEXT, project_path TEXT, parent_id TEXT,
+  completed INTEGER NOT NULL DEFAULT 0 CHECK (completed IN (0, 1)),
+  duration_seconds REAL, error_type TEXT, exit_code INTEGER, signal INTEGER,
+  follow_up_actions TEXT NOT NULL DEFAULT '[]', command TEXT, host TEXT,
+  pid INTEGER, user_cpu_seconds REAL, sys_cpu_seconds REAL,
+  max_rss_kb INTEGER, source TEXT NOT NULL DEFAULT 'lib', mono_start REAL,
+  boot_id TEXT, pid_start INTEGER);
+CREATE INDEX IF NOT EXISTS skill_invocation_duration
+  ON skill_invocation (skill_name, completed, duration_seconds);
+CREATE INDEX IF NOT EXISTS skill_invocation_skill_time
+  ON skill_invocation (skill_name, invoked_at);
+CREATE INDEX IF NOT EXISTS skill_invocation_time
+  ON skill_invocation (invoked_at);
+CREATE INDEX IF NOT EXISTS skill_invocation_running
+  ON skill_invocation (host) WHERE ended_at IS NULL;
+CREATE TABLE IF NOT EXISTS skill_metrics (
+  skill_name TEXT PRIMARY KEY NOT NULL,
+  total_invocations INTEGER NOT NULL DEFAULT 0,
+  completed_invocations INTEGER NOT NULL DEFAULT 0,
+  abandoned_invocations INTEGER NOT NULL DEFAULT 0,
+  total_duration_seconds REAL NOT NULL DEFAULT 0,
+  min_duration_seconds REAL, max_duration_seconds REAL,
+  p50_duration_seconds REAL, p95_duration_seconds REAL,
+  p99_duration_seconds REAL,
+  workflow_paths TEXT NOT NULL DEFAULT '{}',
+  common_errors TEXT NOT NULL DEFAULT '{}',
+  follow_up_actions TEXT NOT NULL DEFAULT '{}',
+  first_invoked TEXT, last_invoked TEXT,
+  schema_version INTEGER NOT NULL DEFAULT 1, last_aggregated_at TEXT);
+"""
+
+
 class SkillMetricsStore:
     def __init__(self, db_path):
         self.conn = sqlite3.connect(db_path, check_same_thread=False,
@@ -46,6 +84,7 @@ class SkillMetricsStore:
         self.conn.execute('PRAGMA journal_mode=WAL')
         self.conn.execute('PRAGMA busy_timeout=5000')
         self.conn.execute('PRAGMA foreign_keys=ON')
+        self.conn.executescript(SCHEMA)
 
     def track_invocation(self, skill_name, workflow_path=None,
                          session_id=None, project_path=None):

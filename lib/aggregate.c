@@ -36,10 +36,12 @@ step_done(struct skm_db *db, sqlite3_stmt *st, const char *what)
 	return SKM_OK;
 }
 
-/* The hour (epoch seconds, a multiple of 3600) that the ISO time t is
- * in: floor, also before 1970. */
+/* The hour (epoch seconds, a multiple of 3600) that the second u is in:
+ * floor, also before 1970. */
 #define AGG_HOUR_S(u) "((" u ") - (((" u ") % 3600) + 3600) % 3600)"
-#define AGG_HOUR(t) AGG_HOUR_S("unixepoch(" t ")")
+/* invoked_at is in milliseconds (migration 7): its second, rounded down. */
+#define AGG_HOUR(t) \
+	AGG_HOUR_S("((" t ") - ((" t ") % 1000 + 1000) % 1000) / 1000")
 
 /*
  * The accumulator.  Each ended invocation counted (skm__agg_count) adds
@@ -556,7 +558,7 @@ skm__agg_flush(struct skm_db *db, struct skm__agg *ag, int sorted)
 #define RECOMPUTE_MAP(H, col) \
 	"(SELECT skill_name, json_group_object(k, n) AS m FROM (" \
 	"  SELECT skill_name, " col " AS k, count(*) AS n " \
-	"  FROM skill_invocation" H " WHERE " RECOMPUTE_WHERE \
+	"  FROM invocation" H " WHERE " RECOMPUTE_WHERE \
 	"  AND " col " IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2) " \
 	"GROUP BY skill_name)"
 /* H is how the passes read the table: for one skill through its index
@@ -582,8 +584,9 @@ skm__agg_flush(struct skm_db *db, struct skm__agg *ag, int sorted)
 	"    AS min_duration_seconds, " \
 	"  max(CASE WHEN completed THEN duration_seconds END) " \
 	"    AS max_duration_seconds, " \
-	"  min(invoked_at) AS first_invoked, max(invoked_at) AS last_invoked " \
-	"  FROM skill_invocation" H " WHERE " RECOMPUTE_WHERE \
+	"  skm_iso(min(invoked_at)) AS first_invoked, " \
+	"  skm_iso(max(invoked_at)) AS last_invoked " \
+	"  FROM invocation" H " WHERE " RECOMPUTE_WHERE \
 	"  GROUP BY skill_name) b " \
 	"LEFT JOIN " WP " wp " \
 	"  ON wp.skill_name = b.skill_name " \
@@ -591,7 +594,7 @@ skm__agg_flush(struct skm_db *db, struct skm__agg *ag, int sorted)
 	"  ON er.skill_name = b.skill_name " \
 	"LEFT JOIN (SELECT skill_name, json_group_object(k, n) AS m FROM (" \
 	"  SELECT j.skill_name AS skill_name, CAST(a.value AS TEXT) AS k, " \
-	"  count(*) AS n FROM skill_invocation AS j" H ", " \
+	"  count(*) AS n FROM invocation AS j" H ", " \
 	"  json_each(j.follow_up_actions) a " \
 	"  WHERE j.ended_at IS NOT NULL AND j.follow_up_actions != '[]' " \
 	"  AND (?1 IS NULL OR j.skill_name = ?1) " \
@@ -614,13 +617,13 @@ skm__agg_flush(struct skm_db *db, struct skm__agg *ag, int sorted)
 #define RECOMPUTE_PAIRS(H) \
 	"SELECT skill_name, workflow_path, count(*), sum(completed), " \
 	"total(CASE WHEN completed THEN duration_seconds END) " \
-	"FROM skill_invocation" H " WHERE " RECOMPUTE_WHERE \
+	"FROM invocation" H " WHERE " RECOMPUTE_WHERE \
 	" GROUP BY 1, 2 ORDER BY 1, 2"
 #define RECOMPUTE_HOURS(H) \
 	"SELECT skill_name, " AGG_HOUR("invoked_at") ", count(*), " \
 	"sum(completed), " \
 	"total(CASE WHEN completed THEN duration_seconds END) " \
-	"FROM skill_invocation" H " WHERE " RECOMPUTE_WHERE " GROUP BY 1, 2"
+	"FROM invocation" H " WHERE " RECOMPUTE_WHERE " GROUP BY 1, 2"
 
 /* A map in canonical form (keys in order), for comparisons. */
 #define CANON(m) \
@@ -701,15 +704,16 @@ skm__agg_recompute(struct skm_db *db, const char *skill, int percentiles)
 #define SESSION_INSERT(T) \
 	    "INSERT INTO session_skill (session_id, skill_name, " \
 	    "invocation_count, first_invoked, last_invoked, " \
-	    "total_duration_seconds) SELECT session_id, skill_name, count(*), " \
-	    "min(invoked_at), max(invoked_at), " \
+	    "total_duration_seconds) SELECT skm_uuid(session_id), skill_name, " \
+	    "count(*), " \
+	    "skm_iso(min(invoked_at)), skm_iso(max(invoked_at)), " \
 	    "total(CASE WHEN completed THEN duration_seconds END) " \
 	    "FROM " T " WHERE ended_at IS NOT NULL " \
 	    "AND session_id IS NOT NULL AND (?1 IS NULL OR skill_name = ?1) " \
 	    "GROUP BY session_id, skill_name"
-	static const char sins_one[] = SESSION_INSERT("skill_invocation");
+	static const char sins_one[] = SESSION_INSERT("invocation");
 	static const char sins_all[] =
-	    SESSION_INSERT("skill_invocation NOT INDEXED");
+	    SESSION_INSERT("invocation NOT INDEXED");
 	static const char pdel[] =
 	    "DELETE FROM skill_workflow WHERE ?1 IS NULL OR skill_name = ?1";
 	static const char pins_one[] =
@@ -749,7 +753,7 @@ static int
 recompute_tx(struct skm_db *db, void *arg)
 {
 	static const char known[] =
-	    "SELECT EXISTS (SELECT 1 FROM skill_invocation WHERE skill_name = ?1)"
+	    "SELECT EXISTS (SELECT 1 FROM invocation WHERE skill_name = ?1)"
 	    " OR EXISTS (SELECT 1 FROM skill_metrics WHERE skill_name = ?1)";
 	sqlite3_stmt *st;
 	int rc, found;
@@ -859,7 +863,7 @@ static const char check_pairs_sql[] = CHECK_COUNTS(
 	"SELECT skill_name, workflow_path, n, c, d FROM (SELECT skill_name, "
 	"workflow_path, count(*) AS n, sum(completed) AS c, "
 	"total(CASE WHEN completed THEN duration_seconds END) AS d "
-	"FROM skill_invocation NOT INDEXED WHERE ended_at IS NOT NULL "
+	"FROM invocation NOT INDEXED WHERE ended_at IS NOT NULL "
 	"GROUP BY 1, 2)");
 static const char check_hours_sql[] = CHECK_COUNTS(
 	"SELECT skill_name, hour, invocation_count AS n, "
@@ -870,7 +874,7 @@ static const char check_hours_sql[] = CHECK_COUNTS(
 	"SELECT skill_name, " AGG_HOUR("invoked_at") " AS hour, "
 	"count(*) AS n, sum(completed) AS c, "
 	"total(CASE WHEN completed THEN duration_seconds END) AS d "
-	"FROM skill_invocation NOT INDEXED WHERE ended_at IS NOT NULL "
+	"FROM invocation NOT INDEXED WHERE ended_at IS NOT NULL "
 	"GROUP BY 1, 2");
 /* Percentiles marked valid must be what skm_pct() computes now. */
 static const char check_pct_sql[] =

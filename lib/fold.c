@@ -133,7 +133,6 @@ bind_field(sqlite3_stmt *st, int i, const struct skm__event *ev, int f)
 	const struct skm__ev_desc *d = &skm__ev_fields[f];
 	const char *m = (const char *)ev + d->offset;
 	const struct skm__str *s;
-	char iso[32];
 	int64_t v;
 	double r;
 	size_t n;
@@ -144,6 +143,11 @@ bind_field(sqlite3_stmt *st, int i, const struct skm__event *ev, int f)
 	case SKM__T_STR:
 		s = (const struct skm__str *)(const void *)m;
 		n = s->n;
+		if (f == SKM__F_ID || f == SKM__F_PARENT ||
+		    f == SKM__F_SESSION || f == SKM__F_BOOT) {
+			skm__store_bind_key(st, i, s->p != NULL ? s->p : "", n);
+			return;
+		}
 		if (f == SKM__F_COMMAND && n > SKM_COMMAND_MAX) {
 			/* Cut on a character boundary, marked. */
 			n = SKM_COMMAND_MAX - 3;
@@ -162,9 +166,9 @@ bind_field(sqlite3_stmt *st, int i, const struct skm__event *ev, int f)
 		sqlite3_bind_double(st, i, r);
 		break;
 	case SKM__T_TIME:
+		/* The store keeps milliseconds (migration 7). */
 		memcpy(&v, m, 8);
-		iso_of(v, iso);
-		sqlite3_bind_text(st, i, iso, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, i, floor_div(v, 1000));
 		break;
 	case SKM__T_INT:
 		memcpy(&v, m, 8);
@@ -188,7 +192,7 @@ is_running_field(int f)
 }
 
 /*
- * insert_sql - "INSERT INTO skill_invocation (id, skill_name, ...) VALUES
+ * insert_sql - "INSERT INTO invocation (id, skill_name, ...) VALUES
  * (?1, ?2, ...) ON CONFLICT (id) DO NOTHING", made once from the field
  * list; parameter i+1 is field i.  run: the row of an ended run, over
  * every column and the follow-up actions (parameter SKM__F_COUNT + 1);
@@ -204,7 +208,7 @@ insert_sql(int run)
 
 	if (sql[0] != '\0')
 		return sql;
-	n = (size_t)snprintf(sql, cap, "INSERT INTO skill_invocation (");
+	n = (size_t)snprintf(sql, cap, "INSERT INTO invocation (");
 	for (f = 0; f < SKM__F_COUNT; f++)
 		if (run ? skm__ev_fields[f].column != NULL : is_begin_field(f))
 			n += (size_t)snprintf(sql + n, cap - n, "%s%s",
@@ -410,7 +414,8 @@ apply_run(struct skm_db *db, struct apply *a, const struct skm__event *beg,
 		    f != SKM__F_INVOKED)
 			bind_field(st, f + 1, beg, f);
 	iso_of(beg->invoked_us, inv);
-	sqlite3_bind_text(st, SKM__F_INVOKED + 1, inv, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, SKM__F_INVOKED + 1, floor_div(beg->invoked_us,
+	    1000));
 	if (!SKM__HAS(beg, SOURCE))
 		sqlite3_bind_text(st, SKM__F_SOURCE + 1, "lib", -1,
 		    SQLITE_STATIC);
@@ -487,12 +492,11 @@ static int
 apply_end(struct skm_db *db, struct apply *a, const struct skm__event *ev)
 {
 	static const char get[] =
-	    "SELECT ended_at IS NOT NULL, mono_start, boot_id, "
-	    "CAST(round((julianday(invoked_at) - 2440587.5) * 86400000.0) "
-	    "AS INTEGER), skill_name, workflow_path, session_id, invoked_at "
-	    "FROM skill_invocation WHERE id = ?";
+	    "SELECT ended_at IS NOT NULL, mono_start, skm_uuid(boot_id), "
+	    "invoked_at, skill_name, workflow_path, skm_uuid(session_id), "
+	    "skm_iso(invoked_at) FROM invocation WHERE id = ?";
 	static const char upd[] =
-	    "UPDATE skill_invocation SET ended_at = ?1, completed = ?2, "
+	    "UPDATE invocation SET ended_at = ?1, completed = ?2, "
 	    "duration_seconds = ?3, error_type = ?4, exit_code = ?5, "
 	    "signal = ?6, follow_up_actions = ?7, user_cpu_seconds = ?8, "
 	    "sys_cpu_seconds = ?9, max_rss_kb = ?10, "

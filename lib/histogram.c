@@ -42,11 +42,11 @@ skm_histogram(struct skm_db *db, const char *skill, int nbins,
 {
 	static const char range_sql[] =
 	    "SELECT min(duration_seconds), max(duration_seconds) "
-	    "FROM skill_invocation WHERE skill_name = ?1 AND completed = 1 "
+	    "FROM invocation WHERE skill_name = ?1 AND completed = 1 "
 	    "AND duration_seconds IS NOT NULL";
 	static const char count_sql[] =
 	    "SELECT skm_hist_bin(duration_seconds, ?2, ?3, ?4), count(*) "
-	    "FROM skill_invocation WHERE skill_name = ?1 AND completed = 1 "
+	    "FROM invocation WHERE skill_name = ?1 AND completed = 1 "
 	    "AND duration_seconds IS NOT NULL GROUP BY 1";
 	sqlite3_stmt *st;
 	double lo, hi;

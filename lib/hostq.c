@@ -109,7 +109,7 @@ register_pct(struct skm_db *db)
 
 #define HQ_HOST "host IN (SELECT value FROM json_each(:hosts))"
 /* The ended invocations of the hosts (of :skill when it is given). */
-#define HQ_I "i AS MATERIALIZED (SELECT * FROM skill_invocation " \
+#define HQ_I "i AS MATERIALIZED (SELECT * FROM invocation " \
 	"WHERE ended_at IS NOT NULL AND " HQ_HOST " " \
 	"AND (:skill IS NULL OR skill_name = :skill))"
 #define HQ_MAP(col) \
@@ -131,7 +131,8 @@ register_pct(struct skm_db *db)
 	"CAST(a.value AS TEXT) AS k, count(*) AS n FROM i AS j, " \
 	"json_each(j.follow_up_actions) a WHERE j.skill_name = i.skill_name " \
 	"GROUP BY 1 ORDER BY 1)) AS follow_up_actions, " \
-	"min(invoked_at) AS first_invoked, max(invoked_at) AS last_invoked, " \
+	"skm_iso(min(invoked_at)) AS first_invoked, " \
+	"skm_iso(max(invoked_at)) AS last_invoked, " \
 	"100.0 * sum(completed) / count(*) AS completion_rate, " \
 	"CASE WHEN sum(completed) > 0 THEN total(" HQ_CPL ") / " \
 	"sum(completed) ELSE 0.0 END AS avg_duration_seconds, " \
@@ -184,19 +185,22 @@ static const struct {
 	  HQ_TOP("common_errors") " AS top_error_types, "
 	  HQ_TOP("workflow_paths") " AS top_workflow_paths FROM m", 0 },
 	{ SKM_Q_RECENT, 0,
-	  "SELECT id, skill_name, invoked_at, ended_at, "
+	  "SELECT skm_uuid(id) AS id, skill_name, skm_iso(invoked_at) AS "
+	  "invoked_at, skm_iso(ended_at) AS ended_at, "
 	  "CASE WHEN ended_at IS NULL THEN 'running' WHEN completed "
 	  "THEN 'completed' ELSE 'failed' END AS status, "
 	  "duration_seconds, error_type, exit_code, workflow_path, command "
-	  "FROM skill_invocation WHERE (:skill IS NULL OR skill_name = :skill) "
+	  "FROM invocation WHERE (:skill IS NULL OR skill_name = :skill) "
 	  "AND (:failed = 0 OR (ended_at IS NOT NULL AND completed = 0)) "
-	  "AND " HQ_HOST " ORDER BY invoked_at DESC, id DESC LIMIT :limit",
+	  "AND " HQ_HOST " ORDER BY invoked_at DESC, skm_uuid(id) DESC "
+	  "LIMIT :limit",
 	  20 },
 	{ SKM_Q_SESSION, 0, "WITH " HQ_I " "
 	  "SELECT skill_name, count(*) AS invocation_count, "
-	  "min(invoked_at) AS first_invoked, max(invoked_at) AS last_invoked, "
+	  "skm_iso(min(invoked_at)) AS first_invoked, "
+	  "skm_iso(max(invoked_at)) AS last_invoked, "
 	  "total(" HQ_CPL ") AS total_duration_seconds FROM i "
-	  "WHERE session_id = :session GROUP BY skill_name "
+	  "WHERE session_id = skm_key(:session) GROUP BY skill_name "
 	  "ORDER BY 2 DESC, 1", 0 },
 	{ SKM_Q_SHOW_COUNTS, 0, "WITH " HQ_I ", " HQ_M " "
 	  "SELECT map, key, count FROM ("
@@ -210,11 +214,12 @@ static const struct {
 	{ SKM_Q_TIMELINE, 0,
 	  "WITH RECURSIVE b(t) AS (SELECT :from UNION ALL "
 	  "  SELECT t + :width FROM b WHERE t + :width <= :to), "
-	  "i AS (SELECT ((unixepoch(invoked_at) - :off) / :width) * :width "
+	  "i AS (SELECT (((invoked_at - (invoked_at % 1000 + 1000) % 1000) "
+	  "  / 1000 - :off) / :width) * :width "
 	  "  + :off AS t, count(*) AS n, sum(completed) AS c, "
 	  "  avg(CASE WHEN completed THEN duration_seconds END) AS a "
-	  "  FROM skill_invocation WHERE skill_name = :skill "
-	  "  AND invoked_at >= :lo AND invoked_at < :hi "
+	  "  FROM invocation WHERE skill_name = :skill "
+	  "  AND invoked_at >= skm_ms(:lo) AND invoked_at < skm_ms(:hi) "
 	  "  AND ended_at IS NOT NULL AND " HQ_HOST " GROUP BY 1) "
 	  "SELECT strftime('%Y-%m-%dT%H:%M:%SZ', b.t, 'unixepoch') AS bucket, "
 	  "coalesce(i.n, 0) AS invocations, coalesce(i.c, 0) AS completed, "
@@ -229,7 +234,7 @@ static const struct {
 	  "k AS MATERIALIZED (SELECT DISTINCT s FROM m), "
 	  "g AS (SELECT i.skill_name AS s, i.workflow_path AS p, "
 	  "  count(*) AS n, avg(CASE WHEN i.completed THEN i.duration_seconds "
-	  "  END) AS a FROM k CROSS JOIN skill_invocation i "
+	  "  END) AS a FROM k CROSS JOIN invocation i "
 	  "  WHERE i.skill_name = k.s AND i.ended_at IS NOT NULL "
 	  "  AND i." HQ_HOST " GROUP BY 1, 2) "
 	  "SELECT g.s AS skill_name, g.p AS workflow_path, "
@@ -419,7 +424,7 @@ skill_known(struct skm_db *db, const char *skill)
 	sqlite3_stmt *st;
 	int src;
 
-	if (sqlite3_prepare_v2(db->conn, "SELECT 1 FROM skill_invocation "
+	if (sqlite3_prepare_v2(db->conn, "SELECT 1 FROM invocation "
 	    "WHERE skill_name = ? LIMIT 1", -1, &st, NULL) != SQLITE_OK)
 		return skm__store_sqlfail(db, SQLITE_ERROR, "query");
 	sqlite3_bind_text(st, 1, skill, -1, SQLITE_STATIC);

@@ -14,7 +14,7 @@
  * field type (text, integer, real, boolean, timestamp, array of
  * strings), the record through the checks that span fields
  * (finish_record: a completed run has a duration, times are in order),
- * and into one prepared INSERT straight into skill_invocation.  The whole
+ * and into one prepared INSERT straight into invocation.  The whole
  * import is one write transaction: any bad record rolls everything back.
  * Import is a fold of many records: each row inserted is counted in
  * memory as it is read (the fold's accumulator, aggregate.c), and after
@@ -45,7 +45,8 @@
 
 enum ftype { F_TEXT, F_INT, F_REAL, F_BOOL, F_TIME, F_ARRAY };
 
-/* Every column of skill_invocation, in the table's order: the JSON keys
+/* Every column of skill_invocation (invocation's, as the view shows
+ * them), in the table's order: the JSON keys
  * and CSV columns of export and import.  The INSERT below binds ?1..?24
  * in this order. */
 static const struct field {
@@ -80,11 +81,23 @@ static const struct field {
 };
 #define NFIELDS ((int)(sizeof(fields) / sizeof(fields[0])))
 enum { FI_ID, FI_SKILL, FI_INVOKED, FI_ENDED, FI_WORKFLOW, FI_SESSION,
-    FI_COMPLETED = 8, FI_DURATION = 9, FI_ERROR = 10, FI_FOLLOWUP = 13,
-    FI_COMMAND = 14, FI_RSS = 19, FI_SOURCE = 20, FI_MONO = 21 };
+    FI_PARENT = 7, FI_COMPLETED = 8, FI_DURATION = 9, FI_ERROR = 10,
+    FI_FOLLOWUP = 13, FI_COMMAND = 14, FI_RSS = 19, FI_SOURCE = 20,
+    FI_MONO = 21, FI_BOOT = 22 };
+
+/* The columns invocation keeps as skm_key() makes them (migration 7):
+ * a lowercase UUID as its 16 bytes.  Export reads them back with
+ * skm_uuid(), and the times (F_TIME, integer milliseconds) with
+ * skm_iso(). */
+static int
+is_key(int fi)
+{
+	return fi == FI_ID || fi == FI_SESSION || fi == FI_PARENT ||
+	    fi == FI_BOOT;
+}
 
 /*
- * Each record goes straight into skill_invocation; an id already there
+ * Each record goes straight into invocation; an id already there
  * is skipped (so of two records with one id the first wins).  The import
  * prepares this statement itself and finalizes it at the end: a
  * statement of the handle's cache could be recycled by another prepare
@@ -97,7 +110,7 @@ enum { FI_ID, FI_SKILL, FI_INVOKED, FI_ENDED, FI_WORKFLOW, FI_SESSION,
     "user_cpu_seconds, sys_cpu_seconds, max_rss_kb, source, mono_start, " \
     "boot_id, pid_start"
 static const char insert_sql[] =
-    "INSERT INTO main.skill_invocation (" COLUMNS ") VALUES (?1, ?2, ?3, "
+    "INSERT INTO main.invocation (" COLUMNS ") VALUES (?1, ?2, ?3, "
     "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
     "?19, ?20, ?21, ?22, ?23, ?24) ON CONFLICT (id) DO NOTHING";
 
@@ -405,8 +418,12 @@ set_field(struct skm_db *db, struct import_job *job, int fi,
 			return bad(db, job, f->name, why);
 		if (fi == FI_COMMAND)
 			return bind_command(db, job, v);
-		sqlite3_bind_text(ins, fi + 1, v->text, v->len,
-		    SQLITE_TRANSIENT);
+		if (is_key(fi))
+			skm__store_bind_key(ins, fi + 1, v->text,
+			    (size_t)v->len);
+		else
+			sqlite3_bind_text(ins, fi + 1, v->text, v->len,
+			    SQLITE_TRANSIENT);
 		if (keep_slot(fi) >= 0 && keep_text(job, keep_slot(fi), v->text,
 		    (size_t)v->len) != 0)
 			return skm__store_fail(db, SKM_NOMEM, "import: out of "
@@ -477,7 +494,7 @@ set_field(struct skm_db *db, struct import_job *job, int fi,
 			memcpy(job->invoked, iso, sizeof(iso));
 		} else
 			job->ended_ms = ms;
-		sqlite3_bind_text(ins, fi + 1, iso, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(ins, fi + 1, ms);	/* migration 7 */
 		return SKM_OK;
 	case F_ARRAY:
 		if (v->kind != K_ARRAY && !(v->kind == K_TEXT && v->csv))
@@ -655,8 +672,7 @@ finish_record(struct skm_db *db, struct import_job *job)
 		    llround(job->duration * 1000.0) : 0);
 		if (skm__tp_format_iso(ended, iso) != 0)
 			return bad(db, job, "duration_seconds", "too long");
-		sqlite3_bind_text(job->ins, FI_ENDED + 1, iso, -1,
-		    SQLITE_TRANSIENT);
+		sqlite3_bind_int64(job->ins, FI_ENDED + 1, ended);
 	}
 	if (!(job->seen & (1u << FI_FOLLOWUP)))
 		sqlite3_bind_text(job->ins, FI_FOLLOWUP + 1, "[]", 2,
@@ -1415,11 +1431,11 @@ set_indexes_aside(struct skm_db *db, struct import_job *job)
 {
 	static const char sql[] =
 	    "SELECT sql FROM sqlite_schema WHERE type = 'index' "
-	    "AND tbl_name = 'skill_invocation' AND sql IS NOT NULL";
+	    "AND tbl_name = 'invocation' AND sql IS NOT NULL";
 	static const char names[] =
 	    "SELECT group_concat('DROP INDEX main.\"' || replace(name, '\"', "
 	    "'\"\"') || '\";', '') FROM sqlite_schema WHERE type = 'index' "
-	    "AND tbl_name = 'skill_invocation' AND sql IS NOT NULL";
+	    "AND tbl_name = 'invocation' AND sql IS NOT NULL";
 	sqlite3_stmt *st;
 	char *drop = NULL;
 	int rc, src;
@@ -1470,7 +1486,7 @@ static int
 import_tx(struct skm_db *db, void *arg)
 {
 	static const char maxrow[] =
-	    "SELECT coalesce(max(rowid), 0) FROM skill_invocation";
+	    "SELECT coalesce(max(rowid), 0) FROM invocation";
 	struct import_job *job = arg;
 	sqlite3_stmt *st;
 	long long before;
@@ -1652,11 +1668,18 @@ export_sql(int csv)
 			    n, n);
 	}
 	sqlite3_str_appendall(s, csv ? "" : ")");
-	sqlite3_str_appendall(s, " FROM skill_invocation "
+	/* The stored ids and times as text (migration 7), and the time as
+	 * stored to order by. */
+	sqlite3_str_appendall(s, " FROM (SELECT ");
+	for (i = 0; i < NFIELDS; i++)
+		sqlite3_str_appendf(s, is_key(i) ? "skm_uuid(\"%w\") AS \"%w\", " :
+		    fields[i].type == F_TIME ? "skm_iso(\"%w\") AS \"%w\", " :
+		    "\"%w\", ", fields[i].name, fields[i].name);
+	sqlite3_str_appendall(s, "invoked_at AS skm_t FROM invocation "
 	    "WHERE ended_at IS NOT NULL "
 	    "AND (?1 IS NULL OR skill_name = ?1) "
-	    "AND (?2 IS NULL OR invoked_at >= ?2) "
-	    "ORDER BY invoked_at, id");
+	    "AND (?2 IS NULL OR invoked_at >= skm_ms(?2))) "
+	    "ORDER BY skm_t, id");
 	return sqlite3_str_finish(s);
 }
 

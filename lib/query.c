@@ -26,21 +26,21 @@ struct skm_cursor {
 
 /*
  * The reads of skm_pct(); all must be answered from the index
- * skill_invocation_duration alone (tests/unit/test_query.c asks SQLite's
+ * invocation_duration alone (tests/unit/test_query.c asks SQLite's
  * query planner).  An order statistic above the median is read from the
  * top of the index (DESC), so p95 and p99 step over 5% and 1% of the
  * entries instead of 95% and 99%.
  */
 const char skm__query_pct_count_sql[] =
-    "SELECT count(*) FROM skill_invocation WHERE skill_name = ?1 "
+    "SELECT count(*) FROM invocation WHERE skill_name = ?1 "
     "AND completed = 1 AND duration_seconds IS NOT NULL";
 const char skm__query_pct_nth_sql[] =
-    "SELECT duration_seconds FROM skill_invocation "
+    "SELECT duration_seconds FROM invocation "
     "WHERE skill_name = ?1 AND completed = 1 "
     "AND duration_seconds IS NOT NULL "
     "ORDER BY duration_seconds LIMIT 2 OFFSET ?2";
 const char skm__query_pct_nth_desc_sql[] =
-    "SELECT duration_seconds FROM skill_invocation "
+    "SELECT duration_seconds FROM invocation "
     "WHERE skill_name = ?1 AND completed = 1 "
     "AND duration_seconds IS NOT NULL "
     "ORDER BY duration_seconds DESC LIMIT 2 OFFSET ?2";
@@ -220,11 +220,12 @@ struct query_def {
 	"  AND hour >= :from AND hour < :to + :width GROUP BY 1) " \
 	TIMELINE_TAIL
 static const char timeline_raw_sql[] = TIMELINE_HEAD
-	"i AS (SELECT ((unixepoch(invoked_at) - :off) / :width) * :width "
+	"i AS (SELECT (((invoked_at - (invoked_at % 1000 + 1000) % 1000) "
+	"  / 1000 - :off) / :width) * :width "
 	"  + :off AS t, count(*) AS n, sum(completed) AS c, "
 	"  avg(CASE WHEN completed THEN duration_seconds END) AS a "
-	"  FROM skill_invocation WHERE skill_name = :skill "
-	"  AND invoked_at >= :lo AND invoked_at < :hi "
+	"  FROM invocation WHERE skill_name = :skill "
+	"  AND invoked_at >= skm_ms(:lo) AND invoked_at < skm_ms(:hi) "
 	"  AND ended_at IS NOT NULL GROUP BY 1) "
 	TIMELINE_TAIL;
 
@@ -248,6 +249,34 @@ static const char timeline_raw_sql[] = TIMELINE_HEAD
 	"FROM f JOIN skill_workflow w ON w.id = f.r " \
 	"WHERE w.invocation_count > 0 ORDER BY f.score, w.invocation_count " \
 	"DESC, w.skill_name, w.workflow_path LIMIT :limit"
+
+/*
+ * Recent: the latest :limit of each skill (or of :skill), from the index
+ * on (skill_name, invoked_at), then the latest :limit of those.  The
+ * skills are found by skipping through that index, one seek per skill
+ * (RECENT_SKILLS): there is no index on the time alone (migration 7), so
+ * the cost follows the number of skills, not of invocations.
+ */
+#define RECENT_SKILLS \
+	"WITH RECURSIVE s(name) AS (" \
+	"  SELECT CASE WHEN :skill IS NULL THEN " \
+	"  (SELECT min(skill_name) FROM invocation) ELSE :skill END " \
+	"  UNION ALL SELECT (SELECT min(skill_name) FROM invocation " \
+	"  WHERE skill_name > s.name) FROM s " \
+	"  WHERE :skill IS NULL AND s.name IS NOT NULL) "
+#define RECENT_SQL RECENT_SKILLS \
+	"SELECT skm_uuid(i.id) AS id, i.skill_name AS skill_name, " \
+	"skm_iso(i.invoked_at) AS invoked_at, skm_iso(i.ended_at) AS ended_at, " \
+	"CASE WHEN i.ended_at IS NULL THEN 'running' WHEN i.completed " \
+	"THEN 'completed' ELSE 'failed' END AS status, " \
+	"i.duration_seconds AS duration_seconds, i.error_type AS error_type, " \
+	"i.exit_code AS exit_code, i.workflow_path AS workflow_path, " \
+	"i.command AS command FROM s, invocation i " \
+	"WHERE s.name IS NOT NULL AND i.rowid IN (SELECT rowid FROM invocation " \
+	"  WHERE skill_name = s.name AND (:failed = 0 OR " \
+	"  (ended_at IS NOT NULL AND completed = 0)) " \
+	"  ORDER BY invoked_at DESC LIMIT :limit) " \
+	"ORDER BY i.invoked_at DESC, skm_uuid(i.id) DESC LIMIT :limit"
 
 /* Error types and workflow paths come from the count maps of
  * skill_metrics: one row per skill, so these never scan invocations. */
@@ -281,13 +310,7 @@ static const struct query_def queries[] = {
 	  "  LIMIT :limit)) AS top_workflow_paths "
 	  "FROM skill_metrics_summary", 5 },
 	{ SKM_Q_RECENT, ARRAY,
-	  "SELECT id, skill_name, invoked_at, ended_at, "
-	  "CASE WHEN ended_at IS NULL THEN 'running' WHEN completed "
-	  "THEN 'completed' ELSE 'failed' END AS status, "
-	  "duration_seconds, error_type, exit_code, workflow_path, command "
-	  "FROM skill_invocation WHERE (:skill IS NULL OR skill_name = :skill) "
-	  "AND (:failed = 0 OR (ended_at IS NOT NULL AND completed = 0)) "
-	  "ORDER BY invoked_at DESC, id DESC LIMIT :limit", 20 },
+	  RECENT_SQL, 20 },
 	{ SKM_Q_SESSION, ARRAY,
 	  "SELECT skill_name, invocation_count, first_invoked, last_invoked, "
 	  "total_duration_seconds FROM session_skill "
@@ -441,7 +464,7 @@ static int
 skill_exists(struct skm_db *db, const char *skill)
 {
 	static const char sql[] =
-	    "SELECT 1 FROM skill_invocation WHERE skill_name = ? LIMIT 1";
+	    "SELECT 1 FROM invocation WHERE skill_name = ? LIMIT 1";
 	sqlite3_stmt *st;
 	int rc, src;
 

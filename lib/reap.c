@@ -74,9 +74,10 @@ candidates(struct skm_db *db, long long older_than, struct cand **out,
     size_t *nout)
 {
 	static const char sql[] =
-	    "SELECT id, skill_name, host, pid, pid_start, boot_id, "
-	    "(julianday('now') - julianday(invoked_at)) * 86400.0 "
-	    "FROM skill_invocation WHERE ended_at IS NULL ORDER BY invoked_at";
+	    "SELECT skm_uuid(id), skill_name, host, pid, pid_start, "
+	    "skm_uuid(boot_id), ((julianday('now') - 2440587.5) * 86400000.0 "
+	    "- invoked_at) / 1000.0 FROM invocation WHERE ended_at IS NULL "
+	    "ORDER BY invoked_at";
 	struct cand *c = NULL, *nc;
 	size_t n = 0, cap = 0;
 	sqlite3_stmt *st;

@@ -30,7 +30,7 @@ static const char m1_sql[] =
 "  invoked_at TEXT NOT NULL,\n"
 "  ended_at TEXT,\n"
 "  workflow_path TEXT,\n"
-"  session_id TEXT,\n"
+"  session_id,\n"
 "  project_path TEXT,\n"
 "  parent_id TEXT,\n"
 "  completed INTEGER NOT NULL DEFAULT 0 CHECK (completed IN (0, 1)),\n"
@@ -313,15 +313,110 @@ static const char m6_sql[] =
 "  id TEXT NOT NULL\n"
 ");\n";
 
+/*
+ * Migration 7: the invocations in about two thirds of the bytes (issue 9:
+ * at most 300 a run at 1M).  The rows move to `invocation`, which keeps
+ * times as integer milliseconds since the epoch (UTC) and ids, parent,
+ * session and boot ids that are lowercase UUIDs as their 16 bytes (any
+ * other id stays the text it is); rowids are kept (sync's watermarks are rowids).
+ * skill_invocation becomes a view over it with the same columns in the
+ * same order, ISO-8601 times and UUID text, in plain SQL so that any
+ * SQLite reads it.  The index on invoked_at alone goes (recent lists
+ * merge the per-skill one); parent_id gets a partial index for trace.
+ * skm_key() and skm_ms() are skm's own functions (store.c).  Sync's
+ * triggers (sync.c) went with the old table; a synced store gets them
+ * back on the new one (if_synced).
+ */
+static const char m7_sql[] =
+"CREATE TABLE invocation (\n"
+"  id PRIMARY KEY NOT NULL,\n"
+"  skill_name TEXT NOT NULL,\n"
+"  invoked_at INTEGER NOT NULL,\n"
+"  ended_at INTEGER,\n"
+"  workflow_path TEXT,\n"
+"  session_id,\n"
+"  project_path TEXT,\n"
+"  parent_id,\n"
+"  completed INTEGER NOT NULL DEFAULT 0 CHECK (completed IN (0, 1)),\n"
+"  duration_seconds REAL,\n"
+"  error_type TEXT,\n"
+"  exit_code INTEGER,\n"
+"  signal INTEGER,\n"
+"  follow_up_actions TEXT NOT NULL DEFAULT '[]',\n"
+"  command TEXT,\n"
+"  host TEXT,\n"
+"  pid INTEGER,\n"
+"  user_cpu_seconds REAL,\n"
+"  sys_cpu_seconds REAL,\n"
+"  max_rss_kb INTEGER,\n"
+"  source TEXT NOT NULL DEFAULT 'lib',\n"
+"  mono_start REAL,\n"
+"  boot_id,\n"
+"  pid_start INTEGER\n"
+");\n"
+"INSERT INTO invocation (rowid, id, skill_name, invoked_at, ended_at,\n"
+"  workflow_path, session_id, project_path, parent_id, completed,\n"
+"  duration_seconds, error_type, exit_code, signal, follow_up_actions,\n"
+"  command, host, pid, user_cpu_seconds, sys_cpu_seconds, max_rss_kb,\n"
+"  source, mono_start, boot_id, pid_start)\n"
+"  SELECT rowid, skm_key(id), skill_name, skm_ms(invoked_at),\n"
+"  skm_ms(ended_at), workflow_path, skm_key(session_id), project_path,\n"
+"  skm_key(parent_id), completed, duration_seconds, error_type, exit_code,\n"
+"  signal, follow_up_actions, command, host, pid, user_cpu_seconds,\n"
+"  sys_cpu_seconds, max_rss_kb, source, mono_start, skm_key(boot_id),\n"
+"  pid_start FROM skill_invocation ORDER BY rowid;\n"
+"DROP TABLE skill_invocation;\n"
+"CREATE INDEX invocation_duration\n"
+"  ON invocation (skill_name, completed, duration_seconds);\n"
+"CREATE INDEX invocation_skill_time ON invocation (skill_name, invoked_at);\n"
+"CREATE INDEX invocation_running\n"
+"  ON invocation (host) WHERE ended_at IS NULL;\n"
+"CREATE INDEX invocation_parent\n"
+"  ON invocation (parent_id) WHERE parent_id IS NOT NULL;\n"
+"UPDATE sync_log SET id = skm_key(id);\n"
+"CREATE VIEW skill_invocation AS SELECT\n"
+"  " SKM__SQL_UUID("id") " AS id,\n"
+"  skill_name,\n"
+"  " SKM__SQL_ISO("invoked_at") " AS invoked_at,\n"
+"  " SKM__SQL_ISO("ended_at") " AS ended_at,\n"
+"  workflow_path,\n"
+"  " SKM__SQL_UUID("session_id") " AS session_id,\n"
+"  project_path,\n"
+"  " SKM__SQL_UUID("parent_id") " AS parent_id,\n"
+"  completed, duration_seconds, error_type, exit_code, signal,\n"
+"  follow_up_actions, command, host, pid, user_cpu_seconds,\n"
+"  sys_cpu_seconds, max_rss_kb, source, mono_start,\n"
+"  " SKM__SQL_UUID("boot_id") " AS boot_id,\n"
+"  pid_start\n"
+"FROM invocation;\n";
+
+/*
+ * From a store's first sync on, every invocation that ends, or is
+ * inserted ended (an import, a fold of begin and end together), is
+ * logged for the next sync (sync.c).  Made by the first sync rather than
+ * by a migration so that a store never synced has no trigger on its
+ * inserts.
+ */
+const char skm__sync_triggers_sql[] =
+    "CREATE TRIGGER IF NOT EXISTS sync_log_end "
+    "AFTER UPDATE OF ended_at ON invocation "
+    "WHEN old.ended_at IS NULL AND new.ended_at IS NOT NULL "
+    "BEGIN INSERT INTO sync_log (id) VALUES (new.id); END; "
+    "CREATE TRIGGER IF NOT EXISTS sync_log_insert "
+    "AFTER INSERT ON invocation WHEN new.ended_at IS NOT NULL "
+    "BEGIN INSERT INTO sync_log (id) VALUES (new.id); END";
+
 const struct skm_migration skm__migrations[] = {
 	{ 1, "skill_invocation, skill_metrics, session_skill, search index, "
-	    "summary view", m1_sql },
-	{ 2, "skill_invocation.pid_start for skm reap", m2_sql },
-	{ 3, "search index over (skill, workflow path) pairs", m3_sql },
-	{ 4, "journal_fold: the fold's place in each journal file", m4_sql },
+	    "summary view", m1_sql, NULL },
+	{ 2, "skill_invocation.pid_start for skm reap", m2_sql, NULL },
+	{ 3, "search index over (skill, workflow path) pairs", m3_sql, NULL },
+	{ 4, "journal_fold: the fold's place in each journal file", m4_sql, NULL },
 	{ 5, "per-pair counts, hourly timeline rollups, cached percentiles",
-	  m5_sql },
-	{ 6, "sync_state and sync_log for skm sync", m6_sql },
+	  m5_sql, NULL },
+	{ 6, "sync_state and sync_log for skm sync", m6_sql, NULL },
+	{ 7, "invocation: integer times, UUIDs as 16 bytes; skill_invocation "
+	    "a view over it", m7_sql, skm__sync_triggers_sql },
 };
 const int skm__nmigrations =
     (int)(sizeof(skm__migrations) / sizeof(skm__migrations[0]));

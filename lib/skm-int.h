@@ -112,6 +112,8 @@ const char *skm__util_signame(int sig);
 uint64_t skm__util_fnv1a(const char *s);
 int skm__util_clean_utf8(const char *s);
 void skm__util_sleep_ms(int ms);
+int skm__util_uuid_bytes(const char *p, size_t n, unsigned char out[16]);
+void skm__util_uuid_text(const unsigned char b[16], char out[37]);
 
 /* aggregate.c: the services behind skm_recompute, skm_end_session and
  * skm_check (handle.c folds the journal first). */
@@ -137,6 +139,7 @@ int skm__store_exec(struct skm_db *db, const char *sql);
 int skm__store_prepare(struct skm_db *db, const char *sql, sqlite3_stmt **st);
 void skm__store_clear(struct skm_db *db);
 void skm__store_bulk(struct skm_db *db);
+void skm__store_bind_key(sqlite3_stmt *st, int i, const char *p, size_t n);
 
 /* aggregate.c: the aggregates of ended runs, counted in memory and
  * written once per batch (skm__agg_flush) in the caller's transaction. */

@@ -23,6 +23,7 @@
 #include "skm-int.h"
 #include "schema.h"
 #include "record.h"
+#include "timeparse.h"
 
 #define DEFAULT_BUSY_MS 2000
 
@@ -478,6 +479,108 @@ read_int(struct skm_db *db, const char *sql, int *out)
 	return SKM_OK;
 }
 
+/*
+ * The stored forms of invocation's ids and times (migration 7) and back,
+ * as SQL functions on every connection: skm_key(x) and skm_ms(x) make
+ * what the table keeps from UUID text and ISO-8601 text; skm_uuid(x) and
+ * skm_iso(x) give the text back (what the view skill_invocation shows,
+ * there in plain SQL: schema.h).  A value of another form goes through
+ * unchanged: an id that is not a lowercase UUID stays text, as does a
+ * time that does not parse.
+ */
+static void
+key_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	unsigned char b[16];
+
+	(void)argc;
+	if (sqlite3_value_type(argv[0]) == SQLITE_TEXT &&
+	    skm__util_uuid_bytes((const char *)sqlite3_value_text(argv[0]),
+	    (size_t)sqlite3_value_bytes(argv[0]), b))
+		sqlite3_result_blob(ctx, b, 16, SQLITE_TRANSIENT);
+	else
+		sqlite3_result_value(ctx, argv[0]);
+}
+
+static void
+uuid_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	char t[37];
+
+	(void)argc;
+	if (sqlite3_value_type(argv[0]) == SQLITE_BLOB &&
+	    sqlite3_value_bytes(argv[0]) == 16) {
+		skm__util_uuid_text(sqlite3_value_blob(argv[0]), t);
+		sqlite3_result_text(ctx, t, 36, SQLITE_TRANSIENT);
+	} else
+		sqlite3_result_value(ctx, argv[0]);
+}
+
+static void
+ms_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	long long ms;
+
+	(void)argc;
+	if (sqlite3_value_type(argv[0]) == SQLITE_TEXT &&
+	    skm__tp_parse_iso((const char *)sqlite3_value_text(argv[0]), &ms,
+	    NULL, 0) == 0)
+		sqlite3_result_int64(ctx, ms);
+	else
+		sqlite3_result_value(ctx, argv[0]);
+}
+
+static void
+iso_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	char t[TP_ISO_LEN];
+
+	(void)argc;
+	if (sqlite3_value_type(argv[0]) == SQLITE_INTEGER &&
+	    skm__tp_format_iso(sqlite3_value_int64(argv[0]), t) == 0)
+		sqlite3_result_text(ctx, t, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_result_value(ctx, argv[0]);
+}
+
+static int
+add_functions(sqlite3 *conn)
+{
+	static const struct {
+		const char *name;
+		void (*fn)(sqlite3_context *, int, sqlite3_value **);
+	} f[] = {
+		{ "skm_key", key_fn }, { "skm_uuid", uuid_fn },
+		{ "skm_ms", ms_fn }, { "skm_iso", iso_fn },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (sqlite3_create_function(conn, f[i].name, 1, SQLITE_UTF8 |
+		    SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL, f[i].fn,
+		    NULL, NULL) != SQLITE_OK)
+			return -1;
+	return 0;
+}
+
+/*
+ * skm__store_bind_key - bind the id p (n bytes) to parameter i in the
+ * form invocation keeps it: 16 bytes for a lowercase UUID, else text.
+ * Copied: p need not outlive the call.
+ */
+void
+skm__store_bind_key(sqlite3_stmt *st, int i, const char *p, size_t n)
+{
+	unsigned char b[16];
+
+	if (p == NULL)
+		sqlite3_bind_null(st, i);
+	else if (skm__util_uuid_bytes(p, n, b))
+		sqlite3_bind_blob(st, i, b, 16, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_text(st, i, p, (int)n, SQLITE_TRANSIENT);
+}
+
 /* Apply migration m inside the caller's write transaction. */
 static int
 apply_one(struct skm_db *db, const struct skm_migration *m)
@@ -489,6 +592,14 @@ apply_one(struct skm_db *db, const struct skm_migration *m)
 
 	if ((rc = skm__store_exec(db, m->sql)) != SKM_OK)
 		return rc;
+	if (m->if_synced != NULL) {
+		int synced = 0;
+
+		if ((rc = read_int(db, "SELECT EXISTS (SELECT 1 FROM "
+		    "sync_state)", &synced)) != SKM_OK || (synced &&
+		    (rc = skm__store_exec(db, m->if_synced)) != SKM_OK))
+			return rc;
+	}
 	skm__schema_checksum(m, sum);
 	skm__util_now_iso(now);
 	src = sqlite3_prepare_v2(db->conn, "INSERT INTO schema_migrations "
@@ -620,6 +731,9 @@ open_conn(struct skm_db *db)
 	keep_wal(db);
 	db->busy_ms = skm_busy_timeout_ms(NULL);
 	sqlite3_busy_handler(db->conn, busy_wait, db);
+	if (add_functions(db->conn) != 0)
+		return skm__store_fail(db, SKM_NOMEM, "%s: cannot register "
+		    "functions", db->path);
 	if (db->setup != NULL && (rc = db->setup(db)) != SKM_OK)
 		return skm__store_fail(db, rc, "%s: cannot register functions",
 		    db->path);

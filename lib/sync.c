@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "skm-int.h"
+#include "schema.h"
 
 #define SYNC_BATCH 20000	/* 15% faster than 5000 at 1M (make bench-fleet) */
 
@@ -41,22 +42,27 @@
 /* The next batch of the first scan: rows after ?1 up to ?2 in rowid
  * order, ?3 of them; the running ones are stepped over (they will be in
  * the log when they end). */
+#define SYNC_SELECT "skm_uuid(id), skill_name, skm_iso(invoked_at), " \
+	"skm_iso(ended_at), workflow_path, skm_uuid(session_id), project_path, " \
+	"skm_uuid(parent_id), completed, duration_seconds, error_type, " \
+	"exit_code, signal, follow_up_actions, command, host, pid, " \
+	"user_cpu_seconds, sys_cpu_seconds, max_rss_kb, source"
 static const char scan_sql[] =
-    "SELECT rowid, ended_at IS NOT NULL, " SKM__SYNC_COLS " "
-    "FROM skill_invocation WHERE rowid > ?1 AND rowid <= ?2 "
+    "SELECT rowid, ended_at IS NOT NULL, " SYNC_SELECT " "
+    "FROM invocation WHERE rowid > ?1 AND rowid <= ?2 "
     "ORDER BY rowid LIMIT ?3";
 /* The next batch of the log after ?1 (an invocation deleted since it
  * was logged is stepped over). */
 static const char log_sql[] =
-    "SELECT l.seq, id IS NOT NULL, " SKM__SYNC_COLS " "
+    "SELECT l.seq, id IS NOT NULL, " SYNC_SELECT " "
     "FROM (SELECT seq, id AS logged FROM sync_log WHERE seq > ?1 "
     "ORDER BY seq LIMIT ?2) l "
-    "LEFT JOIN skill_invocation i ON i.id = l.logged";
+    "LEFT JOIN invocation i ON i.id = l.logged";
 static const char state_sql[] =
     "SELECT scan_rowid, scan_end, log_seq FROM sync_state "
     "WHERE server_id = ?1";
 static const char pending_sql[] =
-    "SELECT (SELECT count(*) FROM skill_invocation WHERE rowid > ?1 "
+    "SELECT (SELECT count(*) FROM invocation WHERE rowid > ?1 "
     "AND rowid <= ?2 AND ended_at IS NOT NULL) + "
     "(SELECT count(*) FROM sync_log WHERE seq > ?3)";
 
@@ -68,21 +74,6 @@ struct sync_state {
 	long long upto;
 };
 
-/*
- * From a store's first sync on, every invocation that ends, or is
- * inserted ended (an import, a fold of begin and end together), is
- * logged for the next sync.  Made here rather than by a migration so that
- * a store never synced has no trigger on its inserts.
- */
-static const char triggers_sql[] =
-    "CREATE TRIGGER IF NOT EXISTS sync_log_end "
-    "AFTER UPDATE OF ended_at ON skill_invocation "
-    "WHEN old.ended_at IS NULL AND new.ended_at IS NOT NULL "
-    "BEGIN INSERT INTO sync_log (id) VALUES (new.id); END; "
-    "CREATE TRIGGER IF NOT EXISTS sync_log_insert "
-    "AFTER INSERT ON skill_invocation WHEN new.ended_at IS NOT NULL "
-    "BEGIN INSERT INTO sync_log (id) VALUES (new.id); END";
-
 /* Make this server's row (a first sync starts its scan here). */
 static int
 state_create(struct skm_db *db, void *arg)
@@ -90,13 +81,13 @@ state_create(struct skm_db *db, void *arg)
 	static const char sql[] =
 	    "INSERT OR IGNORE INTO sync_state (server_id, scan_rowid, "
 	    "scan_end, log_seq) VALUES (?1, 0, "
-	    "(SELECT coalesce(max(rowid), 0) FROM skill_invocation), "
+	    "(SELECT coalesce(max(rowid), 0) FROM invocation), "
 	    "(SELECT coalesce(max(seq), 0) FROM sync_log))";
 	struct sync_state *s = arg;
 	sqlite3_stmt *st;
 	int rc, src;
 
-	if ((rc = skm__store_exec(db, triggers_sql)) != SKM_OK ||
+	if ((rc = skm__store_exec(db, skm__sync_triggers_sql)) != SKM_OK ||
 	    (rc = skm__store_prepare(db, sql, &st)) != SKM_OK)
 		return rc;
 	sqlite3_bind_text(st, 1, s->server, -1, SQLITE_STATIC);

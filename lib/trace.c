@@ -49,6 +49,56 @@ struct tree {
 };
 
 /*
+ * uuid_prefix - the range of 16-byte ids whose UUID text starts with p:
+ * [lo, hi), both nb bytes (hi 17 bytes of 0xff, hi[16] set, when p is
+ * all f's: every id above lo).  Returns nb, or 0 when p is no prefix of
+ * a lowercase UUID.
+ */
+static size_t
+uuid_prefix(const char *p, unsigned char lo[17], unsigned char hi[17])
+{
+	static const char form[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+	size_t i, k = 0, nb;
+	int v, b;
+
+	memset(lo, 0, 17);
+	for (i = 0; p[i] != '\0'; i++) {
+		if (i >= sizeof(form) - 1)
+			return 0;
+		if (form[i] == '-') {
+			if (p[i] != '-')
+				return 0;
+			continue;
+		}
+		if (p[i] >= '0' && p[i] <= '9')
+			v = p[i] - '0';
+		else if (p[i] >= 'a' && p[i] <= 'f')
+			v = p[i] - 'a' + 10;
+		else
+			return 0;
+		lo[k / 2] |= (unsigned char)(k % 2 ? v : v << 4);
+		k++;
+	}
+	if (k == 0)
+		return 0;
+	nb = (k + 1) / 2;
+	memcpy(hi, lo, 17);
+	/* Add one at the last digit given, carrying to the left. */
+	b = (int)nb - 1;
+	v = hi[b] + (k % 2 ? 0x10 : 1);
+	hi[b] = (unsigned char)v;
+	while (v > 0xff && --b >= 0) {
+		v = hi[b] + 1;
+		hi[b] = (unsigned char)v;
+	}
+	if (b < 0) {
+		memset(hi, 0xff, 17);
+		hi[16] = 1;
+	}
+	return nb;
+}
+
+/*
  * find_root - the id of the trace's root: id itself, the one invocation
  * whose id starts with id (a prefix), or with id NULL the latest
  * invocation that no other started.  Copies it into root.
@@ -57,16 +107,28 @@ static int
 find_root(struct skm_db *db, const char *id, char root[SKM_ID_LEN + 1])
 {
 	static const char exact_sql[] =
-	    "SELECT id FROM skill_invocation WHERE id = ?1";
+	    "SELECT skm_uuid(id) FROM invocation WHERE id = skm_key(?1)";
+	/* Ids kept as text in [?1, ?2), and those kept as 16 bytes in
+	 * [?3, ?4) (migration 7). */
 	static const char prefix_sql[] =
-	    "SELECT id FROM skill_invocation WHERE id >= ?1 AND id < ?2 "
-	    "ORDER BY id LIMIT 2";
+	    "SELECT skm_uuid(id) FROM invocation WHERE id >= ?1 AND id < ?2 "
+	    "UNION ALL SELECT skm_uuid(id) FROM invocation "
+	    "WHERE id >= ?3 AND id < ?4 LIMIT 2";
+	/* The latest of each skill's, found by skipping through the index
+	 * on (skill_name, invoked_at): there is none on the time alone. */
 	static const char latest_sql[] =
-	    "SELECT id FROM skill_invocation WHERE parent_id IS NULL "
-	    "ORDER BY invoked_at DESC, id DESC LIMIT 1";
+	    "WITH RECURSIVE s(name) AS (SELECT min(skill_name) FROM invocation "
+	    "  UNION ALL SELECT (SELECT min(skill_name) FROM invocation "
+	    "  WHERE skill_name > s.name) FROM s WHERE s.name IS NOT NULL) "
+	    "SELECT skm_uuid(i.id) FROM s, invocation i "
+	    "WHERE s.name IS NOT NULL AND i.rowid = (SELECT rowid "
+	    "  FROM invocation WHERE skill_name = s.name AND parent_id IS NULL "
+	    "  ORDER BY invoked_at DESC LIMIT 1) "
+	    "ORDER BY i.invoked_at DESC, skm_uuid(i.id) DESC LIMIT 1";
 	char hi[SKM_ID_LEN + 1];
+	unsigned char blo[17], bhi[17];
 	sqlite3_stmt *st;
-	size_t len;
+	size_t len, nb;
 	int src, n = 0, rc;
 
 	if (id == NULL) {
@@ -94,6 +156,11 @@ find_root(struct skm_db *db, const char *id, char root[SKM_ID_LEN + 1])
 			return rc;
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, hi, -1, SQLITE_STATIC);
+		if ((nb = uuid_prefix(id, blo, bhi)) > 0) {
+			sqlite3_bind_blob(st, 3, blo, (int)nb, SQLITE_TRANSIENT);
+			sqlite3_bind_blob(st, 4, bhi, bhi[16] ? 17 : (int)nb,
+			    SQLITE_TRANSIENT);
+		}
 	}
 	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
 		if (n++ == 0)
@@ -130,13 +197,8 @@ exec1(struct skm_db *db, const char *sql, const char *p, long long lo)
 		return skm__store_sqlfail(db, src, "trace");
 	if (p != NULL)
 		sqlite3_bind_text(st, 1, p, -1, SQLITE_STATIC);
-	if (sqlite3_bind_parameter_count(st) >= 2) {
-		char iso[TP_ISO_LEN];
-
-		if (skm__tp_format_iso(lo, iso) != 0)
-			strlcpy(iso, "0001-01-01T00:00:00.000Z", sizeof(iso));
-		sqlite3_bind_text(st, 2, iso, -1, SQLITE_TRANSIENT);
-	}
+	if (sqlite3_bind_parameter_count(st) >= 2)
+		sqlite3_bind_int64(st, 2, lo);	/* ms, as invoked_at is */
 	src = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return src == SQLITE_DONE || src == SQLITE_ROW ? SKM_OK :
@@ -152,11 +214,11 @@ exec1(struct skm_db *db, const char *sql, const char *p, long long lo)
 static const char collect_sql[] =
     "INSERT INTO temp.skm_trace_run (id, parent, depth) "
     "WITH RECURSIVE t(id, parent, depth) AS ("
-    "  SELECT id, NULL, 0 FROM skill_invocation WHERE id = ?1 "
+    "  SELECT id, NULL, 0 FROM invocation WHERE id = skm_key(?1) "
     "  UNION ALL "
     "  SELECT c.id, t.id, t.depth + 1 FROM t "
-    "  JOIN skill_invocation c ON c.parent_id = t.id "
-    "  WHERE c.invoked_at >= ?2 AND c.id <> ?1 "
+    "  JOIN invocation c ON c.parent_id = t.id "
+    "  WHERE c.invoked_at >= ?2 AND c.id <> skm_key(?1) "
     "  AND t.depth < " STR(TRACE_DEPTH_MAX) ") "
     "SELECT id, parent, depth FROM t";
 
@@ -194,11 +256,11 @@ static int
 load(struct skm_db *db, struct tree *t)
 {
 	static const char sql[] =
-	    "SELECT t.n, p.n, i.invoked_at, i.ended_at, i.duration_seconds "
-	    "FROM temp.skm_trace_run t "
-	    "JOIN skill_invocation i ON i.id = t.id "
+	    "SELECT t.n, p.n, skm_iso(i.invoked_at), skm_iso(i.ended_at), "
+	    "i.duration_seconds FROM temp.skm_trace_run t "
+	    "JOIN invocation i ON i.id = t.id "
 	    "LEFT JOIN temp.skm_trace_run p ON p.id = t.parent "
-	    "ORDER BY t.depth, i.invoked_at, i.id";
+	    "ORDER BY t.depth, i.invoked_at, skm_uuid(i.id)";
 	sqlite3_stmt *st;
 	long long n, cap, ms;
 	int src, rc = SKM_OK;
@@ -406,18 +468,17 @@ trace_open(struct skm_db *db, const char *id, struct tree *t)
 		goto fail;
 	if ((rc = skm__store_exec(db, "DROP TABLE IF EXISTS temp.skm_trace_run; "
 	    "CREATE TEMP TABLE skm_trace_run (n INTEGER PRIMARY KEY, "
-	    "id TEXT UNIQUE NOT NULL, parent TEXT, depth INTEGER, "
+	    "id UNIQUE NOT NULL, parent, depth INTEGER, "
 	    "ord INTEGER, start REAL, critical INTEGER, last INTEGER, "
 	    "doc TEXT); CREATE INDEX temp.skm_trace_run_parent "
 	    "ON skm_trace_run (parent, ord)")) != SKM_OK)
 		goto fail;
 	if (sqlite3_prepare_v2(db->conn, "SELECT invoked_at FROM "
-	    "skill_invocation WHERE id = ?1", -1, &st, NULL) == SQLITE_OK) {
+	    "invocation WHERE id = skm_key(?1)", -1, &st, NULL) == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, root, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) == SQLITE_ROW &&
-		    skm__tp_parse_iso((const char *)sqlite3_column_text(st, 0),
-		    &start_ms, NULL, 0) != 0)
-			start_ms = 0;
+		    sqlite3_column_type(st, 0) == SQLITE_INTEGER)
+			start_ms = sqlite3_column_int64(st, 0);
 		sqlite3_finalize(st);
 	}
 	if ((rc = exec1(db, collect_sql, root, start_ms - TRACE_SLACK_MS)) !=
@@ -451,13 +512,14 @@ skm_trace(struct skm_db *db, const char *id,
     int (*cb)(void *arg, const struct skm_trace_run *run), void *arg)
 {
 	static const char sql[] =
-	    "SELECT i.id, i.parent_id, i.skill_name, "
+	    "SELECT skm_uuid(i.id), skm_uuid(i.parent_id), i.skill_name, "
 	    "CASE WHEN i.ended_at IS NULL THEN 'running' WHEN i.completed "
-	    "THEN 'completed' ELSE 'failed' END, i.invoked_at, i.ended_at, "
+	    "THEN 'completed' ELSE 'failed' END, skm_iso(i.invoked_at), "
+	    "skm_iso(i.ended_at), "
 	    "i.error_type, i.workflow_path, i.host, i.command, "
 	    "coalesce(i.exit_code, -1), coalesce(i.signal, 0), t.depth, "
 	    "t.last, t.critical, t.start, i.duration_seconds, t.n "
-	    "FROM temp.skm_trace_run t JOIN skill_invocation i ON i.id = t.id "
+	    "FROM temp.skm_trace_run t JOIN invocation i ON i.id = t.id "
 	    "ORDER BY t.ord";
 	struct skm_trace_run tr;
 	struct tree t;
@@ -520,15 +582,17 @@ done:
  */
 static const char doc_sql[] =
     "UPDATE temp.skm_trace_run AS t SET doc = ("
-    "SELECT json_object('id', i.id, 'parent_id', i.parent_id, "
+    "SELECT json_object('id', skm_uuid(i.id), "
+    "'parent_id', skm_uuid(i.parent_id), "
     "'skill_name', i.skill_name, 'status', CASE WHEN i.ended_at IS NULL "
     "THEN 'running' WHEN i.completed THEN 'completed' ELSE 'failed' END, "
-    "'invoked_at', i.invoked_at, 'ended_at', i.ended_at, "
+    "'invoked_at', skm_iso(i.invoked_at), 'ended_at', skm_iso(i.ended_at), "
     "'start_offset_seconds', t.start, "
     "'duration_seconds', i.duration_seconds, "
     "'completed', i.completed, 'error_type', i.error_type, "
     "'exit_code', i.exit_code, 'signal', i.signal, "
-    "'workflow_path', i.workflow_path, 'session_id', i.session_id, "
+    "'workflow_path', i.workflow_path, "
+    "'session_id', skm_uuid(i.session_id), "
     "'project_path', i.project_path, "
     "'follow_up_actions', json(i.follow_up_actions), "
     "'host', i.host, 'pid', i.pid, 'command', i.command, "
@@ -539,7 +603,7 @@ static const char doc_sql[] =
     "'children', (SELECT json_group_array(json(c.doc)) FROM "
     "  (SELECT doc FROM temp.skm_trace_run WHERE parent = t.id "
     "  ORDER BY ord) AS c)) "
-    "FROM skill_invocation i WHERE i.id = t.id) WHERE t.depth = ?1";
+    "FROM invocation i WHERE i.id = t.id) WHERE t.depth = ?1";
 
 int
 skm_trace_json(struct skm_db *db, const char *id, char **out)

@@ -215,3 +215,55 @@ skm__util_clean_utf8(const char *s)
 	}
 	return 1;
 }
+
+/*
+ * skm__util_uuid_bytes - the 16 bytes of p (n bytes) when it is a UUID
+ * in the canonical lowercase form (8-4-4-4-12 hex digits), which is how
+ * the store keeps such an id (migration 7).  Returns 1, or 0 for any
+ * other text (an uppercase UUID included: it stays text, so that it
+ * reads back as it was written).
+ */
+int
+skm__util_uuid_bytes(const char *p, size_t n, unsigned char out[16])
+{
+	int i, k = 0, hi = -1, v;
+
+	if (n != 36)
+		return 0;
+	for (i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (p[i] != '-')
+				return 0;
+			continue;
+		}
+		if (p[i] >= '0' && p[i] <= '9')
+			v = p[i] - '0';
+		else if (p[i] >= 'a' && p[i] <= 'f')
+			v = p[i] - 'a' + 10;
+		else
+			return 0;
+		if (hi < 0)
+			hi = v;
+		else {
+			out[k++] = (unsigned char)(hi << 4 | v);
+			hi = -1;
+		}
+	}
+	return 1;
+}
+
+/* skm__util_uuid_text - 16 bytes as a lowercase UUID and a NUL. */
+void
+skm__util_uuid_text(const unsigned char b[16], char out[37])
+{
+	static const char hex[] = "0123456789abcdef";
+	int i, k = 0;
+
+	for (i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[k++] = '-';
+		out[k++] = hex[b[i] >> 4];
+		out[k++] = hex[b[i] & 15];
+	}
+	out[k] = '\0';
+}

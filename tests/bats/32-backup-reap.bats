@@ -134,7 +134,7 @@ running() {
 @test "reap treats a reused pid as gone by its start time" {
 	id=$(skm begin --skill reused)
 	# as if this shell's pid had belonged to a process started earlier
-	sqlw "UPDATE skill_invocation SET pid_start = pid_start - 1 WHERE id = '$id'"
+	sqlw "UPDATE invocation SET pid_start = pid_start - 1 WHERE lower(hex(id)) = replace('$id', '-', '')"
 	run -0 skm reap
 	[ "${lines[0]}" = "abandoned $id reused" ]
 }
@@ -142,8 +142,8 @@ running() {
 @test "reap --older-than also takes old invocations of other hosts" {
 	skm begin --skill far >/dev/null
 	skm begin --skill far >/dev/null
-	sqlw "UPDATE skill_invocation SET host = 'elsewhere'"
-	sqlw "UPDATE skill_invocation SET invoked_at = '2020-01-01T00:00:00.000Z' WHERE rowid = 1"
+	sqlw "UPDATE invocation SET host = 'elsewhere'"
+	sqlw "UPDATE invocation SET invoked_at = 1577836800000 WHERE rowid = 1"	# 2020-01-01
 	run -0 skm reap
 	[ "$output" = "0 invocations reaped" ]
 	run -0 skm reap --older-than 24h

@@ -39,7 +39,7 @@ same_as_plain() {
 # recorded: skill|completed|exit_code|error_type|source|ended of every
 # invocation, oldest first.
 recorded() {
-	sql "SELECT skill_name, completed, ifnull(exit_code, '-'), ifnull(error_type, '-'), source, ended_at IS NOT NULL FROM skill_invocation ORDER BY invoked_at, rowid"
+	sql "SELECT skill_name, completed, ifnull(exit_code, '-'), ifnull(error_type, '-'), source, ended_at IS NOT NULL FROM invocation ORDER BY invoked_at, rowid"
 }
 
 # (new_store, from helpers.bash, creates the store first, so that what a
@@ -223,7 +223,7 @@ ends_as() {
 	printf 'first  *t_host ret*\nsecond  *t_host*\n' >"$SKM_RULES"
 	shim "$H" ret 0
 	shim "$H" exit 0
-	[ "$(sql "SELECT group_concat(skill_name, ' ') FROM (SELECT skill_name FROM skill_invocation ORDER BY invoked_at, rowid)")" = "first second" ]
+	[ "$(sql "SELECT group_concat(skill_name, ' ') FROM (SELECT skill_name FROM invocation ORDER BY invoked_at, rowid)")" = "first second" ]
 }
 
 @test "SKM_DISABLE=1 records nothing" {

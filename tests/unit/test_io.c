@@ -264,7 +264,7 @@ indexes_come_back_after_an_import_into_an_empty_store(void)
 	char *before, *after;
 
 	before = sql1(schema);
-	CHECK(before != NULL && strstr(before, "skill_invocation_time") !=
+	CHECK(before != NULL && strstr(before, "invocation_skill_time") !=
 	    NULL);
 	CHECK_INT(import_text(db, bad, NULL), SKM_FORMAT);
 	after = sql1(schema);
@@ -276,8 +276,8 @@ indexes_come_back_after_an_import_into_an_empty_store(void)
 	free(after);
 	free(before);
 	CHECK_INT(unit_sql_int(unit_path("m.db"), "SELECT count(*) FROM "
-	    "skill_invocation INDEXED BY skill_invocation_time WHERE "
-	    "invoked_at > '2026'"), 1);
+	    "invocation INDEXED BY invocation_skill_time WHERE "
+	    "skill_name = 's' AND invoked_at > 0"), 1);
 	CHECK_INT(skm_check(db, NULL, NULL), SKM_OK);
 	skm_close(db);
 }
@@ -502,8 +502,9 @@ reap_ends_gone_and_reused_pids_once(void)
 	CHECK_INT(skm_begin(db, &bi, &alive), SKM_OK);
 	CHECK_INT(skm_begin(db, &bi, &reused), SKM_OK);
 	/* as if our pid had been someone else's, started at another time */
-	snprintf(sql, sizeof(sql), "UPDATE skill_invocation SET pid_start = "
-	    "pid_start - 1 WHERE id = '%s'", skm_inv_id(reused));
+	snprintf(sql, sizeof(sql), "UPDATE invocation SET pid_start = "
+	    "pid_start - 1 WHERE lower(hex(id)) = replace('%s', '-', '')",
+	    skm_inv_id(reused));
 	free(unit_sql(p, sql));
 	CHECK(unit_sql_int(p, "SELECT count(*) FROM skill_invocation "
 	    "WHERE pid_start IS NOT NULL") >= 2);
@@ -544,15 +545,15 @@ reap_older_than_takes_other_hosts(void)
 	skm_inv_free(inv);
 	CHECK_INT(skm_begin(db, &bi, &inv), SKM_OK);
 	skm_inv_free(inv);
-	free(unit_sql(p, "UPDATE skill_invocation SET host = 'elsewhere', "
-	    "invoked_at = '2020-01-01T00:00:00.000Z' WHERE rowid = 1"));
-	free(unit_sql(p, "UPDATE skill_invocation SET host = 'elsewhere' "
+	free(unit_sql(p, "UPDATE invocation SET host = 'elsewhere', "
+	    "invoked_at = 1577836800000 WHERE rowid = 1"));	/* 2020 */
+	free(unit_sql(p, "UPDATE invocation SET host = 'elsewhere' "
 	    "WHERE rowid = 2"));
 	CHECK_INT(skm_reap(db, NULL, NULL, NULL, &n), SKM_OK);
 	CHECK_INT(n, 0);
 	CHECK_INT(skm_reap(db, "24h", NULL, NULL, &n), SKM_OK);
 	CHECK_INT(n, 1);
-	CHECK_INT(unit_sql_int(p, "SELECT count(*) FROM skill_invocation "
+	CHECK_INT(unit_sql_int(p, "SELECT count(*) FROM invocation "
 	    "WHERE ended_at IS NULL AND rowid = 2"), 1);
 	CHECK_INT(skm_reap(db, "24x", NULL, NULL, &n), SKM_MISUSE);
 	skm_close(db);

@@ -75,19 +75,19 @@ percentile_reads_use_the_duration_index(void)
 	free(unit_sql(p, "ANALYZE"));
 	plan(p, skm__query_pct_count_sql, pl, sizeof(pl));
 	printf("# count: %s", pl);
-	CHECK(strstr(pl, "USING COVERING INDEX skill_invocation_duration") !=
+	CHECK(strstr(pl, "USING COVERING INDEX invocation_duration") !=
 	    NULL);
 	CHECK(strstr(pl, "SCAN") == NULL);
 	plan(p, skm__query_pct_nth_sql, pl, sizeof(pl));
 	printf("# nth: %s", pl);
-	CHECK(strstr(pl, "USING COVERING INDEX skill_invocation_duration") !=
+	CHECK(strstr(pl, "USING COVERING INDEX invocation_duration") !=
 	    NULL);
 	/* Walked in index order: no sort of the durations. */
 	CHECK(strstr(pl, "TEMP B-TREE") == NULL);
 	CHECK(strstr(pl, "SCAN") == NULL);
 	plan(p, skm__query_pct_nth_desc_sql, pl, sizeof(pl));
 	printf("# nth from the top: %s", pl);
-	CHECK(strstr(pl, "USING COVERING INDEX skill_invocation_duration") !=
+	CHECK(strstr(pl, "USING COVERING INDEX invocation_duration") !=
 	    NULL);
 	CHECK(strstr(pl, "TEMP B-TREE") == NULL);
 	CHECK(strstr(pl, "SCAN") == NULL);

@@ -168,6 +168,108 @@ schema_2_store_is_migrated_with_its_search_index(void)
 	skm_close(db);
 }
 
+/*
+ * Migration 7: a schema 6 store that was synced, with a running and an
+ * ended invocation.  After it, the view shows every value as before
+ * (lowercase UUIDs, other ids, times at the edges of the range), the
+ * table keeps them compact, and sync's triggers are on the new table:
+ * the running invocation's end is logged for the next sync.
+ */
+static void
+schema_6_store_is_migrated_to_compact_rows(void)
+{
+	static const char rows[] =
+	    "INSERT INTO skill_invocation (id, skill_name, invoked_at, "
+	    "ended_at, session_id, parent_id, completed, duration_seconds, "
+	    "boot_id, mono_start) VALUES "
+	    "('01a24158-271d-7d67-a992-4591788b9040', 'lint', "
+	    "'0001-01-01T00:00:00.000Z', '9999-12-31T23:59:59.999Z', "
+	    "'5e550000-0000-4000-8000-000000000001', 'Not-A-UUID', 1, 2.5, "
+	    "NULL, NULL), "
+	    "('01A24158-271D-7D67-A992-4591788B9041', 'lint', "
+	    "'1969-12-31T23:59:59.999Z', '1970-01-01T00:00:00.001Z', 's1', "
+	    "'01a24158-271d-7d67-a992-4591788b9040', 0, 0.002, NULL, NULL), "
+	    "('r', 'test', '2026-01-05T10:03:00.123Z', NULL, NULL, NULL, 0, "
+	    "NULL, '0b00b5e1-0000-4000-8000-00000000b007', 12.5); "
+	    "INSERT INTO sync_state (server_id, scan_rowid, scan_end, log_seq) "
+	    "VALUES ('srv', 3, 3, 0);"
+	    "CREATE TRIGGER sync_log_end AFTER UPDATE OF ended_at ON "
+	    "skill_invocation WHEN old.ended_at IS NULL AND new.ended_at IS NOT "
+	    "NULL BEGIN INSERT INTO sync_log (id) VALUES (new.id); END;";
+	static const char view[] =
+	    "SELECT group_concat(id || '|' || invoked_at || '|' || "
+	    "coalesce(ended_at, '-') || '|' || coalesce(session_id, '-') || '|' "
+	    "|| coalesce(parent_id, '-') || '|' || coalesce(boot_id, '-'), ' ') "
+	    "FROM (SELECT * FROM skill_invocation ORDER BY skill_name, "
+	    "invoked_at)";
+	struct skm_db *db;
+	struct skm_end_info ei = SKM_END_INFO_INIT;
+	const char *p = unit_path("m.db");
+	char *before, *after, *out = NULL;
+	size_t len = 0;
+	sqlite3 *c;
+	FILE *f;
+	int i;
+
+	sqlite3_open(p, &c);
+	sqlite3_exec(c, "PRAGMA journal_mode = WAL", 0, 0, 0);
+	for (i = 0; i < skm__nmigrations && skm__migrations[i].version <= 6; i++)
+		CHECK_INT(sqlite3_exec(c, skm__migrations[i].sql, 0, 0, 0),
+		    SQLITE_OK);
+	CHECK_INT(sqlite3_exec(c, "PRAGMA user_version = 6", 0, 0, 0),
+	    SQLITE_OK);
+	CHECK_INT(sqlite3_exec(c, rows, 0, 0, 0), SQLITE_OK);
+	sqlite3_close(c);
+	before = unit_sql(p, view);
+
+	CHECK_INT(skm_open(p, SKM_OPEN_DIRECT, &db), SKM_OK);
+	CHECK_INT(skm_schema_version(db), skm_schema_latest());
+	after = unit_sql(p, view);
+	CHECK_STR(after, before);
+	free(after);
+	free(before);
+	/* lowercase UUIDs as 16 bytes, the rest as it was; times as
+	 * milliseconds */
+	CHECK_INT(unit_sql_int(p, "SELECT count(*) FROM invocation WHERE "
+	    "typeof(id) = 'blob'"), 1);
+	CHECK_INT(unit_sql_int(p, "SELECT count(*) FROM invocation WHERE "
+	    "typeof(session_id) = 'blob' OR typeof(parent_id) = 'blob' OR "
+	    "typeof(boot_id) = 'blob'"), 3);
+	CHECK_INT(unit_sql_int(p, "SELECT invoked_at = -62135596800000 FROM "
+	    "invocation WHERE rowid = 1"), 1);
+	CHECK_INT(unit_sql_int(p, "SELECT invoked_at FROM invocation "
+	    "WHERE rowid = 2"), -1);
+	/* the view's plain SQL and skm's C functions write the same text */
+	after = unit_sql(p, "SELECT group_concat(x, ' ') FROM (SELECT "
+	    "invoked_at AS x FROM skill_invocation ORDER BY rowid)");
+	CHECK_STR(after, "0001-01-01T00:00:00.000Z 1969-12-31T23:59:59.999Z "
+	    "2026-01-05T10:03:00.123Z");
+	free(after);
+	/* sync's trigger is on the new table: the end is logged */
+	CHECK_INT(unit_sql_int(p, "SELECT count(*) FROM sqlite_schema WHERE "
+	    "type = 'trigger' AND tbl_name = 'invocation'"), 2);
+	CHECK_INT(skm_end_id(db, "r", &ei), SKM_OK);
+	CHECK_INT(unit_sql_int(p, "SELECT count(*) FROM sync_log WHERE "
+	    "id = 'r'"), 1);
+	/* export (skm's C functions) writes what the view shows */
+	CHECK((f = open_memstream(&out, &len)) != NULL);
+	CHECK_INT(skm_export(db, NULL, f, NULL), SKM_OK);
+	fclose(f);
+	CHECK(out != NULL && strstr(out, "\"id\":\"01a24158-271d-7d67-a992-"
+	    "4591788b9040\",\"skill_name\":\"lint\",\"invoked_at\":"
+	    "\"0001-01-01T00:00:00.000Z\",\"ended_at\":"
+	    "\"9999-12-31T23:59:59.999Z\"") != NULL);
+	CHECK(out != NULL && strstr(out, "\"invoked_at\":"
+	    "\"1969-12-31T23:59:59.999Z\",\"ended_at\":"
+	    "\"1970-01-01T00:00:00.001Z\"") != NULL);
+	CHECK(out != NULL && strstr(out, "\"parent_id\":\"01a24158-271d-7d67-"
+	    "a992-4591788b9040\"") != NULL);
+	free(out);
+	CHECK_INT(skm_recompute(db, NULL), SKM_OK);
+	CHECK_INT(skm_check(db, NULL, NULL), SKM_OK);
+	skm_close(db);
+}
+
 static void
 newer_schema_is_refused_and_untouched(void)
 {
@@ -342,6 +444,7 @@ main(void)
 	RUN(migrations_are_recorded_once);
 	RUN(existing_unmigrated_skm_file_is_migrated);
 	RUN(schema_2_store_is_migrated_with_its_search_index);
+	RUN(schema_6_store_is_migrated_to_compact_rows);
 	RUN(newer_schema_is_refused_and_untouched);
 	RUN(garbage_file_is_refused_and_never_written);
 	RUN(foreign_sqlite_database_is_refused);
