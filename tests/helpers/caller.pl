@@ -48,6 +48,11 @@ setsid() or die "setsid: $!";
 my $pid = fork // die "fork: $!";
 if ($pid == 0) {
 	setpgid(0, 0) or die "setpgid: $!";
+	# The signals sent start at their default unless -i says otherwise,
+	# whatever this was started with (an asynchronous command of a
+	# shell without job control, `make check &`, has INT and QUIT
+	# ignored, and the command would inherit that).
+	$SIG{(split /:/)[0]} = 'DEFAULT' for @send;
 	$SIG{$_} = 'IGNORE' for @ign;
 	if (@blk) {
 		my $set = POSIX::SigSet->new(map { sig_num($_) } @blk);
