@@ -122,7 +122,8 @@ skm__util_hostname(void)
 	return hostname;
 }
 
-/* "SIGSEGV" for SIGSEGV; "SIG<n>" for a number without a name. */
+/* "SIGSEGV" for SIGSEGV, "SIGRTMIN+3", "SIGRTMAX-2"; "SIG<n>" for a
+ * number without a name. */
 const char *
 skm__util_signame(int sig)
 {
@@ -149,6 +150,19 @@ skm__util_signame(int sig)
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (names[i].sig == sig)
 			return names[i].name;
+	/* Real-time signals as kill -l and bash name them: the lower half
+	 * from SIGRTMIN up, the upper half from SIGRTMAX down. */
+	if (sig == SIGRTMIN)
+		return "SIGRTMIN";
+	if (sig == SIGRTMAX)
+		return "SIGRTMAX";
+	if (sig > SIGRTMIN && sig < SIGRTMAX) {
+		if (sig - SIGRTMIN <= (SIGRTMAX - SIGRTMIN) / 2)
+			snprintf(buf, sizeof(buf), "SIGRTMIN+%d", sig - SIGRTMIN);
+		else
+			snprintf(buf, sizeof(buf), "SIGRTMAX-%d", SIGRTMAX - sig);
+		return buf;
+	}
 	snprintf(buf, sizeof(buf), "SIG%d", sig);
 	return buf;
 }

@@ -53,6 +53,17 @@ inv() {
 	[ "$(inv "completed, signal, error_type")" = "0|15|signal:SIGTERM" ]
 }
 
+@test "a real-time signal is recorded by the name kill -l gives it" {
+	local lo=$(kill -l RTMIN) hi=$(kill -l RTMAX)
+	run skm-run -s t -- sh -c "kill -$((lo + 3)) \$\$"
+	[ "$status" -eq $((128 + lo + 3)) ]
+	run skm-run -s t -- sh -c "kill -$((hi - 2)) \$\$"
+	[ "$status" -eq $((128 + hi - 2)) ]
+	run skm-run -s t -- sh -c "kill -$lo \$\$"
+	[ "$(sql "SELECT group_concat(error_type, ' ') FROM (SELECT error_type FROM invocation ORDER BY rowid)")" = \
+	    "signal:SIG$(kill -l $((lo + 3))) signal:SIG$(kill -l $((hi - 2))) signal:SIGRTMIN" ]
+}
+
 @test "a command killed by SIGSEGV makes skm-run exit 139 and records signal:SIGSEGV" {
 	cd "$BATS_TEST_TMPDIR"
 	run sh -c 'ulimit -c 0; exec skm-run -s t -- sh -c "kill -SEGV \$\$"'
