@@ -22,8 +22,9 @@
  * and session, in the order of their keys -- no pass over the table.
  *
  * An imported command line has its secrets hidden as skm-run and the
- * shim hide them when they record (redact.c's rules, without the user's
- * $SKM_REDACT): a log from elsewhere may hold what they never store.
+ * shim hide them when they record (redact.c's rules and the importing
+ * user's $SKM_REDACT): a log from elsewhere may hold what they never
+ * store.
  * Hidden text stays hidden, so export and import round-trip.
  *
  * Export prints each real with the fewest digits that read back to the
@@ -139,6 +140,7 @@ struct import_job {
 	struct skm_import_result res;
 	/* the record being assembled */
 	sqlite3_stmt *ins;	/* insert_sql, the job's own */
+	const char *redact;	/* $SKM_REDACT, as the recorders read it */
 	uint32_t seen;
 	long long invoked_ms, ended_ms;
 	double duration;
@@ -372,7 +374,7 @@ bind_command(struct skm_db *db, struct import_job *job, const struct val *v)
 	memcpy(job->cmd_in, v->text, v->len);
 	job->cmd_in[v->len] = '\0';
 	n = skm__redact_line(job->cmd_out, SKM_COMMAND_MAX + 1, job->cmd_in,
-	    NULL);
+	    job->redact);
 	sqlite3_bind_text(job->ins, FI_COMMAND + 1, job->cmd_out, (int)n,
 	    SQLITE_TRANSIENT);
 	return SKM_OK;
@@ -1564,6 +1566,7 @@ skm_import(struct skm_db *db, FILE *in, struct skm_import_result *res)
 	memset(&job, 0, sizeof(job));
 	job.in = in;
 	job.start = ftello(in);
+	job.redact = getenv("SKM_REDACT");
 	if ((job.agg = skm__agg_new()) == NULL)
 		return skm__store_fail(db, SKM_NOMEM, "import: out of memory");
 	/* A bulk load touches far more pages than the 2 MB default cache:

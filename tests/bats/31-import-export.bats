@@ -185,6 +185,11 @@ record_runs() {
 	skm export >"$BATS_TEST_TMPDIR/a.jsonl"
 	SKM_DB="$BATS_TEST_TMPDIR/copy.db" skm import "$BATS_TEST_TMPDIR/a.jsonl" >/dev/null
 	SKM_DB="$BATS_TEST_TMPDIR/copy.db" skm export | cmp - "$BATS_TEST_TMPDIR/a.jsonl"
+	# the importing user's SKM_REDACT patterns apply too
+	printf '{"id":"s4","skill_name":"x","invoked_at":"2026-01-01T00:00:03Z","completed":true,"duration_seconds":1,"command":"login --pin 1234 --otp=9999 --user bob"}\n' |
+	    SKM_REDACT='*pin*,otp' skm import - >/dev/null
+	[ "$(sql "SELECT command FROM skill_invocation WHERE id = 's4'")" = \
+	    "login --pin *** --otp=*** --user bob" ]
 	# a NUL in a command line is refused, as in a skill name
 	printf 'id,skill_name,invoked_at,completed,duration_seconds,command\ns3,x,2026-01-01T00:00:02Z,1,1,"a\0b"\n' >"$BATS_TEST_TMPDIR/n.csv"
 	run -1 --separate-stderr skm import "$BATS_TEST_TMPDIR/n.csv"
