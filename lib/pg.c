@@ -307,9 +307,9 @@ static const char pg_m3[] =
 
 static const struct skm_migration pg_migrations[] = {
 	{ 1, "skill_invocation, skill_metrics rollups, skill_workflow "
-	    "search, functions", pg_m1, NULL },
-	{ 2, "pair and hourly rollups, an index for --host", pg_m2, NULL },
-	{ 3, "room on the rollups' pages", pg_m3, NULL },
+	    "search, functions", pg_m1, NULL, 0 },
+	{ 2, "pair and hourly rollups, an index for --host", pg_m2, NULL, 0 },
+	{ 3, "room on the rollups' pages", pg_m3, NULL, 0 },
 };
 #define PG_NMIGRATIONS \
 	((int)(sizeof(pg_migrations) / sizeof(pg_migrations[0])))

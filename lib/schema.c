@@ -408,15 +408,15 @@ const char skm__sync_triggers_sql[] =
 
 const struct skm_migration skm__migrations[] = {
 	{ 1, "skill_invocation, skill_metrics, session_skill, search index, "
-	    "summary view", m1_sql, NULL },
-	{ 2, "skill_invocation.pid_start for skm reap", m2_sql, NULL },
-	{ 3, "search index over (skill, workflow path) pairs", m3_sql, NULL },
-	{ 4, "journal_fold: the fold's place in each journal file", m4_sql, NULL },
+	    "summary view", m1_sql, NULL, 0 },
+	{ 2, "skill_invocation.pid_start for skm reap", m2_sql, NULL, 0 },
+	{ 3, "search index over (skill, workflow path) pairs", m3_sql, NULL, 0 },
+	{ 4, "journal_fold: the fold's place in each journal file", m4_sql, NULL, 0 },
 	{ 5, "per-pair counts, hourly timeline rollups, cached percentiles",
-	  m5_sql, NULL },
-	{ 6, "sync_state and sync_log for skm sync", m6_sql, NULL },
+	  m5_sql, NULL, 0 },
+	{ 6, "sync_state and sync_log for skm sync", m6_sql, NULL, 0 },
 	{ 7, "invocation: integer times, UUIDs as 16 bytes; skill_invocation "
-	    "a view over it", m7_sql, skm__sync_triggers_sql },
+	    "a view over it", m7_sql, skm__sync_triggers_sql, 1 },
 };
 const int skm__nmigrations =
     (int)(sizeof(skm__migrations) / sizeof(skm__migrations[0]));

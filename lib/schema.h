@@ -9,6 +9,9 @@ struct skm_migration {
 	/* Run after sql when the store has been synced (a sync_state row):
 	 * what sync made on a table the migration replaced.  May be NULL. */
 	const char *if_synced;
+	/* 1: it moves every invocation to a new table, so the old one's
+	 * pages are free afterwards: the store is vacuumed (store.c). */
+	int moves_rows;
 };
 
 extern const struct skm_migration skm__migrations[];
