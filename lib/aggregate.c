@@ -18,6 +18,8 @@
  * path built from the key, so keys with dots, quotes or backslashes stay
  * verbatim (the reference design's '$.' || key nested them).
  */
+#include <sys/stat.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -921,8 +923,9 @@ check_journal(struct skm_db *db, void (*cb)(void *, const char *), void *arg)
 	    "SELECT (SELECT coalesce(sum(quarantined), 0) FROM journal_fold), "
 	    "(SELECT count(*) FROM journal_pending_end)";
 	struct skm__jnl j;
+	struct stat sb;
 	sqlite3_stmt *st;
-	char msg[PATH_MAX + 256];
+	char msg[2 * PATH_MAX + 256], alt[PATH_MAX];
 	long long q = 0, p = 0;
 	int dfd, bad = 0;
 
@@ -931,6 +934,15 @@ check_journal(struct skm_db *db, void (*cb)(void *, const char *), void *arg)
 			close(dfd);
 		else if (j.state < 0)
 			bad = report(cb, arg, j.why);
+		/* Runs recorded while it was refused (journal.c). */
+		if (skm__jnl_alt(j.dir, alt) == 0 && stat(alt, &sb) == 0 &&
+		    cb != NULL) {
+			snprintf(msg, sizeof(msg), "note: %s is in use: the "
+			    "journal's second place, where this user's runs go "
+			    "while %s is refused (folded, and quarantined, as "
+			    "the journal is)", alt, j.dir);
+			cb(arg, msg);
+		}
 	}
 	if (sqlite3_prepare_v2(db->conn, sql, -1, &st, NULL) != SQLITE_OK)
 		return bad;

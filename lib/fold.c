@@ -743,6 +743,8 @@ struct fold {
 	size_t qlen, qcap;
 	struct apply a;          /* the batch's aggregates */
 	int bulk;                /* bulk mode; what it changed, to restore */
+	int busy;                /* a fold was running in a place */
+	char first[PATH_MAX];    /* the journal beside the store */
 	int old_ckpt, old_cache;
 	struct slot slot[FOLD_BATCH];
 	int ids[FOLD_IDS];       /* BEGIN slots by id (-1: free) */
@@ -1324,12 +1326,61 @@ fold_free(struct fold *fo)
 	free(fo);
 }
 
+/*
+ * fold_place - fold the journal directory fo->j.dir, if there is one:
+ * its sealed files, then its live file.  A refused directory is named in
+ * res->refused (res NULL: not named); a fold already running there sets
+ * fo->busy.
+ */
+static int
+fold_place(struct fold *fo, int budget_ms, int wait_ms,
+    struct skm__fold_result *res)
+{
+	struct skm_db *db = fo->db;
+	int rc, lk;
+
+	if ((fo->dfd = skm__jnl_dirfd(&fo->j, 0)) == -1) {
+		if (fo->j.state < 0 && res != NULL)
+			snprintf(res->refused, sizeof(res->refused), "%s",
+			    fo->j.why);
+		return SKM_OK;          /* refused, or no journal yet */
+	}
+	if ((lk = lock_fold(fo, wait_ms)) == -1) {
+		close(fo->dfd);
+		fo->busy = 1;
+		if (res != NULL)
+			res->busy = 1;
+		return SKM_OK;
+	}
+	if (budget_ms > 0 && fo->deadline == 0)
+		fo->deadline = skm__util_mono() + budget_ms / 1000.0;
+	rc = fold_sealed(fo);
+	if (rc == SKM_OK && !fo->more)
+		rc = fold_live(fo);
+	if (fo->bulk) {
+		/* Leave the WAL as short as it was bounded before: fold it in
+		 * now, without waiting for anyone (PASSIVE). */
+		char sql[64];
+
+		sqlite3_wal_checkpoint_v2(db->conn, NULL,
+		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		sqlite3_wal_autocheckpoint(db->conn, fo->old_ckpt);
+		snprintf(sql, sizeof(sql), "PRAGMA cache_size = %d",
+		    fo->old_cache);
+		sqlite3_exec(db->conn, sql, NULL, NULL, NULL);
+		fo->bulk = 0;
+	}
+	close(lk);
+	close(fo->dfd);
+	return rc;
+}
+
 int
 skm__fold(struct skm_db *db, int budget_ms, int wait_ms,
     struct skm__fold_result *res)
 {
 	struct fold *fo;
-	int rc, lk;
+	int rc;
 
 	memset(res, 0, sizeof(*res));
 	if (db == NULL)
@@ -1350,7 +1401,10 @@ skm__fold(struct skm_db *db, int budget_ms, int wait_ms,
 		fold_free(fo);
 		return rc;
 	}
-	/* What an earlier skm spooled goes into the journal first. */
+	memcpy(fo->first, fo->j.dir, sizeof(fo->first));
+	/* What an earlier skm spooled goes into the journal first (into
+	 * its second place if the first is refused: then back to the
+	 * first, which is folded first all the same). */
 	if (skm__legacy_present(fo->j.dir)) {
 		long carried;
 
@@ -1358,61 +1412,58 @@ skm__fold(struct skm_db *db, int budget_ms, int wait_ms,
 			fold_free(fo);
 			return rc;
 		}
+		if (fo->j.alt)
+			(void)skm__jnl_init(&fo->j, db->path);
 	}
-	if ((fo->dfd = skm__jnl_dirfd(&fo->j, 0)) == -1) {
-		if (fo->j.state < 0)
-			snprintf(res->refused, sizeof(res->refused), "%s",
-			    fo->j.why);
-		fold_free(fo);
-		return SKM_OK;          /* refused, or no journal yet */
+	rc = fold_place(fo, budget_ms, wait_ms, res);
+	/* Then the second place (skm__jnl_alt), where this user's recorders
+	 * record while the first is refused. */
+	if (rc == SKM_OK && !fo->more &&
+	    skm__jnl_alt(fo->first, fo->j.dir) == 0) {
+		fo->j.state = 0;
+		fo->j.alt = 1;
+		rc = fold_place(fo, budget_ms, wait_ms, NULL);
+		if (res->busy == 0 && fo->busy)
+			res->busy = 1;
 	}
-	if ((lk = lock_fold(fo, wait_ms)) == -1) {
-		close(fo->dfd);
-		fold_free(fo);
-		res->busy = 1;
-		return SKM_OK;
-	}
-	if (budget_ms > 0)
-		fo->deadline = skm__util_mono() + budget_ms / 1000.0;
-	rc = fold_sealed(fo);
-	if (rc == SKM_OK && !fo->more)
-		rc = fold_live(fo);
 	res->applied = fo->applied;
 	res->quarantined = fo->quarantined;
 	res->more = fo->more;
-	if (fo->bulk) {
-		/* Leave the WAL as short as it was bounded before: fold it in
-		 * now, without waiting for anyone (PASSIVE). */
-		char sql[64];
-
-		sqlite3_wal_checkpoint_v2(db->conn, NULL,
-		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-		sqlite3_wal_autocheckpoint(db->conn, fo->old_ckpt);
-		snprintf(sql, sizeof(sql), "PRAGMA cache_size = %d",
-		    fo->old_cache);
-		sqlite3_exec(db->conn, sql, NULL, NULL, NULL);
-	}
-	close(lk);
-	close(fo->dfd);
 	fold_free(fo);
 	return rc;
+}
+
+
+/* Has the live file of journal directory dir changed since *ino, *size
+ * (which it updates)? */
+static int
+live_changed(const char *dir, ino_t *ino, off_t *size)
+{
+	char live[PATH_MAX + 16];
+	struct stat sb;
+	int moved;
+
+	if (snprintf(live, sizeof(live), "%s/%s", dir, SKM__JNL_LIVE) >=
+	    (int)sizeof(live))
+		return 0;
+	if (lstat(live, &sb) != 0)
+		sb.st_ino = 0, sb.st_size = 0;
+	moved = sb.st_ino != *ino || sb.st_size != *size;
+	*ino = sb.st_ino;
+	*size = sb.st_size;
+	return moved;
 }
 
 int
 skm__journal_moved(struct skm_db *db)
 {
-	char live[sizeof(db->jnl.dir) + 16];
-	struct stat sb;
+	char alt[PATH_MAX];
 	int moved;
 
-	if (snprintf(live, sizeof(live), "%s/%s", db->jnl.dir,
-	    SKM__JNL_LIVE) >= (int)sizeof(live))
-		return 0;
-	if (lstat(live, &sb) != 0)
-		sb.st_ino = 0, sb.st_size = 0;
-	moved = sb.st_ino != db->jnl_ino || sb.st_size != db->jnl_size;
-	db->jnl_ino = sb.st_ino;
-	db->jnl_size = sb.st_size;
+	moved = live_changed(db->jnl.dir, &db->jnl_ino, &db->jnl_size);
+	/* The second place too, unless the handle already records there. */
+	if (!db->jnl.alt && skm__jnl_alt(db->jnl.dir, alt) == 0)
+		moved |= live_changed(alt, &db->alt_ino, &db->alt_size);
 	return moved;
 }
 

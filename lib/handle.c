@@ -133,75 +133,98 @@ collect(void *arg, const char *line)
 		json_push(cj, &cj->problems, line);
 }
 
+/* The text grown by quarantine_lines: "[" and lines joined by ','. */
+struct qtext {
+	char *buf;
+	size_t len, cap;
+};
+
 /*
- * quarantine_lines - the lines of DB.journal/quarantine.jsonl that are
- * JSON objects, as one JSON array text in *out (malloc'd; "[]" when there
- * is no such file).  The file is opened as the journal's files are: not
- * through a symlink, only a regular file of this user.
+ * quarantine_file - add the lines of j->dir's quarantine.jsonl that are
+ * JSON objects to q.  The file is opened as the journal's files are: not
+ * through a symlink, only a regular file of this user; none is nothing.
+ */
+static int
+quarantine_file(struct skm_db *db, struct skm__jnl *j, struct qtext *q)
+{
+	static const char valid[] = "SELECT json_valid(?1) AND "
+	    "json_type(?1) = 'object'";
+	sqlite3_stmt *st;
+	char *line = NULL, *p;
+	size_t cap = 0;
+	ssize_t n;
+	FILE *fp = NULL;
+	int dfd, fd, ok, rc;
+
+	j->state = 0;
+	if ((dfd = skm__jnl_dirfd(j, 0)) == -1)
+		return SKM_OK;
+	fd = skm__jnl_openat(j, dfd, SKM__JNL_QUARANTINE, 0);
+	close(dfd);
+	if (fd != -1 && (fp = fdopen(fd, "r")) == NULL)
+		close(fd);
+	if (fp == NULL)
+		return SKM_OK;
+	if ((rc = skm__store_prepare(db, valid, &st)) != SKM_OK) {
+		fclose(fp);
+		return rc;
+	}
+	while (rc == SKM_OK && (n = getline(&line, &cap, fp)) > 0) {
+		if (line[n - 1] == '\n')
+			line[--n] = '\0';
+		sqlite3_bind_text(st, 1, line, (int)n, SQLITE_STATIC);
+		ok = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
+		sqlite3_reset(st);
+		if (!ok)
+			continue;
+		if (q->len + (size_t)n + 3 > q->cap) {
+			while (q->len + (size_t)n + 3 > q->cap)
+				q->cap *= 2;
+			if ((p = realloc(q->buf, q->cap)) == NULL) {
+				rc = skm__store_fail(db, SKM_NOMEM,
+				    "out of memory");
+				break;
+			}
+			q->buf = p;
+		}
+		if (q->len > 1)
+			q->buf[q->len++] = ',';
+		memcpy(q->buf + q->len, line, (size_t)n);
+		q->len += (size_t)n;
+	}
+	free(line);
+	fclose(fp);
+	return rc;
+}
+
+/*
+ * quarantine_lines - the quarantined lines of the journal beside the
+ * store and of its second place (skm__jnl_alt), as one JSON array text
+ * in *out (malloc'd; "[]" when there are none).
  */
 static int
 quarantine_lines(struct skm_db *db, char **out)
 {
-	static const char valid[] = "SELECT json_valid(?1) AND "
-	    "json_type(?1) = 'object'";
-	struct skm__jnl j;
-	sqlite3_stmt *st;
-	char *line = NULL, *buf;
-	size_t cap = 0, len = 1, bufcap = 256;
-	ssize_t n;
-	FILE *fp = NULL;
-	int dfd, fd, ok, rc = SKM_OK;
+	struct qtext q = { NULL, 1, 256 };
+	struct skm__jnl j;	/* its own: not the handle's, which keeps
+				 * descriptors */
+	int rc = SKM_OK;
 
-	if ((buf = malloc(bufcap)) == NULL)
+	if ((q.buf = malloc(q.cap)) == NULL)
 		return skm__store_fail(db, SKM_NOMEM, "out of memory");
-	buf[0] = '[';
-	/* A journal of its own (not the handle's, whose descriptors it
-	 * keeps), opened only for reading. */
-	if (skm__jnl_init(&j, db->path) == 0 &&
-	    (dfd = skm__jnl_dirfd(&j, 0)) != -1) {
-		fd = skm__jnl_openat(&j, dfd, SKM__JNL_QUARANTINE, 0);
-		close(dfd);
-		if (fd != -1 && (fp = fdopen(fd, "r")) == NULL)
-			close(fd);
+	q.buf[0] = '[';
+	if (skm__jnl_init(&j, db->path) == 0) {
+		rc = quarantine_file(db, &j, &q);
+		if (rc == SKM_OK && skm__jnl_alt(j.dir, j.dir) == 0)
+			rc = quarantine_file(db, &j, &q);
 	}
-	if (fp != NULL && (rc = skm__store_prepare(db, valid, &st)) == SKM_OK) {
-		while (rc == SKM_OK && (n = getline(&line, &cap, fp)) > 0) {
-			if (line[n - 1] == '\n')
-				line[--n] = '\0';
-			sqlite3_bind_text(st, 1, line, (int)n, SQLITE_STATIC);
-			ok = sqlite3_step(st) == SQLITE_ROW &&
-			    sqlite3_column_int(st, 0);
-			sqlite3_reset(st);
-			if (!ok)
-				continue;
-			if (len + (size_t)n + 3 > bufcap) {
-				char *p;
-
-				while (len + (size_t)n + 3 > bufcap)
-					bufcap *= 2;
-				if ((p = realloc(buf, bufcap)) == NULL) {
-					rc = skm__store_fail(db, SKM_NOMEM,
-					    "out of memory");
-					break;
-				}
-				buf = p;
-			}
-			if (len > 1)
-				buf[len++] = ',';
-			memcpy(buf + len, line, (size_t)n);
-			len += (size_t)n;
-		}
-	}
-	if (fp != NULL)
-		fclose(fp);
-	free(line);
-	buf[len++] = ']';
-	buf[len] = '\0';
 	if (rc != SKM_OK) {
-		free(buf);
+		free(q.buf);
 		return rc;
 	}
-	*out = buf;
+	q.buf[q.len++] = ']';
+	q.buf[q.len] = '\0';
+	*out = q.buf;
 	return SKM_OK;
 }
 

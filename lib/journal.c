@@ -127,6 +127,7 @@ skm__jnl_init(struct skm__jnl *j, const char *dbpath)
 	size_t n = 0, k;
 
 	j->state = 0;
+	j->alt = j->moved = 0;
 	j->why[0] = '\0';
 	j->keep = j->hold = 0;
 	j->kdfd = j->kfd = -1;
@@ -517,8 +518,77 @@ skm__jnl_close(struct skm__jnl *j)
 }
 
 int
+skm__jnl_alt(const char *dir, char out[PATH_MAX])
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *base = getenv("XDG_STATE_HOME"), *tail = "";
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t n;
+	int i;
+
+	if (base == NULL || base[0] != '/') {
+		base = getenv("HOME");
+		tail = "/.local/state";
+	}
+	if (base == NULL || base[0] != '/' || strlen(base) > PATH_MAX - 64)
+		return -1;
+	/* The hash first: out may be dir. */
+	for (; *dir != '\0'; dir++)
+		h = (h ^ (unsigned char)*dir) * 0x100000001b3ULL;
+	n = cpy(out, base, PATH_MAX);
+	n += cpy(out + n, tail, PATH_MAX - n);
+	n += cpy(out + n, "/skm/journals/", PATH_MAX - n);
+	for (i = 0; i < 16; i++)
+		out[n++] = hex[(h >> (60 - 4 * i)) & 15];
+	out[n] = '\0';
+	return 0;
+}
+
+static int append_here(struct skm__jnl *, const void *, size_t, int *);
+static void why_join(struct skm__jnl *, const char *, const char *);
+
+int
 skm__jnl_append(struct skm__jnl *j, const void *rec, size_t len,
     int *crossed)
+{
+	if (append_here(j, rec, len, crossed) == 0)
+		return 0;
+	if (j->state >= 0 || j->alt)
+		return -1;
+	/* Refused (why says what and where): the second place, once. */
+	j->alt = 1;
+	cpy(j->refused, j->why, sizeof(j->refused));
+	if (skm__jnl_alt(j->dir, j->dir) != 0)
+		return -1;
+	j->state = 0;
+	if (append_here(j, rec, len, crossed) != 0) {
+		/* Both named: the refusal first, then what failed there. */
+		why_join(j, "; ", j->why);
+		return -1;
+	}
+	why_join(j, "; recorded in ", j->dir);
+	j->moved = 1;
+	return 0;
+}
+
+/* why = refused + sep + tail (tail may be why itself). */
+static void
+why_join(struct skm__jnl *j, const char *sep, const char *tail)
+{
+	size_t n = strlen(j->refused), k = strlen(sep);
+
+	if (n + k >= sizeof(j->why))
+		n = k = 0;
+	/* tail moves right first: it may lie where refused goes. */
+	memmove(j->why + n + k, tail, strnlen(tail, sizeof(j->why) - n - k -
+	    1));
+	j->why[n + k + strnlen(tail, sizeof(j->why) - n - k - 1)] = '\0';
+	memcpy(j->why, j->refused, n);
+	memcpy(j->why + n, sep, k);
+}
+
+static int
+append_here(struct skm__jnl *j, const void *rec, size_t len, int *crossed)
 {
 	struct stat a, b;
 	int64_t t0 = 0;

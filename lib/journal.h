@@ -25,6 +25,10 @@ struct skm__jnl {
 	 * only as far as its text goes: a recorder touches as few pages of
 	 * its (static) struct as it can, each a page fault. */
 	int state;            /* 0: not looked at; 1: safe; -1: refused */
+	/* alt: dir is the journal's second place (skm__jnl_alt), used
+	 * since the one beside the store was refused; moved: an append
+	 * went there, why says so (the recorder warns once, clears it). */
+	int alt, moved;
 	/* Descriptors kept between appends (keep set: a library handle,
 	 * whose descriptors are its own; never in the shim or skm-run).
 	 * A keeping journal appends without a lock and checks that the
@@ -45,6 +49,7 @@ struct skm__jnl {
 	unsigned char *replay;
 	size_t nreplay, replaycap;
 	char why[PATH_MAX + 96]; /* why it was refused or a write failed */
+	char refused[PATH_MAX + 96]; /* why the first place was (alt) */
 	char dir[PATH_MAX];   /* the journal directory, absolute */
 };
 
@@ -103,10 +108,26 @@ void skm__jnl_settle(int fd);
 int skm__jnl_dirfd(struct skm__jnl *j, int create);
 
 /*
+ * skm__jnl_alt - the journal's second place, where a recorder records when
+ * the directory beside the store (dir) is refused -- another user's, open
+ * to others, a symlink, a live file that is not safe -- so that the run
+ * is still recorded, never into the unsafe place:
+ * $XDG_STATE_HOME/skm/journals/HASH, else
+ * $HOME/.local/state/skm/journals/HASH (absolute paths only), HASH the
+ * FNV-1a of dir.  The same store gives the same place to every recorder
+ * and fold of this user.  Returns 0 with out set, -1 when there is no
+ * such place.  Async-signal-safe (getenv aside, which takes no lock).
+ */
+int skm__jnl_alt(const char *dir, char out[PATH_MAX]);
+
+/*
  * skm__jnl_append - append the record rec (len bytes) to the live file
  * in one write(2).  *crossed (if not NULL) becomes 1 when the file is past
  * SKM__JNL_FOLD_BYTES and this write took it past another eighth of that:
- * time for a fold.  Returns 0, or -1 with j->why set.
+ * time for a fold.  When the journal beside the store is refused, the
+ * record goes to its second place (skm__jnl_alt) if there is one: j->dir
+ * becomes that, j->moved is set and j->why names both.  Returns 0, or -1
+ * with j->why set.
  */
 int skm__jnl_append(struct skm__jnl *j, const void *rec, size_t len,
     int *crossed);

@@ -38,6 +38,8 @@ struct skm_db {
 	int folding;         /* a fold is running on this handle */
 	ino_t jnl_ino;       /* the live journal as last seen: file... */
 	off_t jnl_size;      /* ...and size */
+	ino_t alt_ino;       /* the same of its second place */
+	off_t alt_size;
 	int fold_more;       /* the fold at open left work: 1 out of
 	                        time, 2 another fold was running */
 	long open_applied;   /* events the fold at open applied */

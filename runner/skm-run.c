@@ -190,6 +190,17 @@ skm_program(void)
 	return SKM_BINDIR "/skm";
 }
 
+/* The journal beside the store was refused and the run went to its
+ * second place (skm__jnl_alt): say so, once, naming both. */
+static void
+moved_warn(struct rec *r)
+{
+	if (r->rec.j.moved) {
+		r->rec.j.moved = 0;
+		rec_warn(r, "recorded elsewhere", r->rec.j.why);
+	}
+}
+
 /*
  * rec_begin - append the begin of the run to the journal.  Runs while
  * the command already runs.
@@ -204,6 +215,7 @@ rec_begin(struct rec *r, const struct skm_begin_info *bi)
 		r->began = 1;
 	else
 		rec_warn(r, "not recorded", r->rec.j.why);
+	moved_warn(r);
 }
 
 /*
@@ -233,6 +245,7 @@ rec_end(struct rec *r, const struct skm_begin_info *bi,
 		rec_warn(r, "not recorded", r->rec.j.why);
 	else if (r->rec.crossed)
 		skm__jnl_spawn_fold(skm_program(), r->rec.dbpath);
+	moved_warn(r);
 	r->recording = 0;
 }
 

@@ -375,6 +375,8 @@ begin(const char *skill, int argc, char **argv, const struct skm__recopt *opt)
 		dbg("skill %s: not recorded: %s", skill, rec.jr.j.why);
 		return;
 	}
+	if (rec.jr.j.moved)
+		dbg("skill %s: recorded elsewhere: %s", skill, rec.jr.j.why);
 	memcpy(rec.id, rec.jr.id, SKM_ID_LEN + 1);
 	rec.pid = getpid();
 	rec.active = 1;

@@ -123,14 +123,36 @@ PY
 	[ "$(sql "SELECT exit_code || ' ' || error_type FROM skill_invocation WHERE skill_name = 'lint'")" = "1 exit:1" ]
 }
 
-@test "a journal directory open to others is refused with one warning, and nothing is read from it" {
+@test "a journal directory open to others is refused with one warning, nothing is read from it, and the run is recorded in the user's own place" {
 	mkdir -p "$SKM_DB.journal"
 	chmod 0777 "$SKM_DB.journal"
 	run --separate-stderr skm-run -s t -- sh -c 'exit 4'
 	[ "$status" -eq 4 ]
 	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ]
-	[[ "$stderr" == *"$SKM_DB.journal: refused"* ]]
+	[[ "$stderr" == *"$SKM_DB.journal: refused"*"; recorded in $XDG_STATE_HOME/skm/journals/"* ]]
 	[ -z "$(ls "$SKM_DB.journal")" ]
+	# the second place is the user's, closed to others
+	[ "$(stat -c %a "$XDG_STATE_HOME/skm/journals")" = 700 ]
+	[ "$(stat -c %a "$XDG_STATE_HOME/skm/journals/"*)" = 700 ]
+	# queries fold it: the run is there; check still names the refusal
+	[ "$(skm recent --json | jq -r '.[0].error_type')" = exit:4 ]
+	run skm check
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$SKM_DB.journal: refused"* ]]
+	[[ "$output" == *"$XDG_STATE_HOME/skm/journals/"*" is in use: the journal's second place"* ]]
+	# more runs, a begin and an end apart, the in-process library too
+	skm-run -s t -- true 2>/dev/null
+	id=$(skm begin --skill lib 2>/dev/null)
+	skm end "$id" 2>/dev/null
+	rm -rf "$SKM_DB.journal"
+	run -0 skm check
+	[ "$(skm stats --json | jq -r 'map(.skill_name + ":" + (.total_invocations | tostring)) | sort | join(" ")')" = "lib:1 t:2" ]
+	# without a place of its own (no absolute HOME or XDG_STATE_HOME) the
+	# run is lost, with the one warning
+	mkdir -m 0777 "$SKM_DB.journal"
+	run --separate-stderr env -u XDG_STATE_HOME HOME=relative skm-run -s t -- true
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"not recorded: $SKM_DB.journal: refused"* ]]
 }
 
 @test "a journal directory that is a symlink is refused and never followed" {
@@ -227,6 +249,18 @@ fresh() { dir=$(mktemp -d "$shared/case.XXXXXX"); chmod 1777 "$dir"; }
 	run -0 as $own skm stats --json
 	[[ "$output" != *injected* ]]
 	! grep -q mine "$dir/m.db.journal/journal"
+	# ... and with a place of the owner's own (XDG_STATE_HOME), the run
+	# is recorded there: the owner's queries see it, the other's
+	# directory never gets it
+	run --separate-stderr as $own env XDG_STATE_HOME="$dir/own-state" skm-run -s mine -- sh -c 'exit 3'
+	[ "$status" -eq 3 ]
+	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ]
+	[[ "$stderr" == *"$dir/m.db.journal: refused"*"; recorded in $dir/own-state/skm/journals/"* ]]
+	[ "$(stat -c '%u %a' "$dir/own-state")" = "$own 700" ]
+	run -0 as $own env XDG_STATE_HOME="$dir/own-state" skm stats --json
+	[[ "$output" == *'"skill_name":"mine"'* && "$output" != *injected* ]]
+	! grep -q mine "$dir/m.db.journal/journal"
+	! as $evil ls "$dir/own-state/skm"
 
 	# 2. a symlink to a directory of theirs
 	fresh

@@ -3,6 +3,8 @@
 TOP="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
 export PATH="$TOP:$PATH"
 export SKM_DB="$BATS_TEST_TMPDIR/metrics.db"
+# Where a refused journal's runs go (skm__jnl_alt): the test's, not $HOME.
+export XDG_STATE_HOME="$BATS_TEST_TMPDIR/state"
 unset SKM_SKILL SKM_WORKFLOW SKM_SESSION SKM_PROJECT SKM_INVOCATION_ID SKM_DISABLE
 
 # sql QUERY: run a read-only query against the test's store, after
