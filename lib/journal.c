@@ -188,7 +188,10 @@ skm__jnl_dirfd(struct skm__jnl *j, int create)
 		    O_CLOEXEC);
 	}
 	if (fd == -1) {
-		if (errno == ELOOP || errno == ENOTDIR) {
+		/* Refused when it is there and not a directory; a parent
+		 * that is no directory is no place for a store at all. */
+		if (errno == ELOOP || (errno == ENOTDIR &&
+		    lstat(j->dir, &sb) == 0)) {
 			j->state = -1;
 			return why3(j, j->dir, ": refused: not a directory "
 			    "(a symlink or another file)", "");
