@@ -1484,11 +1484,28 @@ make_indexes(struct skm_db *db, struct import_job *job)
 	return rc;
 }
 
+/* The last rowid of the invocations, 0 when there are none. */
+static const char maxrow[] =
+    "SELECT coalesce(max(rowid), 0) FROM invocation";
+
+/* Are there no invocations in the store (as of now)? */
+static int
+store_empty(struct skm_db *db)
+{
+	sqlite3_stmt *st;
+	int empty;
+
+	if (skm__store_prepare(db, maxrow, &st) != SKM_OK)
+		return 0;
+	empty = sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_int64(st, 0) == 0;
+	sqlite3_reset(st);
+	return empty;
+}
+
 static int
 import_tx(struct skm_db *db, void *arg)
 {
-	static const char maxrow[] =
-	    "SELECT coalesce(max(rowid), 0) FROM invocation";
 	struct import_job *job = arg;
 	sqlite3_stmt *st;
 	long long before;
@@ -1554,7 +1571,7 @@ int
 skm_import(struct skm_db *db, FILE *in, struct skm_import_result *res)
 {
 	struct import_job job;
-	int rc, i;
+	int rc, i, solo;
 
 	if (res != NULL)
 		memset(res, 0, sizeof(*res));
@@ -1575,7 +1592,14 @@ skm_import(struct skm_db *db, FILE *in, struct skm_import_result *res)
 	/* A statement that fires triggers keeps a statement journal, a
 	 * temporary file written at every insert: in memory, it is cheap. */
 	skm__store_exec(db, "PRAGMA temp_store = MEMORY");
+	/* Into an empty store nearly every page is new: write them once,
+	 * through a rollback journal, not into the WAL and then again into
+	 * the store (skm__store_leave_wal; only when no other connection
+	 * has the store open). */
+	solo = store_empty(db) && skm__store_leave_wal(db);
 	rc = skm__store_write(db, import_tx, &job);
+	if (solo)
+		skm__store_back_to_wal(db);
 	free_indexes(&job);
 	sqlite3_finalize(job.ins);
 	free(job.sbuf);

@@ -142,6 +142,8 @@ int skm__store_prepare(struct skm_db *db, const char *sql, sqlite3_stmt **st);
 void skm__store_clear(struct skm_db *db);
 void skm__store_bulk(struct skm_db *db);
 void skm__store_bind_key(sqlite3_stmt *st, int i, const char *p, size_t n);
+int skm__store_leave_wal(struct skm_db *db);
+void skm__store_back_to_wal(struct skm_db *db);
 
 /* aggregate.c: the aggregates of ended runs, counted in memory and
  * written once per batch (skm__agg_flush) in the caller's transaction. */

@@ -739,6 +739,83 @@ set_wal(struct skm_db *db)
 }
 
 /*
+ * skm__store_leave_wal - for a load that writes nearly all of its pages
+ * new (an import into an empty store): write it with a rollback journal
+ * instead of the WAL.  In WAL mode each page is written twice, into the
+ * WAL at the commit and into the database at the checkpoint; with a
+ * rollback journal the new pages go into the file once, and the journal
+ * keeps the old content of the few pages the load changes, so the load
+ * is still one transaction that a crash at any instant rolls back (the
+ * next open plays the journal back).  synchronous = FULL syncs the journal
+ * before the file is written, which NORMAL does not always do in this
+ * mode.
+ *
+ * SQLite leaves WAL only for the store's one connection: any other (a
+ * query, a long-lived library user) holds a lock that makes the pragma
+ * fail at once, without waiting, and the load stays in the WAL.  Returns
+ * 1 when the store left WAL: the caller calls skm__store_back_to_wal()
+ * after its transaction, and a store left in rollback mode by a crash in
+ * between is put back in WAL by the next open (restore_wal).
+ */
+int
+skm__store_leave_wal(struct skm_db *db)
+{
+	sqlite3_stmt *st;
+	int left;
+
+	if (sqlite3_prepare_v2(db->conn, "PRAGMA main.journal_mode = DELETE",
+	    -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	left = sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_text(st, 0) != NULL &&
+	    strcmp((const char *)sqlite3_column_text(st, 0), "delete") == 0;
+	sqlite3_finalize(st);
+	if (left)
+		sqlite3_exec(db->conn, "PRAGMA main.synchronous = FULL", NULL,
+		    NULL, NULL);
+	return left;
+}
+
+/*
+ * skm__store_back_to_wal - WAL again after skm__store_leave_wal(), waiting
+ * for readers as a write does.  Quiet: the handle's message stays the
+ * load's.  If it fails, the next open does it (restore_wal).
+ */
+void
+skm__store_back_to_wal(struct skm_db *db)
+{
+	sqlite3_exec(db->conn, "PRAGMA main.synchronous = NORMAL; "
+	    "PRAGMA main.journal_mode = WAL", NULL, NULL, NULL);
+}
+
+/*
+ * restore_wal - a store found in rollback mode (a bulk load was killed
+ * before it put WAL back, or another connection kept it from doing so)
+ * is put back in WAL mode.  Never waits: a store busy now is put back by
+ * a later open, or by the load itself when it ends.
+ */
+static void
+restore_wal(struct skm_db *db)
+{
+	sqlite3_stmt *st;
+	int wal;
+
+	if (sqlite3_prepare_v2(db->conn, "PRAGMA main.journal_mode", -1, &st,
+	    NULL) != SQLITE_OK)
+		return;
+	wal = sqlite3_step(st) != SQLITE_ROW ||
+	    sqlite3_column_text(st, 0) == NULL ||
+	    strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
+	sqlite3_finalize(st);
+	if (wal)
+		return;
+	sqlite3_busy_handler(db->conn, NULL, NULL);
+	sqlite3_exec(db->conn, "PRAGMA main.journal_mode = WAL", NULL, NULL,
+	    NULL);
+	sqlite3_busy_handler(db->conn, busy_wait, db);
+}
+
+/*
  * open_conn - open the connection, set the per-connection pragmas and
  * check or migrate the schema.  user_version is the first read: it is one
  * page, and a garbage file fails here without being written.
@@ -772,6 +849,8 @@ open_conn(struct skm_db *db)
 	if ((rc = skm__store_exec(db, "PRAGMA synchronous = NORMAL; "
 	    "PRAGMA foreign_keys = ON")) != SKM_OK)
 		return rc;
+	if (v > 0 && !(db->flags & SKM_OPEN_READONLY))
+		restore_wal(db);
 	if (v == skm_schema_latest())
 		return SKM_OK;
 	if (db->flags & SKM_OPEN_READONLY)
@@ -833,20 +912,21 @@ skm__store_open(const char *path, int flags, int (*setup)(struct skm_db *),
 }
 
 /*
- * check_side_files - SQLite's -wal and -shm files of the store, if they
- * exist, must be this user's and closed to others: a -wal planted by
- * another user would be replayed into the store, and one others can read
- * shows them the store's recent writes.
+ * check_side_files - SQLite's -wal, -shm and -journal files of the store,
+ * if they exist, must be this user's and closed to others: a -wal or a
+ * hot -journal planted by another user would be replayed into the store
+ * (SQLite looks for a hot journal at every open, WAL mode or not), and
+ * one others can read shows them the store's recent writes.
  */
 static int
 check_side_files(struct skm_db *db)
 {
-	static const char *const sfx[] = { "-wal", "-shm" };
+	static const char *const sfx[] = { "-wal", "-shm", "-journal" };
 	char side[PATH_MAX];
 	struct stat sb;
 	size_t i;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
 		if (snprintf(side, sizeof(side), "%s%s", db->path, sfx[i]) >=
 		    (int)sizeof(side))
 			return skm__store_fail(db, SKM_CANTOPEN, "%s: path too long",

@@ -195,3 +195,46 @@ record_runs() {
 	run -1 --separate-stderr skm import "$BATS_TEST_TMPDIR/n.csv"
 	[[ "$stderr" == *"command: holds a NUL character"* ]]
 }
+
+@test "an import into an empty store killed at any instant leaves nothing behind, and the store in WAL mode" {
+	sh "$TOP/bench/gen-jsonl.sh" 100000 >"$BATS_TEST_TMPDIR/big.jsonl"
+	inside=0
+	for delay in 0 0.05 0.2 0.4 0.8; do
+		rm -rf "$SKM_DB" "$SKM_DB"-* "$SKM_DB.journal"
+		new_store
+		skm import "$BATS_TEST_TMPDIR/big.jsonl" >/dev/null &
+		pid=$!
+		# the load writes through a rollback journal (no other
+		# connection): kill it while that is there, or after
+		for _ in $(seq 500); do
+			[ -e "$SKM_DB-journal" ] || ! kill -0 $pid 2>/dev/null && break
+			sleep 0.01
+		done
+		sleep $delay
+		[ -e "$SKM_DB-journal" ] && inside=$((inside + 1))
+		kill -9 $pid 2>/dev/null || true
+		wait $pid || true
+		# the next command rolls the journal back and puts WAL back
+		n=$(sql "SELECT count(*) FROM skill_invocation")
+		[ "$n" -eq 0 ] || [ "$n" -eq 100000 ]
+		[ ! -e "$SKM_DB-journal" ]
+		[ "$(sqlite3 "$SKM_DB" "PRAGMA journal_mode")" = wal ]
+		[ "$(sqlite3 "$SKM_DB" "PRAGMA integrity_check")" = ok ]
+		run -0 skm check
+	done
+	# at least one kill came while the load was being written
+	[ "$inside" -ge 1 ]
+}
+
+@test "a store left in rollback mode is put back in WAL mode by the next command that writes" {
+	new_store
+	[ "$(sqlite3 "$SKM_DB" "PRAGMA journal_mode = DELETE")" = delete ]
+	run -0 skm drain
+	[ "$(sqlite3 "$SKM_DB" "PRAGMA journal_mode")" = wal ]
+	# a recorder never opens the store
+	[ "$(sqlite3 "$SKM_DB" "PRAGMA journal_mode = DELETE")" = delete ]
+	skm-run -s t -- true
+	[ "$(sqlite3 "$SKM_DB" "PRAGMA journal_mode")" = delete ]
+	[ "$(sql "SELECT count(*) FROM skill_invocation")" = 1 ]
+	[ "$(sqlite3 "$SKM_DB" "PRAGMA journal_mode")" = wal ]
+}

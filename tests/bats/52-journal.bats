@@ -289,8 +289,9 @@ fresh() { dir=$(mktemp -d "$shared/case.XXXXXX"); chmod 1777 "$dir"; }
 	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ]
 	[[ "$stderr" == *"m.db.journal/journal: refused"* ]]
 
-	# 5. another user's -wal or -shm beside the owner's store
-	for f in m.db-wal m.db-shm; do
+	# 5. another user's -wal, -shm or rollback -journal beside the
+	# owner's store (SQLite would replay a hot journal at open)
+	for f in m.db-wal m.db-shm m.db-journal; do
 		fresh
 		as $own skm-run -s mine -- true
 		as $own skm drain >/dev/null

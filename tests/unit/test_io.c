@@ -6,6 +6,7 @@
  * the other ways data leaves or settles in the store.
  */
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include "unit.h"
 
@@ -279,6 +280,60 @@ indexes_come_back_after_an_import_into_an_empty_store(void)
 	    "invocation INDEXED BY invocation_skill_time WHERE "
 	    "skill_name = 's' AND invoked_at > 0"), 1);
 	CHECK_INT(skm_check(db, NULL, NULL), SKM_OK);
+	skm_close(db);
+}
+
+/* The size of the store's file with suffix sfx, -1 when there is none. */
+static long long
+side_size(const char *name, const char *sfx)
+{
+	char p[600];
+	struct stat sb;
+
+	snprintf(p, sizeof(p), "%s%s", unit_path(name), sfx);
+	return stat(p, &sb) == 0 ? (long long)sb.st_size : -1;
+}
+
+/*
+ * An import into an empty store is written through a rollback journal
+ * when the importing handle is the store's only connection (nothing goes
+ * into the WAL), through the WAL when another connection has the store
+ * open; either way the store is in WAL mode afterwards and no rollback
+ * journal is left.
+ */
+static void
+an_import_into_an_empty_store_leaves_it_in_wal_mode(void)
+{
+	static const char bad[] =
+	    "{\"id\":\"y\",\"skill_name\":\"s\",\"invoked_at\":"
+	    "\"2026-01-05T10:00Z\",\"completed\":false}\n{\n";
+	struct skm_db *db = unit_open("m.db"), *other;
+	char *s;
+
+	CHECK_INT(import_text(db, bad, NULL), SKM_FORMAT);
+	CHECK_STR(skm_errmsg(db), "line 2: not a valid JSON object");
+	CHECK_INT(import_text(db, jsonl, NULL), SKM_OK);
+	CHECK(side_size("m.db", "-wal") <= 0);
+	CHECK(side_size("m.db", "-journal") < 0);
+	s = sql1("PRAGMA journal_mode");
+	CHECK_STR(s, "wal");
+	free(s);
+	CHECK_INT(unit_sql_int(unit_path("m.db"), "SELECT count(*) FROM "
+	    "skill_invocation"), 3);
+	CHECK_INT(skm_check(db, NULL, NULL), SKM_OK);
+	skm_close(db);
+
+	/* another handle has the store open: the WAL, as for any write */
+	db = unit_open("n.db");
+	other = unit_open("n.db");
+	CHECK_INT(import_text(db, jsonl, NULL), SKM_OK);
+	CHECK(side_size("n.db", "-wal") > 0);
+	CHECK(side_size("n.db", "-journal") < 0);
+	s = unit_sql(unit_path("n.db"), "PRAGMA journal_mode");
+	CHECK_STR(s, "wal");
+	free(s);
+	CHECK_INT(skm_check(other, NULL, NULL), SKM_OK);
+	skm_close(other);
 	skm_close(db);
 }
 
@@ -566,6 +621,7 @@ main(void)
 	RUN(a_bad_record_rejects_the_whole_import);
 	RUN(a_missing_duration_comes_from_ended_at);
 	RUN(indexes_come_back_after_an_import_into_an_empty_store);
+	RUN(an_import_into_an_empty_store_leaves_it_in_wal_mode);
 	RUN(csv_import_reads_quotes_newlines_and_nulls);
 	RUN(export_import_export_is_byte_identical);
 	RUN(export_filters_by_skill_and_since_and_skips_running);
