@@ -115,7 +115,8 @@ static const char insert_sql[] =
     "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
     "?19, ?20, ?21, ?22, ?23, ?24) ON CONFLICT (id) DO NOTHING";
 
-/* Page cache of an import, in KiB (only what is used is allocated). */
+/* Page cache of an import in WAL mode, in KiB (only what is used is
+ * allocated). */
 #define IMPORT_CACHE_KB "262144"
 
 /* One value of a record, whichever format it came from. */
@@ -1586,17 +1587,23 @@ skm_import(struct skm_db *db, FILE *in, struct skm_import_result *res)
 	job.redact = getenv("SKM_REDACT");
 	if ((job.agg = skm__agg_new()) == NULL)
 		return skm__store_fail(db, SKM_NOMEM, "import: out of memory");
-	/* A bulk load touches far more pages than the 2 MB default cache:
-	 * spilling them into the WAL before the commit doubles the writes. */
-	skm__store_exec(db, "PRAGMA cache_size = -" IMPORT_CACHE_KB);
-	/* A statement that fires triggers keeps a statement journal, a
-	 * temporary file written at every insert: in memory, it is cheap. */
-	skm__store_exec(db, "PRAGMA temp_store = MEMORY");
 	/* Into an empty store nearly every page is new: write them once,
 	 * through a rollback journal, not into the WAL and then again into
 	 * the store (skm__store_leave_wal; only when no other connection
 	 * has the store open). */
 	solo = store_empty(db) && skm__store_leave_wal(db);
+	/* In the WAL a bulk load touches far more pages than the 2 MB
+	 * default cache: spilling them into the WAL before the commit
+	 * doubles the writes.  Through a rollback journal a page spilt is
+	 * written where it belongs, once, and the bulk cache
+	 * (skm__store_bulk) is faster than a larger one: fewer pages to
+	 * allocate and fault in, a sorter that fits the CPU's caches better
+	 * (1M lines: 7.5 s against 9.5 s with the larger cache). */
+	if (!solo)
+		skm__store_exec(db, "PRAGMA cache_size = -" IMPORT_CACHE_KB);
+	/* A statement that fires triggers keeps a statement journal, a
+	 * temporary file written at every insert: in memory, it is cheap. */
+	skm__store_exec(db, "PRAGMA temp_store = MEMORY");
 	rc = skm__store_write(db, import_tx, &job);
 	if (solo)
 		skm__store_back_to_wal(db);
