@@ -114,6 +114,7 @@ const char *skm__util_signame(int sig);
 uint64_t skm__util_fnv1a(const char *s);
 int skm__util_clean_utf8(const char *s);
 void skm__util_sleep_ms(int ms);
+int skm__util_uuid_nibbles(const char *p, size_t n, unsigned char out[16]);
 int skm__util_uuid_bytes(const char *p, size_t n, unsigned char out[16]);
 void skm__util_uuid_text(const unsigned char b[16], char out[37]);
 

@@ -57,31 +57,13 @@ struct tree {
 static size_t
 uuid_prefix(const char *p, unsigned char lo[17], unsigned char hi[17])
 {
-	static const char form[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
-	size_t i, k = 0, nb;
-	int v, b;
+	size_t nb;
+	int k, v, b;
 
 	memset(lo, 0, 17);
-	for (i = 0; p[i] != '\0'; i++) {
-		if (i >= sizeof(form) - 1)
-			return 0;
-		if (form[i] == '-') {
-			if (p[i] != '-')
-				return 0;
-			continue;
-		}
-		if (p[i] >= '0' && p[i] <= '9')
-			v = p[i] - '0';
-		else if (p[i] >= 'a' && p[i] <= 'f')
-			v = p[i] - 'a' + 10;
-		else
-			return 0;
-		lo[k / 2] |= (unsigned char)(k % 2 ? v : v << 4);
-		k++;
-	}
-	if (k == 0)
+	if ((k = skm__util_uuid_nibbles(p, strlen(p), lo)) <= 0)
 		return 0;
-	nb = (k + 1) / 2;
+	nb = (size_t)(k + 1) / 2;
 	memcpy(hi, lo, 17);
 	/* Add one at the last digit given, carrying to the left. */
 	b = (int)nb - 1;

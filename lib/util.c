@@ -231,23 +231,24 @@ skm__util_clean_utf8(const char *s)
 }
 
 /*
- * skm__util_uuid_bytes - the 16 bytes of p (n bytes) when it is a UUID
- * in the canonical lowercase form (8-4-4-4-12 hex digits), which is how
- * the store keeps such an id (migration 7).  Returns 1, or 0 for any
- * other text (an uppercase UUID included: it stays text, so that it
- * reads back as it was written).
+ * skm__util_uuid_nibbles - p (n bytes) read as the start of a UUID in the
+ * canonical lowercase form (8-4-4-4-12 hex digits): its digits into out,
+ * two a byte, an odd last one in the high half, the rest zero.  Returns
+ * the number of digits, or -1 when p is no such start.
  */
 int
-skm__util_uuid_bytes(const char *p, size_t n, unsigned char out[16])
+skm__util_uuid_nibbles(const char *p, size_t n, unsigned char out[16])
 {
-	int i, k = 0, hi = -1, v;
+	size_t i;
+	int k = 0, v;
 
-	if (n != 36)
-		return 0;
-	for (i = 0; i < 36; i++) {
+	if (n > 36)
+		return -1;
+	memset(out, 0, 16);
+	for (i = 0; i < n; i++) {
 		if (i == 8 || i == 13 || i == 18 || i == 23) {
 			if (p[i] != '-')
-				return 0;
+				return -1;
 			continue;
 		}
 		if (p[i] >= '0' && p[i] <= '9')
@@ -255,15 +256,24 @@ skm__util_uuid_bytes(const char *p, size_t n, unsigned char out[16])
 		else if (p[i] >= 'a' && p[i] <= 'f')
 			v = p[i] - 'a' + 10;
 		else
-			return 0;
-		if (hi < 0)
-			hi = v;
-		else {
-			out[k++] = (unsigned char)(hi << 4 | v);
-			hi = -1;
-		}
+			return -1;
+		out[k / 2] |= (unsigned char)(k % 2 ? v : v << 4);
+		k++;
 	}
-	return 1;
+	return k;
+}
+
+/*
+ * skm__util_uuid_bytes - the 16 bytes of p (n bytes) when it is a UUID
+ * in the canonical lowercase form, which is how the store keeps such an
+ * id (migration 7).  Returns 1, or 0 for any other text (an uppercase
+ * UUID included: it stays text, so that it reads back as it was
+ * written).
+ */
+int
+skm__util_uuid_bytes(const char *p, size_t n, unsigned char out[16])
+{
+	return n == 36 && skm__util_uuid_nibbles(p, n, out) == 32;
 }
 
 /* skm__util_uuid_text - 16 bytes as a lowercase UUID and a NUL. */
