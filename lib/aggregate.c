@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "schema.h"
 #include "skm-int.h"
 
 static int
@@ -42,8 +43,7 @@ step_done(struct skm_db *db, sqlite3_stmt *st, const char *what)
  * floor, also before 1970. */
 #define AGG_HOUR_S(u) "((" u ") - (((" u ") % 3600) + 3600) % 3600)"
 /* invoked_at is in milliseconds (migration 7): its second, rounded down. */
-#define AGG_HOUR(t) \
-	AGG_HOUR_S("((" t ") - ((" t ") % 1000 + 1000) % 1000) / 1000")
+#define AGG_HOUR(t) AGG_HOUR_S(SKM__SQL_SEC(t))
 
 /*
  * The accumulator.  Each ended invocation counted (skm__agg_count) adds

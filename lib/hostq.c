@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "schema.h"
 #include "skm-int.h"
 #include "timeparse.h"
 
@@ -211,20 +212,7 @@ static const struct {
 	  "SELECT 'follow_up_actions', e.key, e.value "
 	  "FROM m, json_each(m.follow_up_actions) e) "
 	  "ORDER BY map, count DESC, key", 0 },
-	{ SKM_Q_TIMELINE, 0,
-	  "WITH RECURSIVE b(t) AS (SELECT :from UNION ALL "
-	  "  SELECT t + :width FROM b WHERE t + :width <= :to), "
-	  "i AS (SELECT (((invoked_at - (invoked_at % 1000 + 1000) % 1000) "
-	  "  / 1000 - :off) / :width) * :width "
-	  "  + :off AS t, count(*) AS n, sum(completed) AS c, "
-	  "  avg(CASE WHEN completed THEN duration_seconds END) AS a "
-	  "  FROM invocation WHERE skill_name = :skill "
-	  "  AND invoked_at >= skm_ms(:lo) AND invoked_at < skm_ms(:hi) "
-	  "  AND ended_at IS NOT NULL AND " HQ_HOST " GROUP BY 1) "
-	  "SELECT strftime('%Y-%m-%dT%H:%M:%SZ', b.t, 'unixepoch') AS bucket, "
-	  "coalesce(i.n, 0) AS invocations, coalesce(i.c, 0) AS completed, "
-	  "coalesce(i.a, 0.0) AS avg_duration_seconds "
-	  "FROM b LEFT JOIN i ON i.t = b.t ORDER BY b.t", 0 },
+	{ SKM_Q_TIMELINE, 0, SKM__SQL_TL_RAW(" AND " HQ_HOST), 0 },
 	{ SKM_Q_SEARCH, 0,
 	  "WITH f AS MATERIALIZED (SELECT rowid AS r, "
 	  "  bm25(skill_invocation_fts) AS score FROM skill_invocation_fts "

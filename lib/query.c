@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "schema.h"
 #include "skm-int.h"
 #include "timeparse.h"
 
@@ -201,33 +202,17 @@ struct query_def {
  * Buckets of an hour or more add up the hourly rollups of
  * skill_timeline (migration 5): a week by hour reads 168 rows whatever
  * the number of invocations.  Minute buckets count the invocations
- * themselves (TIMELINE_RAW_SQL).
+ * themselves (SKM__SQL_TL_RAW, schema.h).
  */
-#define TIMELINE_HEAD \
-	"WITH RECURSIVE b(t) AS (SELECT :from UNION ALL " \
-	"  SELECT t + :width FROM b WHERE t + :width <= :to), "
-#define TIMELINE_TAIL \
-	"SELECT strftime('%Y-%m-%dT%H:%M:%SZ', b.t, 'unixepoch') AS bucket, " \
-	"coalesce(i.n, 0) AS invocations, coalesce(i.c, 0) AS completed, " \
-	"coalesce(i.a, 0.0) AS avg_duration_seconds " \
-	"FROM b LEFT JOIN i ON i.t = b.t ORDER BY b.t"
-#define TIMELINE_SQL TIMELINE_HEAD \
+#define TIMELINE_SQL SKM__SQL_TL_HEAD \
 	"i AS (SELECT ((hour - :off) / :width) * :width + :off AS t, " \
 	"  sum(invocation_count) AS n, sum(completed_count) AS c, " \
 	"  CASE WHEN sum(completed_count) > 0 THEN " \
 	"  sum(total_duration_seconds) / sum(completed_count) END AS a " \
 	"  FROM skill_timeline WHERE skill_name = :skill " \
 	"  AND hour >= :from AND hour < :to + :width GROUP BY 1) " \
-	TIMELINE_TAIL
-static const char timeline_raw_sql[] = TIMELINE_HEAD
-	"i AS (SELECT (((invoked_at - (invoked_at % 1000 + 1000) % 1000) "
-	"  / 1000 - :off) / :width) * :width "
-	"  + :off AS t, count(*) AS n, sum(completed) AS c, "
-	"  avg(CASE WHEN completed THEN duration_seconds END) AS a "
-	"  FROM invocation WHERE skill_name = :skill "
-	"  AND invoked_at >= skm_ms(:lo) AND invoked_at < skm_ms(:hi) "
-	"  AND ended_at IS NOT NULL GROUP BY 1) "
-	TIMELINE_TAIL;
+	SKM__SQL_TL_TAIL
+static const char timeline_raw_sql[] = SKM__SQL_TL_RAW("");
 
 /*
  * Search: FTS5 indexes each distinct (skill, workflow path) pair once
