@@ -161,6 +161,11 @@ tests/shim/t_host_static: tests/shim/t_host.c
 	@$(CC) $(CFLAGS) -fno-PIC -static -o $@ $< $(LDFLAGS) -lpthread 2>/dev/null || \
 	    { rm -f $@; echo "note: no static libc: the static-binary shim test will be skipped"; }
 
+# The floor under the shim's start-up (bench/bench.c): a preloaded
+# library that does nothing, linked as the shim is.
+bench/empty-preload.so: bench/empty-preload.c
+	$(CC) $(CFLAGS) -fPIC -shared -Wl,-z,noseparate-code -o $@ $<
+
 bench/shim-startup: bench/shim-startup.c
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS_PROG) -o $@ $< $(LDFLAGS)
 
@@ -194,12 +199,12 @@ bench/bench: bench/bench.c libskm.a
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS_PROG) -o $@ bench/bench.c libskm.a $(LDFLAGS) $(LDLIBS) -lpthread
 
 bench: deps
-	@$(MAKE) --no-print-directory CFLAGS="$(BENCH_CFLAGS)" all bench/bench bench/fleet-query
+	@$(MAKE) --no-print-directory CFLAGS="$(BENCH_CFLAGS)" all bench/bench bench/fleet-query bench/empty-preload.so
 	@sh bench/run.sh
 	@bash bench/fleet.sh
 
 bench-quick: deps
-	@$(MAKE) --no-print-directory CFLAGS="$(BENCH_CFLAGS)" all bench/bench bench/fleet-query
+	@$(MAKE) --no-print-directory CFLAGS="$(BENCH_CFLAGS)" all bench/bench bench/fleet-query bench/empty-preload.so
 	@sh bench/run.sh -q
 	@bash bench/fleet.sh -q
 
@@ -372,7 +377,7 @@ $(DEPFILES):
 
 clean:
 	rm -f lib/*.o runner/*.o examples/*.o examples/inprocess $(UNIT_BIN) $(TEST_HELPERS)
-	rm -f bench/bench bench/fleet-query
+	rm -f bench/bench bench/fleet-query bench/empty-preload.so
 	rm -f libskm.a libskm.so libskm.so.* skm.pc $(PROGS) config.mk
 	rm -f shim/*.o $(SHIM) $(SHIM_TESTS) bench/shim-startup $(REPLAYS) tests/fuzz/*.o
 	rm -f lib/*.d runner/*.d shim/*.d examples/*.d bench/*.d tests/*/*.d

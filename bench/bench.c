@@ -553,10 +553,11 @@ bench_shim_one(const char *measure, const char *rules_text,
 {
 	const char *store = in_dir("shim.db"), *rules = in_dir("shim.rules");
 	char *a_true[] = { "/bin/true", NULL };
-	char e_pre[4200], e_db[4200], e_rules[4200];
+	char e_pre[4200], e_db[4200], e_rules[4200], e_empty[4200];
 	const char *add[] = { e_pre, e_db, e_rules, NULL };
-	char **env;
-	double *ts, *tb, ms, mb;
+	const char *add_empty[] = { e_empty, NULL };
+	char **env, **env_empty = NULL;
+	double *ts, *tb, *te = NULL, ms, mb, me;
 	int i, st, fails = 0;
 	long recorded;
 	FILE *f;
@@ -569,19 +570,33 @@ bench_shim_one(const char *measure, const char *rules_text,
 	snprintf(e_pre, sizeof(e_pre), "LD_PRELOAD=%s", shim);
 	snprintf(e_db, sizeof(e_db), "SKM_DB=%s", store);
 	snprintf(e_rules, sizeof(e_rules), "SKM_RULES=%s", rules);
+	/* With no rule matching, an empty preloaded library too: what any
+	 * LD_PRELOAD costs on this machine, before the shim does anything. */
+	snprintf(e_empty, sizeof(e_empty), "LD_PRELOAD=%s/bench/empty-preload.so",
+	    top);
 	unsetenv("SKM_SKILL");
 	env = env_with(add);
 	ts = xcalloc((size_t)sz->shim_runs, sizeof(double));
 	tb = xcalloc((size_t)sz->shim_runs, sizeof(double));
+	if (skill == NULL && exists(e_empty + strlen("LD_PRELOAD="))) {
+		env_empty = env_with(add_empty);
+		te = xcalloc((size_t)sz->shim_runs, sizeof(double));
+	}
 	for (i = 0; i < 10; i++) {
 		run(a_true, env, -1, NULL);
 		run(a_true, NULL, -1, NULL);
+		if (te != NULL)
+			run(a_true, env_empty, -1, NULL);
 	}
 	for (i = 0; i < sz->shim_runs; i++) {
 		if (i % 2 == 0) {
 			ts[i] = run(a_true, env, -1, &st);
 			tb[i] = run(a_true, NULL, -1, NULL);
+			if (te != NULL)
+				te[i] = run(a_true, env_empty, -1, NULL);
 		} else {
+			if (te != NULL)
+				te[i] = run(a_true, env_empty, -1, NULL);
 			tb[i] = run(a_true, NULL, -1, NULL);
 			ts[i] = run(a_true, env, -1, &st);
 		}
@@ -597,9 +612,18 @@ bench_shim_one(const char *measure, const char *rules_text,
 	    skill != NULL && recorded < sz->shim_runs ?
 	    fmt("NO (%ld of %d recorded)", recorded, sz->shim_runs + 10) :
 	    yesno(ms - mb <= limit_ms), ms, mb, "ms");
+	if (te != NULL) {
+		me = median(te, sz->shim_runs) * 1e3;
+		row("shim start-up, no rule matches, vs an empty preloaded "
+		    "library", fmt("%.3f ms (%+.3f)", ms, ms - me),
+		    fmt("empty .so %.3f ms (%+.3f over bare)", me, me - mb),
+		    fmt("%.2fx", ms / me), "-", "-", ms, me, "ms");
+	}
 	free(ts);
 	free(tb);
+	free(te);
 	free(env);
+	free(env_empty);
 }
 
 /* Bytes of the files beside the store: -wal, -shm and the journal's. */
