@@ -90,8 +90,11 @@ struct skm__event {
 #define X(N, tag, T, m, col) SKM__CT_##T m;
 	SKM__EV_FIELDS(X)
 #undef X
-	struct skm__str follow[SKM__EV_FOLLOW_MAX];
+	/* Before the array, which is last: what a recorder writes of an
+	 * event is then all at its start (a page of a static event that is
+	 * not touched is no page fault). */
 	int nfollow;
+	struct skm__str follow[SKM__EV_FOLLOW_MAX];
 };
 
 #define SKM__HAS(ev, N) (((ev)->has >> SKM__F_##N) & 1u)

@@ -128,7 +128,6 @@ skm__jnl_init(struct skm__jnl *j, const char *dbpath)
 
 	j->state = 0;
 	j->alt = j->moved = 0;
-	j->why[0] = '\0';
 	j->keep = j->hold = 0;
 	j->kdfd = j->kfd = -1;
 	j->replay = NULL;
@@ -664,7 +663,9 @@ append_here(struct skm__jnl *j, const void *rec, size_t len, int *crossed)
 			return 0;
 		}
 		close(fd);
-	} else if (j->why[0] == '\0') {
+	} else if (tries == 16) {
+		/* Every try found the file sealed under it (other exits from
+		 * the loop said why). */
 		why3(j, j->dir, ": the journal keeps changing under us", "");
 	}
 	close(dfd);

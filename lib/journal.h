@@ -48,9 +48,11 @@ struct skm__jnl {
 	off_t kmark;          /* the live file's size at that check */
 	unsigned char *replay;
 	size_t nreplay, replaycap;
+	char dir[PATH_MAX];   /* the journal directory, absolute */
+	/* Written only when something fails: their pages stay untouched
+	 * on a recorder's usual path. */
 	char why[PATH_MAX + 96]; /* why it was refused or a write failed */
 	char refused[PATH_MAX + 96]; /* why the first place was (alt) */
-	char dir[PATH_MAX];   /* the journal directory, absolute */
 };
 
 #define SKM__JNL_LIVE "journal"

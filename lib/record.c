@@ -90,7 +90,6 @@ skm__rec_start(struct skm__rec *r, const char *dbpath)
 	/* Field by field: a memset of the whole (12 KiB of path buffers)
 	 * would touch pages that recording never uses. */
 	r->j.state = 0;
-	r->j.why[0] = '\0';
 	r->j.keep = r->j.hold = 0;
 	r->j.kdfd = r->j.kfd = -1;
 	r->j.replay = NULL;
