@@ -81,6 +81,16 @@
 
 extern char **environ;
 
+/*
+ * What every process the shim is loaded into reads or writes, recorded
+ * or not, lives in .data, not .bss: ld.so has written the page that holds
+ * .data already (the end of .got.plt, the start of .bss that it clears),
+ * so these cost no page fault.  In .bss, the first touch of each page was
+ * one (about 15 us on a VM, as much as the shim's whole constructor
+ * otherwise takes), and two when it was read before it was written.
+ */
+#define SHIM_HOT __attribute__((section(".data")))
+
 /* The invocation this process is recording, if any. */
 static struct {
 	int active;            /* recording (began or adopted) */
@@ -89,11 +99,7 @@ static struct {
 	int ended2;            /* the second ender's buffers taken */
 	pid_t pid;             /* the process that ends it */
 	char id[SKM_ID_LEN + 1];
-	struct skm__rec jr;    /* its id, start times and journal: the end
-	                          goes where the begin went, whatever the
-	                          program does to its environment (env -i);
-	                          last, as its buffers are (record.h) */
-} rec;
+} rec SHIM_HOT;
 
 /* Events are formatted in static memory: the begin in the constructor
  * (before the host has threads), the end by the one caller of finish()
@@ -104,30 +110,61 @@ static struct {
  * the first one's write: the fold applies the first end it reads. */
 #define ENDING 1
 #define ENDED 2
-static struct skm__event event, event2;
+static struct skm__event event2;
 static unsigned char evbuf[SKM__REC_HDR + SKM__REC_MAX];
 static unsigned char evbuf2[8192];
 
+/*
+ * What a recorded process writes, in one block laid out so that it
+ * touches three pages, not the six it took as separate variables: the
+ * event's fields (its follow-up array, last, stays untouched), a record
+ * buffer for the usual event (evbuf takes one that does not fit), then
+ * the run's id, start times and journal (the end goes where the begin
+ * went, whatever the program does to its environment: env -i), whose
+ * path buffers are written only as far as their text goes.
+ */
+#define SMALL_REC 1536
+static struct {
+	struct skm__event ev;
+	unsigned char buf[SMALL_REC];
+	struct skm__rec jr;
+} mem;
+#define event mem.ev
+#define jrec mem.jr
+
+/* The buffer to encode ev into: mem.buf when it fits, else evbuf. */
+static unsigned char *
+ev_buffer(const struct skm__event *ev, size_t *cap)
+{
+	if (skm__ev_size(ev) <= sizeof(mem.buf)) {
+		*cap = sizeof(mem.buf);
+		return mem.buf;
+	}
+	*cap = sizeof(evbuf);
+	return evbuf;
+}
+
 /* "SKM_INVOCATION_ID=<id>", put into environ by pointer: lives forever. */
 static char env_id[sizeof(ENV_ID "=") + SKM_ID_LEN];
-static int debug;
+static int debug SHIM_HOT;
 static __thread int busy;   /* reentrancy guard */
 
 /* The real functions, resolved once. */
-static void (*real__exit)(int);
-static void (*real__Exit)(int);
-static void (*real_quick_exit)(int);
-static int (*real_execve)(const char *, char *const[], char *const[]);
-static int (*real_execvpe)(const char *, char *const[], char *const[]);
+static void (*real__exit)(int) SHIM_HOT;
+static void (*real__Exit)(int) SHIM_HOT;
+static void (*real_quick_exit)(int) SHIM_HOT;
+static int (*real_execve)(const char *, char *const[], char *const[]) SHIM_HOT;
+static int (*real_execvpe)(const char *, char *const[], char *const[])
+    SHIM_HOT;
 static int (*real_execveat)(int, const char *, char *const[], char *const[],
-    int);
-static int (*real_fexecve)(int, char *const[], char *const[]);
+    int) SHIM_HOT;
+static int (*real_fexecve)(int, char *const[], char *const[]) SHIM_HOT;
 static int (*real_posix_spawn)(pid_t *, const char *,
     const posix_spawn_file_actions_t *, const posix_spawnattr_t *,
-    char *const[], char *const[]);
+    char *const[], char *const[]) SHIM_HOT;
 static int (*real_posix_spawnp)(pid_t *, const char *,
     const posix_spawn_file_actions_t *, const posix_spawnattr_t *,
-    char *const[], char *const[]);
+    char *const[], char *const[]) SHIM_HOT;
 
 /* next - the next definition of name after the shim's (RTLD_NEXT). */
 static void *
@@ -326,7 +363,7 @@ adopt(const char *handoff)
 	if (errno != 0 || *end != ':' || pid != (long)getpid() ||
 	    strlen(end + 1) != SKM_ID_LEN)
 		return 0;
-	if (skm__rec_init(&rec.jr, NULL) != 0)
+	if (skm__rec_init(&jrec, NULL) != 0)
 		return 0;
 	memcpy(rec.id, end + 1, SKM_ID_LEN + 1);
 	rec.pid = getpid();
@@ -348,9 +385,11 @@ begin(const char *skill, int argc, char **argv, const struct skm__recopt *opt)
 	 * before any thread of the host exists. */
 	static char command[SKM_COMMAND_MAX + 1], project[PATH_MAX];
 	struct skm_begin_info bi = { 0 };
+	unsigned char *buf;
+	size_t cap;
 
-	if (skm__rec_init(&rec.jr, NULL) != 0) {
-		dbg("skill %s: not recorded: %s", skill, rec.jr.j.why);
+	if (skm__rec_init(&jrec, NULL) != 0) {
+		dbg("skill %s: not recorded: %s", skill, jrec.j.why);
 		return;
 	}
 	bi.skill = skill;
@@ -370,14 +409,15 @@ begin(const char *skill, int argc, char **argv, const struct skm__recopt *opt)
 		    skm__begin_info_error(&bi));
 		return;
 	}
-	skm__rec_begin_event(&rec.jr, &event, &bi);
-	if (skm__rec_append(&rec.jr, &event, evbuf, sizeof(evbuf)) != 0) {
-		dbg("skill %s: not recorded: %s", skill, rec.jr.j.why);
+	skm__rec_begin_event(&jrec, &event, &bi);
+	buf = ev_buffer(&event, &cap);
+	if (skm__rec_append(&jrec, &event, buf, cap) != 0) {
+		dbg("skill %s: not recorded: %s", skill, jrec.j.why);
 		return;
 	}
-	if (rec.jr.j.moved)
-		dbg("skill %s: recorded elsewhere: %s", skill, rec.jr.j.why);
-	memcpy(rec.id, rec.jr.id, SKM_ID_LEN + 1);
+	if (jrec.j.moved)
+		dbg("skill %s: recorded elsewhere: %s", skill, jrec.j.why);
+	memcpy(rec.id, jrec.id, SKM_ID_LEN + 1);
 	rec.pid = getpid();
 	rec.active = 1;
 	dbg("recording %s as skill %s", rec.id, skill);
@@ -397,8 +437,8 @@ finish(int status)
 	struct skm_end_info ei = SKM_END_INFO_INIT;
 	struct rusage self, kids, ru;
 	struct skm__event *ev = &event;
-	unsigned char *buf = evbuf;
-	size_t bufsize = sizeof(evbuf);
+	unsigned char *buf = NULL;
+	size_t bufsize = 0;
 	int saved = errno, was = 0;
 
 	if (!rec.active || getpid() != rec.pid)
@@ -427,13 +467,15 @@ finish(int status)
 	skm__rec_end_event(rec.id, ev, &ei);
 	if (!rec.adopted)
 		skm__ev_real(ev, SKM__F_DURATION, ev->mono_end -
-		    rec.jr.mono_start);
-	if (skm__rec_append(&rec.jr, ev, buf, bufsize) != 0) {
-		dbg("end of %s not recorded: %s", rec.id, rec.jr.j.why);
+		    jrec.mono_start);
+	if (buf == NULL)
+		buf = ev_buffer(ev, &bufsize);
+	if (skm__rec_append(&jrec, ev, buf, bufsize) != 0) {
+		dbg("end of %s not recorded: %s", rec.id, jrec.j.why);
 	} else {
 		dbg("ended %s with status %d", rec.id, ei.exit_code);
-		if (rec.jr.crossed && ev == &event)
-			skm__jnl_spawn_fold(skm_program(), rec.jr.dbpath);
+		if (jrec.crossed && ev == &event)
+			skm__jnl_spawn_fold(skm_program(), jrec.dbpath);
 	}
 	if (ev == &event)
 		__atomic_store_n(&rec.ended, ENDED, __ATOMIC_RELEASE);
@@ -450,17 +492,40 @@ on_exit_handler(int status, void *arg)
 }
 
 /*
+ * rule_skill - the skill of the first rule matching this process's
+ * command line into skill, or NULL.  Apart from shim_init, so that its
+ * buffers are on the stack only while they are used: the dlsym calls
+ * before it run higher up the stack, on pages ld.so has touched already
+ * (each new stack page is a page fault in every process).
+ */
+static const char * __attribute__((noinline))
+rule_skill(int argc, char **argv, char skill[SKM_NAME_MAX + 1])
+{
+	char path[PATH_MAX], cmdbuf[CMDLINE_STACK], *line;
+	size_t linesize;
+	const char *s;
+
+	if (rules_path(path, sizeof(path)) != 0 ||
+	    (line = cmdline_join(argc, argv, cmdbuf, sizeof(cmdbuf),
+	    &linesize)) == NULL)
+		return NULL;
+	s = rules_match(path, line, skill, SKM_NAME_MAX + 1, debug,
+	    rule_warn) ? skill : NULL;
+	if (linesize != 0)
+		munmap(line, linesize);
+	return s;
+}
+
+/*
  * shim_init - glibc calls constructors with main's arguments.  Decide
  * whether this process is recorded, and if so begin.
  */
 __attribute__((constructor)) static void
 shim_init(int argc, char **argv, char **envp)
 {
-	char skill[SKM_NAME_MAX + 1], path[PATH_MAX], *line;
+	char skill[SKM_NAME_MAX + 1];
 	struct skm__recopt opt;
 	const char *s, *handoff;
-	size_t linesize;
-	char cmdbuf[CMDLINE_STACK];
 	int saved = errno, stale = 0;
 
 	(void)envp;
@@ -480,17 +545,8 @@ shim_init(int argc, char **argv, char **envp)
 			goto clean;
 		}
 		memcpy(skill, s, strlen(s) + 1);
-	} else {
-		if (rules_path(path, sizeof(path)) != 0 ||
-		    (line = cmdline_join(argc, argv, cmdbuf, sizeof(cmdbuf),
-		    &linesize)) == NULL)
-			goto clean;
-		s = rules_match(path, line, skill, sizeof(skill), debug,
-		    rule_warn) ? skill : NULL;
-		if (linesize != 0)
-			munmap(line, linesize);
-		if (s == NULL)
-			goto clean;
+	} else if (rule_skill(argc, argv, skill) == NULL) {
+		goto clean;
 	}
 	begin(skill, argc, argv, &opt);
 record:

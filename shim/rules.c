@@ -20,7 +20,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -35,21 +34,33 @@
 #define RULES_STACK 2048           /* a smaller rules file is read into the
                                       stack, a larger one into mmap'd pages */
 
+/* dst = a + b, NUL-terminated, in size bytes; -1 when it does not fit.
+ * Not snprintf: its code is pages of libc that a process the shim does
+ * not record would fault in for this alone. */
+static int
+cat2(char *dst, size_t size, const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = strlen(b);
+
+	if (na + nb + 1 > size)
+		return -1;
+	memcpy(dst, a, na);
+	memcpy(dst + na, b, nb + 1);
+	return 0;
+}
+
 int
 rules_path(char *buf, size_t size)
 {
 	const char *s;
-	int n;
 
 	if ((s = getenv("SKM_RULES")) != NULL && *s != '\0')
-		n = snprintf(buf, size, "%s", s);
-	else if ((s = getenv("XDG_CONFIG_HOME")) != NULL && s[0] == '/')
-		n = snprintf(buf, size, "%s/skm/rules", s);
-	else if ((s = getenv("HOME")) != NULL && *s != '\0')
-		n = snprintf(buf, size, "%s/.config/skm/rules", s);
-	else
-		return -1;
-	return (n < 0 || (size_t)n >= size) ? -1 : 0;
+		return cat2(buf, size, s, "");
+	if ((s = getenv("XDG_CONFIG_HOME")) != NULL && s[0] == '/')
+		return cat2(buf, size, s, "/skm/rules");
+	if ((s = getenv("HOME")) != NULL && *s != '\0')
+		return cat2(buf, size, s, "/.config/skm/rules");
+	return -1;
 }
 
 /* Read the whole file at path into stack (stacksize bytes) when it fits
@@ -105,15 +116,18 @@ blank(char c)
 }
 
 /*
- * one_rule - parse line (len bytes, not NUL-terminated, no newline) and
- * test it against cmdline.  Returns 1 on a match (skill copied out), 0 on
- * no match or a comment, -1 on a malformed line (*why says what is wrong).
+ * one_rule - parse line (len bytes, no newline) and test it against
+ * cmdline.  The line is parsed where it lies: line[len] (its newline, or
+ * the NUL after the file) and the blanks around the pattern become NULs.
+ * No copy: a 4 KiB line buffer on the stack was a page fault of its own
+ * in every process.  Returns 1 on a match (skill copied out), 0 on no
+ * match or a comment, -1 on a malformed line (*why says what is wrong).
  */
 static int
-one_rule(const char *line, size_t len, const char *cmdline, char *skill,
+one_rule(char *line, size_t len, const char *cmdline, char *skill,
     size_t size, const char **why)
 {
-	char buf[RULE_LINE_MAX + 1];
+	char *buf = line;
 	char *p, *name, *pat, *end;
 	size_t nlen;
 
@@ -125,7 +139,6 @@ one_rule(const char *line, size_t len, const char *cmdline, char *skill,
 		*why = "line too long";
 		return -1;
 	}
-	memcpy(buf, line, len);
 	buf[len] = '\0';
 	for (p = buf; blank(*p); p++)
 		;
@@ -161,7 +174,7 @@ rules_match(const char *path, const char *cmdline, char *skill, size_t size,
 {
 	char stack[RULES_STACK], *buf, *line, *nl, found[SKILL_MAX + 1];
 	const char *why;
-	size_t len, maplen;
+	size_t len, maplen, nlen;
 	int lineno = 0, matched = 0, r;
 
 	if ((buf = slurp(path, stack, sizeof(stack), &len, &maplen)) == NULL) {
@@ -182,7 +195,12 @@ rules_match(const char *path, const char *cmdline, char *skill, size_t size,
 			warn(path, lineno, why);
 		if (r > 0 && !matched) {
 			matched = 1;
-			snprintf(skill, size, "%s", found);
+			if (size > 0) {
+				/* cut to size, as snprintf would */
+				nlen = strnlen(found, size - 1);
+				memcpy(skill, found, nlen);
+				skill[nlen] = '\0';
+			}
 			if (!debug)
 				break;
 		}
