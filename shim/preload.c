@@ -124,8 +124,10 @@ static unsigned char evbuf2[8192];
  * path buffers are written only as far as their text goes.
  */
 #define SMALL_REC 1536
+#define SMALL_ENV 128
 static struct {
 	struct skm__event ev;
+	char *env[SMALL_ENV];  /* env_fix's new environ, when it fits */
 	unsigned char buf[SMALL_REC];
 	struct skm__rec jr;
 } mem;
@@ -311,8 +313,9 @@ cmdline_join(int argc, char **argv, char *buf, size_t bufsize, size_t *size)
  * no SKM_SHIM_HANDOFF.  The array is edited in place, reusing the slot of a
  * removed variable for SKM_INVOCATION_ID, so that main's third argument
  * (which programs such as make read) stays the same array as environ.
- * Only when there is no slot to reuse is a new array made: mmap'd, not
- * the heap (putenv's realloc ran the host's malloc before its main);
+ * Only when there is no slot to reuse is a new array made: static
+ * (mem.env) or, for a large environment, mmap'd; never the heap
+ * (putenv's realloc ran the host's malloc before its main);
  * glibc's setenv copies an environ it did not allocate, never frees it.
  * Called from the constructor, before any thread of the host exists.
  */
@@ -339,8 +342,11 @@ env_fix(void)
 	*out = NULL;
 	if (rec.active && !placed) {
 		size_t n = (size_t)(out - environ);
-		char **ne = mmap(NULL, (n + 2) * sizeof(*ne), PROT_READ |
-		    PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		/* mem.env is on a page the recording has touched already:
+		 * no mmap, no page fault, for the usual environment. */
+		char **ne = n + 2 <= SMALL_ENV ? mem.env : mmap(NULL, (n + 2) *
+		    sizeof(*ne), PROT_READ | PROT_WRITE, MAP_PRIVATE |
+		    MAP_ANONYMOUS, -1, 0);
 
 		if (ne == MAP_FAILED)
 			return;
