@@ -534,9 +534,15 @@ skm__uuid7(char out[37])
 void
 skm__uuid7_from(char out[37], const unsigned char rnd[10])
 {
+	skm__uuid7_at(out, rnd, skm__now_us() / 1000);
+}
+
+void
+skm__uuid7_at(char out[37], const unsigned char rnd[10], int64_t ms_now)
+{
 	static const char hex[] = "0123456789abcdef";
 	unsigned char b[16];
-	uint64_t ms = (uint64_t)(skm__now_us() / 1000);
+	uint64_t ms = (uint64_t)ms_now;
 	int i, o;
 
 	memcpy(b + 6, rnd, 10);

@@ -205,5 +205,7 @@ int skm__uuid7(char out[37]);
 size_t skm__random(void *buf, size_t n);
 /* The same from 10 random bytes the caller has (a pool, say). */
 void skm__uuid7_from(char out[37], const unsigned char rnd[10]);
+/* The same at ms_now, Unix milliseconds the caller read already. */
+void skm__uuid7_at(char out[37], const unsigned char rnd[10], int64_t ms_now);
 
 #endif /* SKM_EVENT_H */
