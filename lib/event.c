@@ -288,10 +288,16 @@ put_field(unsigned char *q, int tag, const void *v, size_t n)
 size_t
 skm__ev_encode(const struct skm__event *ev, unsigned char *buf, size_t cap)
 {
+	return skm__ev_encode_len(ev, skm__ev_size(ev), buf, cap);
+}
+
+size_t
+skm__ev_encode_len(const struct skm__event *ev, size_t len,
+    unsigned char *buf, size_t cap)
+{
 	const struct skm__ev_desc *d;
 	const struct skm__str *s;
 	unsigned char *q, num[8];
-	size_t len = skm__ev_size(ev);
 	uint64_t u;
 	double r;
 	int f;

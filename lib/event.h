@@ -145,6 +145,10 @@ size_t skm__ev_encode(const struct skm__event *ev, unsigned char *buf,
 /* The length ev's record would take. */
 size_t skm__ev_size(const struct skm__event *ev);
 
+/* skm__ev_encode for a caller that has len = skm__ev_size(ev) already. */
+size_t skm__ev_encode_len(const struct skm__event *ev, size_t len,
+    unsigned char *buf, size_t cap);
+
 /*
  * skm__ev_decode - read the payload p (n bytes) of one record into ev,
  * whose strings then point into p.  Returns 0, or -1 with a reason in

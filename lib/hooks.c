@@ -24,7 +24,7 @@
 /*
  * What every invocation asks the kernel for, asked less often: the pid
  * (cached, forgotten in a forked child) and the random bits of its id
- * (from a per-thread pool filled by one getrandom(2) per 32 ids, thrown
+ * (from a per-thread pool filled by one getrandom(2) per 256 ids, thrown
  * away in a forked child so that parent and child never share ids).
  */
 static unsigned fork_gen = 1;
@@ -60,7 +60,7 @@ my_pid(void)
 static void
 new_id(char id[37], int64_t now_us)
 {
-	static __thread unsigned char pool[320];
+	static __thread unsigned char pool[2560];
 	static __thread size_t used = sizeof(pool);
 	static __thread unsigned gen;
 	unsigned g;
@@ -215,7 +215,7 @@ journal_append(struct skm_db *db, const struct skm__event *ev)
 
 	if (need > sizeof(small) && (buf = malloc(need)) == NULL)
 		return skm__store_fail(db, SKM_NOMEM, "out of memory");
-	if (skm__ev_encode(ev, buf, need) == 0)
+	if (skm__ev_encode_len(ev, need, buf, need) == 0)
 		rc = skm__store_fail(db, SKM_MISUSE, "event too large");
 	else if (skm__jnl_append(&db->jnl, buf, need, &crossed) != 0)
 		rc = skm__store_fail(db, SKM_IOERR, "%s", db->jnl.why);
