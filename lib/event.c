@@ -460,8 +460,28 @@ good_text(const struct skm__str *s, int name)
 	const unsigned char *p = (const unsigned char *)s->p;
 	const unsigned char *end = p + s->n;
 	unsigned int c;
+	uint64_t x;
 	int k, i;
 
+	/* Eight bytes a step while they are all plain ASCII without NUL
+	 * (and, for a name, without C0 or DEL): a word with a byte
+	 * outside, or a false alarm, goes on byte by byte.  Exact tests for
+	 * "some byte is zero" and "some byte is below 0x20" (Bit Twiddling
+	 * Hacks: haszero, hasless), on words whose bytes are all < 0x80. */
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+	while (end - p >= 8) {
+		memcpy(&x, p, 8);
+		if ((x & HIGHS) != 0 || ((x - ONES) & ~x & HIGHS) != 0)
+			break;
+		if (name && (((x - ONES * 0x20) & ~x & HIGHS) != 0 ||
+		    (((x ^ ONES * 0x7f) - ONES) & ~(x ^ ONES * 0x7f) &
+		    HIGHS) != 0))
+			break;
+		p += 8;
+	}
+#undef ONES
+#undef HIGHS
 	while (p < end) {
 		if (*p == 0 || (name && (*p < 0x20 || *p == 0x7f)))
 			return 0;
