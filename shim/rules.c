@@ -109,6 +109,51 @@ slurp(const char *path, char *stack, size_t stacksize, size_t *len,
 	return buf;
 }
 
+/*
+ * star_match - fnmatch(pat, s, 0) for a pattern of plain characters, `*`
+ * and `?` only (no bracket, no backslash), as rules usually are: `*`
+ * matches any string, `/` and a leading `.` included, `?` any one byte.
+ * Backtracks to the last star only, which is exact for such patterns.
+ * fnmatch itself is a page of libc that every process the shim is
+ * loaded into would fault in, and it reads the locale first.
+ */
+static int
+star_match(const char *p, const char *s)
+{
+	const char *star = NULL, *from = NULL;
+
+	while (*s != '\0') {
+		if (*p == '*') {
+			star = ++p;
+			from = s;
+		} else if (*p != '\0' && (*p == '?' || *p == *s)) {
+			p++;
+			s++;
+		} else if (star != NULL) {
+			p = star;
+			s = ++from;
+		} else {
+			return 0;
+		}
+	}
+	while (*p == '*')
+		p++;
+	return *p == '\0';
+}
+
+/* Does glob pat match s, as fnmatch(pat, s, 0) says?  (A loop, not
+ * strpbrk: that is a page of libc too.) */
+static int
+glob_match(const char *pat, const char *s)
+{
+	const char *q;
+
+	for (q = pat; *q != '\0'; q++)
+		if (*q == '[' || *q == '\\')
+			return fnmatch(pat, s, 0) == 0;
+	return star_match(pat, s);
+}
+
 static int
 blank(char c)
 {
@@ -162,7 +207,7 @@ one_rule(char *line, size_t len, const char *cmdline, char *skill,
 		*why = "skill name too long";
 		return -1;
 	}
-	if (fnmatch(pat, cmdline, 0) != 0)
+	if (!glob_match(pat, cmdline))
 		return 0;
 	memcpy(skill, name, nlen + 1);
 	return 1;
