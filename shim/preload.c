@@ -389,9 +389,13 @@ begin(const char *skill, int argc, char **argv, const struct skm__recopt *opt)
 {
 	/* Static, not on the host's stack: the constructor runs once,
 	 * before any thread of the host exists. */
-	static char command[SKM_COMMAND_MAX + 1], project[PATH_MAX];
+	/* The project, then the command line right after it: both on the
+	 * first page of .bss, which ld.so has written already (a project
+	 * of its own was a page fault). */
+	static char text[PATH_MAX + SKM_COMMAND_MAX + 1];
 	struct skm_begin_info bi = { 0 };
 	unsigned char *buf;
+	char *command = text;
 	size_t cap;
 
 	if (skm__rec_init(&jrec, NULL) != 0) {
@@ -402,14 +406,17 @@ begin(const char *skill, int argc, char **argv, const struct skm__recopt *opt)
 	bi.workflow = opt->workflow;
 	bi.session = opt->session;
 	if ((bi.project = opt->project) == NULL &&
-	    skm__find_project(project, sizeof(project)) == 0)
-		bi.project = project;
+	    skm__find_project(text, PATH_MAX) == 0) {
+		bi.project = text;
+		command = text + strlen(text) + 1;
+	}
 	if (argv != NULL && argc >= 0) {
-		skm__command_line(command, sizeof(command), argc, argv,
+		skm__command_line(command, SKM_COMMAND_MAX + 1, argc, argv,
 		    opt->redact);
 		bi.command = command;
 	}
 	bi.source = "shim";
+	bi.pid = getpid();
 	if (skm__begin_info_error(&bi) != NULL) {
 		dbg("skill %s: not recorded: %s", skill,
 		    skm__begin_info_error(&bi));
@@ -424,7 +431,7 @@ begin(const char *skill, int argc, char **argv, const struct skm__recopt *opt)
 	if (jrec.j.moved)
 		dbg("skill %s: recorded elsewhere: %s", skill, jrec.j.why);
 	memcpy(rec.id, jrec.id, SKM_ID_LEN + 1);
-	rec.pid = getpid();
+	rec.pid = (pid_t)bi.pid;
 	rec.active = 1;
 	dbg("recording %s as skill %s", rec.id, skill);
 }
