@@ -34,6 +34,8 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,46 +133,117 @@ struct val {
 	int minified;		/* K_ARRAY: as json() would store it */
 };
 
-/* The state of one import. */
+/*
+ * A value as it is bound to the INSERT, made by the reader (set_field).
+ * Text and blobs lie in the arena of the batch the record is in.  B_JSON
+ * is an array only SQLite can check and minify (check_json): the
+ * inserting side does that.
+ */
+enum bkind { B_NULL, B_INT, B_REAL, B_TEXT, B_BLOB, B_JSON };
+struct bval {
+	unsigned char kind;
+	int len;
+	union {
+		long long i;
+		double r;
+		size_t off;
+	} u;
+};
+
+enum { KEEP_SKILL, KEEP_WORKFLOW, KEEP_SESSION, KEEP_ERROR, NKEEP };
+
+/* One record read and checked, waiting for its insert. */
+struct rec {
+	long long line;
+	struct bval v[NFIELDS];
+	/* what the aggregates count of it: the text of its skill, workflow
+	 * path, session and error type (a session kept as 16 bytes in
+	 * v[] keeps its text here), its start, completion and duration,
+	 * its follow-up actions (v[FI_FOLLOWUP]) */
+	struct bval keep[NKEEP];
+	long long invoked_ms;
+	double duration;
+	int completed;
+	int fu_json;		/* a minified JSON array the reader checked */
+	char invoked[TP_ISO_LEN];
+};
+
+/*
+ * A batch of records: the unit the reader hands to the inserter.  The
+ * reader fills one while the inserter binds and inserts the one before
+ * (import_load).  rc is what stopped the reading after rec[n - 1], with
+ * err saying it; last: nothing follows this batch.
+ */
+#define BATCH_RECS	256
+#define NBATCH		4
+struct batch {
+	struct rec rec[BATCH_RECS];
+	int n;
+	char *arena;
+	size_t used, cap;
+	int rc, last;
+	char err[512];
+};
+
+/*
+ * A CSV record: its fields one after another in buf, each NUL-terminated
+ * (the text may hold NULs of its own; len counts them).
+ */
+struct csvrec {
+	char *buf;
+	size_t len, cap;
+	size_t *off, *flen;
+	int *quoted;
+	int n, ncap;
+};
+
+/* The state of one import.  The reader (the input, the checks, the
+ * record being assembled) and the inserter (the INSERT, the aggregates)
+ * each keep to their own part while they run in two threads. */
 struct import_job {
 	FILE *in;
 	long long start;	/* offset of the input, to read it again */
 	int attempts;
-	long long line;		/* of the record being read */
 	long long line0;	/* lines before the first record */
 	struct skm_import_result res;
-	/* the record being assembled */
-	sqlite3_stmt *ins;	/* insert_sql, the job's own */
+	/* the reader's */
+	int csv;		/* CSV, not JSON Lines */
+	long long line;		/* of the record being read */
 	const char *redact;	/* $SKM_REDACT, as the recorders read it */
+	struct batch *b;	/* the batch being filled */
+	struct rec *r;		/* its record being assembled */
 	uint32_t seen;
-	long long invoked_ms, ended_ms;
-	double duration;
-	int has_duration, completed;
-	/* decoded JSON strings (the value, the key) */
-	char *sbuf, *kbuf;
+	long long ended_ms;
+	int has_duration;
+	char *line_buf;		/* JSON Lines: the line */
+	size_t line_cap;
+	char *sbuf, *kbuf;	/* decoded JSON strings (the value, the key) */
 	size_t scap, kcap;
-	/* the command line as given (NUL-terminated) and redacted */
-	char *cmd_in, *cmd_out;
-	/* the indexes set aside during a load into an empty table */
-	char *index_sql[16];
-	int nindex;
-	/* what the aggregates count of the record: copies of its skill,
-	 * workflow path, session and error type (KEEP_*), its invoked_at,
-	 * its follow-up actions (as given, and decoded into fbuf) */
+	char *cmd_in, *cmd_out;	/* a command line as given and redacted */
+	struct csvrec cr;	/* CSV: the record, its header's map */
+	int *map, ncol;
+	long long csv_next;
+	/* the inserter's */
+	sqlite3_stmt *ins;	/* insert_sql, the job's own */
 	struct skm__agg *agg;
-	char *keep[4];
-	size_t keepcap[4], keeplen[4];
-	unsigned kept;
-	char invoked[TP_ISO_LEN];
-	const char *fu_text;
-	int fu_len, fu_json;
+	char *mbuf;		/* follow-up actions decoded */
+	size_t mcap;
 	char *fbuf;
 	size_t fcap;
 	struct skm__str *fu;
 	int nfu, fucap;
+	/* the indexes set aside during a load into an empty table */
+	char *index_sql[16];
+	int nindex;
+	/* both: the batches and their hand-over (import_load) */
+	struct batch *batch[NBATCH];
+	int full[NBATCH];	/* batch[i] is the inserter's */
+	int stop;		/* the inserter failed: the reader stops */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
 };
 
-enum { KEEP_SKILL, KEEP_WORKFLOW, KEEP_SESSION, KEEP_ERROR };
+
 
 /* The JSON reader's place in a line. */
 struct jrd {
@@ -191,33 +264,86 @@ keep_slot(int fi)
 	return -1;
 }
 
-/* Keep a copy of text (len bytes) in slot k; -1: out of memory. */
+/*
+ * The reader's errors: bad() says what is wrong with the record on
+ * job->line, nomem() that memory ran out; either goes into the batch,
+ * and the inserter reports it once the records before it are in.
+ */
 static int
-keep_text(struct import_job *job, int k, const char *text, size_t len)
+bad(struct import_job *job, const char *field, const char *why)
 {
-	char *p;
-
-	if (len + 1 > job->keepcap[k]) {
-		if ((p = realloc(job->keep[k], len + 1)) == NULL)
-			return -1;
-		job->keep[k] = p;
-		job->keepcap[k] = len + 1;
-	}
-	memcpy(job->keep[k], text, len);
-	job->keep[k][len] = '\0';
-	job->keeplen[k] = len;
-	job->kept |= 1u << k;
-	return 0;
+	if (field != NULL)
+		snprintf(job->b->err, sizeof(job->b->err), "line %lld: %s: %s",
+		    job->line, field, why);
+	else
+		snprintf(job->b->err, sizeof(job->b->err), "line %lld: %s",
+		    job->line, why);
+	return SKM_FORMAT;
 }
 
 static int
-bad(struct skm_db *db, struct import_job *job, const char *field,
-    const char *why)
+nomem(struct import_job *job)
 {
-	if (field != NULL)
-		return skm__store_fail(db, SKM_FORMAT, "line %lld: %s: %s",
-		    job->line, field, why);
-	return skm__store_fail(db, SKM_FORMAT, "line %lld: %s", job->line, why);
+	snprintf(job->b->err, sizeof(job->b->err), "import: out of memory");
+	return SKM_NOMEM;
+}
+
+/* Room for n more bytes in the batch's arena; -1: out of memory. */
+static int
+arena_room(struct batch *b, size_t n)
+{
+	size_t cap;
+	char *p;
+
+	if (b->used + n <= b->cap)
+		return 0;
+	cap = b->cap ? b->cap : 64 * 1024;
+	while (cap < b->used + n)
+		cap *= 2;
+	if ((p = realloc(b->arena, cap)) == NULL)
+		return -1;
+	b->arena = p;
+	b->cap = cap;
+	return 0;
+}
+
+/* The value of field fi (or keep slot, put_keep) as kind k: a copy of
+ * the n bytes at p in the arena. */
+static int
+put_bytes(struct import_job *job, struct bval *v, int k, const void *p,
+    size_t n)
+{
+	struct batch *b = job->b;
+
+	if (arena_room(b, n + 1) != 0)
+		return nomem(job);
+	memcpy(b->arena + b->used, p, n);
+	b->arena[b->used + n] = '\0';
+	v->kind = (unsigned char)k;
+	v->len = (int)n;
+	v->u.off = b->used;
+	b->used += n + 1;
+	return SKM_OK;
+}
+
+static int
+put_text(struct import_job *job, int fi, const char *p, size_t n)
+{
+	return put_bytes(job, &job->r->v[fi], B_TEXT, p, n);
+}
+
+static void
+put_int(struct import_job *job, int fi, long long i)
+{
+	job->r->v[fi].kind = B_INT;
+	job->r->v[fi].u.i = i;
+}
+
+static void
+put_real(struct import_job *job, int fi, double r)
+{
+	job->r->v[fi].kind = B_REAL;
+	job->r->v[fi].u.r = r;
 }
 
 /*
@@ -280,11 +406,41 @@ parse_double(const char *s, double *v)
 }
 
 /*
- * check_array - the follow-up actions must be a JSON array of strings;
- * they are stored minified, as json() gives them.
+ * stage_array - the follow-up actions must be a JSON array of strings;
+ * they are stored minified, as json() gives them.  The JSON reader
+ * checked the elements of what it read already: strings of at most
+ * SKM_FIELD_MAX bytes; without spaces the text is what json() would
+ * make of it.  Anything else (CSV gives the array as text) SQLite
+ * checks, on the inserting side: check_json.
  */
 static int
-check_array(struct skm_db *db, struct import_job *job, const struct val *v)
+stage_array(struct import_job *job, const struct val *v)
+{
+	int json = v->kind == K_ARRAY && v->minified;
+
+	job->r->fu_json = json;
+	if (json || (v->len == 2 && memcmp(v->text, "[]", 2) == 0))
+		return put_text(job, FI_FOLLOWUP, v->text, (size_t)v->len);
+	return put_bytes(job, &job->r->v[FI_FOLLOWUP], B_JSON, v->text,
+	    (size_t)v->len);
+}
+
+/* An error of record r found by the inserter. */
+static int
+rbad(struct skm_db *db, const struct rec *r, const char *field,
+    const char *why)
+{
+	return skm__store_fail(db, SKM_FORMAT, "line %lld: %s: %s", r->line,
+	    field, why);
+}
+
+/*
+ * check_json - the inserter's half of stage_array: SQLite checks the
+ * array text of record r (in batch b) and binds it minified.
+ */
+static int
+check_json(struct skm_db *db, struct import_job *job, const struct batch *b,
+    const struct rec *r)
 {
 	static const char sql[] =
 	    "SELECT CASE WHEN json_valid(?1) AND json_type(?1) = 'array' "
@@ -292,25 +448,13 @@ check_array(struct skm_db *db, struct import_job *job, const struct val *v)
 	    "OR length(CAST(atom AS BLOB)) > ?2) "
 	    "ELSE -1 END, CASE WHEN json_valid(?1) THEN json(?1) END";
 	const char *name = fields[FI_FOLLOWUP].name;
+	const struct bval *v = &r->v[FI_FOLLOWUP];
 	sqlite3_stmt *st;
 	int rc, src, n;
 
-	if (v->len == 2 && memcmp(v->text, "[]", 2) == 0) {
-		sqlite3_bind_text(job->ins, FI_FOLLOWUP + 1, "[]", 2,
-		    SQLITE_STATIC);
-		return SKM_OK;
-	}
-	/* The JSON reader checked the elements already: strings of at
-	 * most SKM_FIELD_MAX bytes.  Without spaces the text is what json()
-	 * would make of it.  CSV gives the array as text: SQLite checks it. */
-	if (v->kind == K_ARRAY && v->minified) {
-		sqlite3_bind_text(job->ins, FI_FOLLOWUP + 1, v->text, v->len,
-		    SQLITE_TRANSIENT);
-		return SKM_OK;
-	}
 	if ((rc = skm__store_prepare(db, sql, &st)) != SKM_OK)
 		return rc;
-	sqlite3_bind_text(st, 1, v->text, v->len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, b->arena + v->u.off, v->len, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, SKM_FIELD_MAX);
 	if ((src = sqlite3_step(st)) != SQLITE_ROW) {
 		sqlite3_reset(st);
@@ -322,9 +466,9 @@ check_array(struct skm_db *db, struct import_job *job, const struct val *v)
 		    sqlite3_column_value(st, 1));
 	sqlite3_reset(st);
 	if (n < 0)
-		return bad(db, job, name, "not a JSON array");
+		return rbad(db, r, name, "not a JSON array");
 	if (n > 0)
-		return bad(db, job, name, "not an array of strings of at "
+		return rbad(db, r, name, "not an array of strings of at "
 		    "most 4096 bytes");
 	return SKM_OK;
 }
@@ -360,25 +504,23 @@ text_error(int fi, const struct val *v)
 }
 
 /*
- * bind_command - an imported command line (no NUL, at most
- * SKM_COMMAND_MAX bytes: text_error) bound with its secrets hidden.
+ * stage_command - an imported command line (no NUL, at most
+ * SKM_COMMAND_MAX bytes: text_error) with its secrets hidden.
  */
 static int
-bind_command(struct skm_db *db, struct import_job *job, const struct val *v)
+stage_command(struct import_job *job, const struct val *v)
 {
 	size_t n;
 
 	if (job->cmd_in == NULL &&
 	    ((job->cmd_in = malloc(SKM_COMMAND_MAX + 1)) == NULL ||
 	    (job->cmd_out = malloc(SKM_COMMAND_MAX + 1)) == NULL))
-		return skm__store_fail(db, SKM_NOMEM, "import: out of memory");
+		return nomem(job);
 	memcpy(job->cmd_in, v->text, v->len);
 	job->cmd_in[v->len] = '\0';
 	n = skm__redact_line(job->cmd_out, SKM_COMMAND_MAX + 1, job->cmd_in,
 	    job->redact);
-	sqlite3_bind_text(job->ins, FI_COMMAND + 1, job->cmd_out, (int)n,
-	    SQLITE_TRANSIENT);
-	return SKM_OK;
+	return put_text(job, FI_COMMAND, job->cmd_out, n);
 }
 
 /* The longest duration an import accepts, in seconds: the fold's. */
@@ -389,62 +531,66 @@ bind_command(struct skm_db *db, struct import_job *job, const struct val *v)
  * A field given twice is refused: which one would win is not obvious.
  */
 static int
-set_field(struct skm_db *db, struct import_job *job, int fi,
-    const struct val *v)
+set_field(struct import_job *job, int fi, const struct val *v)
 {
 	const struct field *f = &fields[fi];
-	sqlite3_stmt *ins = job->ins;
+	struct rec *rec = job->r;
+	unsigned char key[16];
 	char iso[TP_ISO_LEN], err[160], tbuf[64];
 	const char *why;
 	long long i, ms;
 	double r;
+	int k, rc;
 
 	if (job->seen & (1u << fi))
-		return bad(db, job, f->name, "given twice");
+		return bad(job, f->name, "given twice");
 	job->seen |= 1u << fi;
 	if (v->kind == K_TEXT && f->type != F_TEXT && f->type != F_ARRAY &&
 	    memchr(v->text, '\0', v->len) != NULL)
-		return bad(db, job, f->name, "holds a NUL character");
+		return bad(job, f->name, "holds a NUL character");
 	if (v->kind == K_NULL) {
 		if (f->required)
-			return bad(db, job, f->name, "is required");
+			return bad(job, f->name, "is required");
 		job->seen &= ~(1u << fi);	/* as if absent */
 		return SKM_OK;
 	}
 	switch (f->type) {
 	case F_TEXT:
 		if (v->kind != K_TEXT)
-			return bad(db, job, f->name, "not a string");
+			return bad(job, f->name, "not a string");
 		if (v->len == 0 && f->required)
-			return bad(db, job, f->name, "is empty");
+			return bad(job, f->name, "is empty");
 		if ((why = text_error(fi, v)) != NULL)
-			return bad(db, job, f->name, why);
+			return bad(job, f->name, why);
 		if (fi == FI_COMMAND)
-			return bind_command(db, job, v);
-		if (is_key(fi))
-			skm__store_bind_key(ins, fi + 1, v->text,
-			    (size_t)v->len);
+			return stage_command(job, v);
+		/* As skm__store_bind_key() binds an id. */
+		if (is_key(fi) && skm__util_uuid_bytes(v->text,
+		    (size_t)v->len, key))
+			rc = put_bytes(job, &rec->v[fi], B_BLOB, key, 16);
 		else
-			sqlite3_bind_text(ins, fi + 1, v->text, v->len,
-			    SQLITE_TRANSIENT);
-		if (keep_slot(fi) >= 0 && keep_text(job, keep_slot(fi), v->text,
-		    (size_t)v->len) != 0)
-			return skm__store_fail(db, SKM_NOMEM, "import: out of "
-			    "memory");
-		return SKM_OK;
+			rc = put_text(job, fi, v->text, (size_t)v->len);
+		if (rc != SKM_OK || (k = keep_slot(fi)) < 0)
+			return rc;
+		if (rec->v[fi].kind == B_TEXT)
+			rec->keep[k] = rec->v[fi];
+		else
+			rc = put_bytes(job, &rec->keep[k], B_TEXT, v->text,
+			    (size_t)v->len);
+		return rc;
 	case F_INT:
 		if (v->kind == K_INT)
 			i = v->i;
 		else if (v->kind == K_REAL && v->r == floor(v->r))
-			return bad(db, job, f->name, "out of range (not a "
+			return bad(job, f->name, "out of range (not a "
 			    "64-bit integer)");
 		else if (v->kind != K_TEXT || !v->csv || parse_ll(v->text, &i))
-			return bad(db, job, f->name, v->kind == K_TEXT &&
+			return bad(job, f->name, v->kind == K_TEXT &&
 			    v->csv && decimal(v->text, 0) ? "out of range "
 			    "(not a 64-bit integer)" : "not an integer");
 		if (i < 0 && fi == FI_RSS)
-			return bad(db, job, f->name, "negative");
-		sqlite3_bind_int64(ins, fi + 1, i);
+			return bad(job, f->name, "negative");
+		put_int(job, fi, i);
 		return SKM_OK;
 	case F_REAL:
 		if (v->kind == K_INT)
@@ -453,18 +599,18 @@ set_field(struct skm_db *db, struct import_job *job, int fi,
 			r = v->r;
 		else if (v->kind != K_TEXT || !v->csv ||
 		    parse_double(v->text, &r))
-			return bad(db, job, f->name, "not a number");
+			return bad(job, f->name, "not a number");
 		if (r < 0 && fi != FI_MONO)
-			return bad(db, job, f->name, "negative");
+			return bad(job, f->name, "negative");
 		/* No run lasts a century; beyond that ended_at (and the
 		 * millisecond arithmetic behind it) would overflow. */
 		if (fi == FI_DURATION && r > DURATION_MAX)
-			return bad(db, job, f->name, "longer than 100 years");
+			return bad(job, f->name, "longer than 100 years");
 		if (fi == FI_DURATION) {
-			job->duration = r;
+			rec->duration = r;
 			job->has_duration = 1;
 		}
-		sqlite3_bind_double(ins, fi + 1, r);
+		put_real(job, fi, r);
 		return SKM_OK;
 	case F_BOOL:
 		if (v->kind == K_BOOL || v->kind == K_INT)
@@ -477,36 +623,32 @@ set_field(struct skm_db *db, struct import_job *job, int fi,
 		    parse_ll(v->text, &i))
 			i = -1;
 		if (i != 0 && i != 1)
-			return bad(db, job, f->name, "not true/false or 1/0");
-		job->completed = (int)i;
-		sqlite3_bind_int(ins, fi + 1, (int)i);
+			return bad(job, f->name, "not true/false or 1/0");
+		rec->completed = (int)i;
+		put_int(job, fi, i);
 		return SKM_OK;
 	case F_TIME:
 		if (v->kind != K_TEXT)
-			return bad(db, job, f->name, "not a timestamp string");
+			return bad(job, f->name, "not a timestamp string");
 		/* NUL-terminated for the parser; longer is no timestamp. */
 		if (v->len >= (int)sizeof(tbuf))
-			return bad(db, job, f->name, "not a timestamp");
+			return bad(job, f->name, "not a timestamp");
 		memcpy(tbuf, v->text, v->len);
 		tbuf[v->len] = '\0';
 		if (skm__tp_parse_iso(tbuf, &ms, err, sizeof(err)) != 0 ||
 		    skm__tp_format_iso(ms, iso) != 0)
-			return bad(db, job, f->name, err);
+			return bad(job, f->name, err);
 		if (fi == FI_INVOKED) {
-			job->invoked_ms = ms;
-			memcpy(job->invoked, iso, sizeof(iso));
+			rec->invoked_ms = ms;
+			memcpy(rec->invoked, iso, sizeof(iso));
 		} else
 			job->ended_ms = ms;
-		sqlite3_bind_int64(ins, fi + 1, ms);	/* migration 7 */
+		put_int(job, fi, ms);	/* migration 7 */
 		return SKM_OK;
 	case F_ARRAY:
 		if (v->kind != K_ARRAY && !(v->kind == K_TEXT && v->csv))
-			return bad(db, job, f->name, "not an array");
-		/* It lies where it was read until the record is done. */
-		job->fu_text = v->text;
-		job->fu_len = v->len;
-		job->fu_json = v->kind == K_ARRAY && v->minified;
-		return check_array(db, job, v);
+			return bad(job, f->name, "not an array");
+		return stage_array(job, v);
 	}
 	return SKM_OK;
 }
@@ -549,41 +691,41 @@ static int jstr(struct jrd *, char **, size_t *, const char **, size_t *);
 static void jws(struct jrd *);
 
 /*
- * follow_list - the record's follow-up actions as strings (job->fu).
- * The JSON reader's minified array is read here; an array from CSV
- * (checked by SQLite) is read by SQLite's json_each, as a recompute
- * reads the stored text.
+ * follow_list - the follow-up actions of record r (in batch b) as
+ * strings (job->fu).  A minified array the JSON reader checked is read
+ * here; any other (checked by SQLite) is read by SQLite's json_each, as
+ * a recompute reads the stored text.
  */
 static int
-follow_list(struct skm_db *db, struct import_job *job)
+follow_list(struct skm_db *db, struct import_job *job, const struct batch *b,
+    const struct rec *r)
 {
 	static const char sql[] =
 	    "SELECT CAST(value AS TEXT) FROM json_each(?1)";
-	struct jrd r;
+	const struct bval *fv = &r->v[FI_FOLLOWUP];
+	const char *text = b->arena + fv->u.off, *s;
+	struct jrd jr;
 	sqlite3_stmt *st;
-	const char *s;
 	size_t len, used = 0, off;
 	int i, src, rc;
 
 	job->nfu = 0;
-	if (job->fu_text == NULL || (job->fu_len == 2 &&
-	    memcmp(job->fu_text, "[]", 2) == 0))
+	if (fv->kind == B_NULL || (fv->len == 2 && memcmp(text, "[]", 2) == 0))
 		return SKM_OK;
-	if (job->fu_json) {
-		r = (struct jrd){ job->fu_text + 1, job->fu_text + job->fu_len,
-		    NULL };	/* past '[' */
+	if (r->fu_json) {
+		jr = (struct jrd){ text + 1, text + fv->len, NULL };	/* past '[' */
 		for (;;) {
-			jws(&r);
-			if (r.p >= r.end || *r.p != '"' ||
-			    jstr(&r, &job->sbuf, &job->scap, &s, &len) != 0 ||
+			jws(&jr);
+			if (jr.p >= jr.end || *jr.p != '"' ||
+			    jstr(&jr, &job->mbuf, &job->mcap, &s, &len) != 0 ||
 			    add_follow(job, s, len, &used) != 0)
 				break;
-			jws(&r);
-			if (r.p < r.end && *r.p == ',') {
-				r.p++;
+			jws(&jr);
+			if (jr.p < jr.end && *jr.p == ',') {
+				jr.p++;
 				continue;
 			}
-			if (r.p < r.end && *r.p == ']')
+			if (jr.p < jr.end && *jr.p == ']')
 				goto done;
 			break;
 		}
@@ -592,7 +734,7 @@ follow_list(struct skm_db *db, struct import_job *job)
 	}
 	if ((rc = skm__store_prepare(db, sql, &st)) != SKM_OK)
 		return rc;
-	sqlite3_bind_text(st, 1, job->fu_text, job->fu_len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, text, fv->len, SQLITE_STATIC);
 	while ((src = sqlite3_step(st)) == SQLITE_ROW)
 		if (add_follow(job, (const char *)sqlite3_column_text(st, 0),
 		    (size_t)sqlite3_column_bytes(st, 0), &used) != 0) {
@@ -611,28 +753,29 @@ done:
 	return SKM_OK;
 }
 
-/* Count the record just inserted into the import's aggregates. */
+/* Count record r (in batch b), just inserted, into the aggregates. */
 static int
-count_record(struct skm_db *db, struct import_job *job)
+count_record(struct skm_db *db, struct import_job *job, const struct batch *b,
+    const struct rec *r)
 {
 	struct skm__agg_run run;
-	struct skm__str *k[4] = { &run.skill, &run.workflow, &run.session,
-	    &run.error };
+	struct skm__str *k[NKEEP] = { &run.skill, &run.workflow,
+	    &run.session, &run.error };
 	int i, rc;
 
 	memset(&run, 0, sizeof(run));
-	for (i = 0; i < 4; i++)
-		if (job->kept & (1u << i)) {
-			k[i]->p = job->keep[i];
-			k[i]->n = job->keeplen[i];
+	for (i = 0; i < NKEEP; i++)
+		if (r->keep[i].kind != B_NULL) {
+			k[i]->p = b->arena + r->keep[i].u.off;
+			k[i]->n = (size_t)r->keep[i].len;
 		}
-	if ((rc = follow_list(db, job)) != SKM_OK)
+	if ((rc = follow_list(db, job, b, r)) != SKM_OK)
 		return rc;
-	run.invoked = job->invoked;
-	run.invoked_s = job->invoked_ms >= 0 ? job->invoked_ms / 1000 :
-	    -((999 - job->invoked_ms) / 1000);
-	run.completed = job->completed;
-	run.duration = job->duration;
+	run.invoked = r->invoked;
+	run.invoked_s = r->invoked_ms >= 0 ? r->invoked_ms / 1000 :
+	    -((999 - r->invoked_ms) / 1000);
+	run.completed = r->completed;
+	run.duration = r->duration;
 	run.follow = job->fu;
 	run.nfollow = job->nfu;
 	if (skm__agg_count(job->agg, &run) != SKM_OK)
@@ -641,71 +784,74 @@ count_record(struct skm_db *db, struct import_job *job)
 }
 
 /*
- * finish_record - fill in what the record left out, then stage it.
+ * finish_record - the reader's last step of a record: the checks that
+ * span fields, then what the record left out is filled in, and the
+ * record joins the batch.
  */
 static int
-finish_record(struct skm_db *db, struct import_job *job)
+finish_record(struct import_job *job)
 {
+	struct rec *r = job->r;
 	char iso[TP_ISO_LEN];
 	long long ended;
-	int fi, src;
+	int fi, rc;
 
 	for (fi = 0; fi < NFIELDS; fi++)
 		if (fields[fi].required && !(job->seen & (1u << fi)))
-			return bad(db, job, fields[fi].name, "is required");
+			return bad(job, fields[fi].name, "is required");
 	/* The checks that span fields.  (The journal's fold holds events
 	 * to the same rules: this is where a shared validator of one
 	 * event goes.) */
-	if ((job->seen & (1u << FI_ENDED)) && job->ended_ms < job->invoked_ms)
-		return bad(db, job, "ended_at", "before invoked_at");
-	if (job->completed && !job->has_duration) {
+	if ((job->seen & (1u << FI_ENDED)) && job->ended_ms < r->invoked_ms)
+		return bad(job, "ended_at", "before invoked_at");
+	if (r->completed && !job->has_duration) {
 		/* A completed run counts its duration into the averages:
 		 * without one it would count as 0 s. */
 		if (!(job->seen & (1u << FI_ENDED)))
-			return bad(db, job, "duration_seconds", "is required "
+			return bad(job, "duration_seconds", "is required "
 			    "for a completed run without ended_at");
-		job->duration = (double)(job->ended_ms - job->invoked_ms) /
+		r->duration = (double)(job->ended_ms - r->invoked_ms) /
 		    1000.0;
 		job->has_duration = 1;
-		sqlite3_bind_double(job->ins, FI_DURATION + 1, job->duration);
+		put_real(job, FI_DURATION, r->duration);
 	}
 	if (!(job->seen & (1u << FI_ENDED))) {
 		/* Imported invocations are ended: at start + duration. */
-		ended = job->invoked_ms + (job->has_duration ?
-		    llround(job->duration * 1000.0) : 0);
+		ended = r->invoked_ms + (job->has_duration ?
+		    llround(r->duration * 1000.0) : 0);
 		if (skm__tp_format_iso(ended, iso) != 0)
-			return bad(db, job, "duration_seconds", "too long");
-		sqlite3_bind_int64(job->ins, FI_ENDED + 1, ended);
+			return bad(job, "duration_seconds", "too long");
+		put_int(job, FI_ENDED, ended);
 	}
-	if (!(job->seen & (1u << FI_FOLLOWUP)))
-		sqlite3_bind_text(job->ins, FI_FOLLOWUP + 1, "[]", 2,
-		    SQLITE_STATIC);
-	if (!(job->seen & (1u << FI_SOURCE)))
-		sqlite3_bind_text(job->ins, FI_SOURCE + 1, "import", 6,
-		    SQLITE_STATIC);
-	src = sqlite3_step(job->ins);
-	sqlite3_reset(job->ins);
-	sqlite3_clear_bindings(job->ins);
-	if (src != SQLITE_DONE)
-		return skm__store_sqlfail(db, src, "import");
-	job->res.records++;
-	if (sqlite3_changes(db->conn) != 1)
-		return SKM_OK;          /* the id was there: skipped */
-	job->res.inserted++;
-	return count_record(db, job);
+	if (!(job->seen & (1u << FI_FOLLOWUP)) &&
+	    (rc = put_text(job, FI_FOLLOWUP, "[]", 2)) != SKM_OK)
+		return rc;
+	if (!(job->seen & (1u << FI_SOURCE)) &&
+	    (rc = put_text(job, FI_SOURCE, "import", 6)) != SKM_OK)
+		return rc;
+	r->line = job->line;
+	job->b->n++;
+	return SKM_OK;
 }
 
+/* Start a record in the batch being filled (which has room for it). */
 static void
 new_record(struct import_job *job)
 {
-	job->kept = 0;
-	job->fu_text = NULL;
-	job->fu_len = 0;
+	struct rec *r = &job->b->rec[job->b->n];
+	int i;
+
+	job->r = r;
+	for (i = 0; i < NFIELDS; i++)
+		r->v[i].kind = B_NULL;
+	for (i = 0; i < NKEEP; i++)
+		r->keep[i].kind = B_NULL;
+	r->fu_json = 0;
+	r->completed = 0;
+	r->duration = 0;
+	r->invoked_ms = 0;
 	job->seen = 0;
 	job->has_duration = 0;
-	job->completed = 0;
-	job->duration = 0;
-	job->invoked_ms = 0;
 	job->ended_ms = 0;
 }
 
@@ -1105,11 +1251,10 @@ jvalue(struct jrd *r, struct import_job *job, struct val *v)
 
 /*
  * json_record - one JSON Lines record (len bytes at line, from its '{'):
- * each member skm knows is checked and bound, the others skipped.
+ * each member skm knows is checked and staged, the others skipped.
  */
 static int
-json_record(struct skm_db *db, struct import_job *job, const char *line,
-    size_t len)
+json_record(struct import_job *job, const char *line, size_t len)
 {
 	struct jrd r = { line + 1, line + len, NULL };
 	const char *key;
@@ -1139,8 +1284,8 @@ json_record(struct skm_db *db, struct import_job *job, const char *line,
 		} else {
 			hint = fi + 1;
 			if (jvalue(&r, job, &v) != 0)
-				return bad(db, job, fields[fi].name, r.why);
-			if ((rc = set_field(db, job, fi, &v)) != SKM_OK)
+				return bad(job, fields[fi].name, r.why);
+			if ((rc = set_field(job, fi, &v)) != SKM_OK)
 				return rc;
 		}
 		jws(&r);
@@ -1160,60 +1305,53 @@ done:
 		r.why = "text after the object";
 		goto invalid;
 	}
-	return finish_record(db, job);
+	return finish_record(job);
 invalid:
 	if (r.why != NULL) {
 		char msg[128];
 
 		snprintf(msg, sizeof(msg), "not a valid JSON object: %s",
 		    r.why);
-		return bad(db, job, NULL, msg);
+		return bad(job, NULL, msg);
 	}
-	return bad(db, job, NULL, "not a valid JSON object");
+	return bad(job, NULL, "not a valid JSON object");
 }
 
-static int
-import_jsonl(struct skm_db *db, struct import_job *job)
-{
-	char *line = NULL;
-	size_t cap = 0, i;
-	ssize_t n;
-	int rc = SKM_OK;
+/* A batch stops taking records at this many bytes of values. */
+#define BATCH_BYTES	(4 * 1024 * 1024)
 
-	job->line = job->line0;
-	while ((n = getline(&line, &cap, job->in)) != -1) {
+/* Read JSON Lines records into the batch being filled until it is full:
+ * SKM_OK (b->last set at the end of the input) or what was wrong. */
+static int
+read_jsonl(struct import_job *job)
+{
+	struct batch *b = job->b;
+	const char *line;
+	size_t i;
+	ssize_t n;
+	int rc;
+
+	while (b->n < BATCH_RECS && b->used < BATCH_BYTES) {
+		if ((n = getline(&job->line_buf, &job->line_cap, job->in)) ==
+		    -1) {
+			b->last = 1;
+			break;
+		}
+		line = job->line_buf;
 		job->line++;
 		for (i = 0; i < (size_t)n && strchr(" \t\r\n", line[i]); i++)
 			;
 		if (i == (size_t)n)
 			continue;	/* a blank line */
-		if (line[i] != '{') {
-			rc = bad(db, job, NULL, "not a JSON object");
-			break;
-		}
-		if (memchr(line, '\0', n) != NULL) {
-			rc = bad(db, job, NULL, "holds a NUL byte");
-			break;
-		}
-		if ((rc = json_record(db, job, line + i, (size_t)n - i)) !=
-		    SKM_OK)
-			break;
+		if (line[i] != '{')
+			return bad(job, NULL, "not a JSON object");
+		if (memchr(line, '\0', n) != NULL)
+			return bad(job, NULL, "holds a NUL byte");
+		if ((rc = json_record(job, line + i, (size_t)n - i)) != SKM_OK)
+			return rc;
 	}
-	free(line);
-	return rc;
+	return SKM_OK;
 }
-
-/*
- * A CSV record: its fields one after another in buf, each NUL-terminated
- * (the text may hold NULs of its own; len counts them).
- */
-struct csvrec {
-	char *buf;
-	size_t len, cap;
-	size_t *off, *flen;
-	int *quoted;
-	int n, ncap;
-};
 
 static int
 csv_putc(struct csvrec *r, int c)
@@ -1339,77 +1477,247 @@ csv_free(struct csvrec *r)
 
 /* The header row: which field each column is (-1: not ours). */
 static int
-csv_header(struct skm_db *db, struct import_job *job, struct csvrec *r,
-    int **map)
+csv_header(struct import_job *job, struct csvrec *r)
 {
 	uint32_t seen = 0;
 	const char *name;
 	int i, fi;
 
-	if ((*map = calloc(r->n, sizeof(**map))) == NULL)
-		return skm__store_fail(db, SKM_NOMEM, "import: out of memory");
+	if ((job->map = calloc(r->n, sizeof(*job->map))) == NULL)
+		return nomem(job);
+	job->ncol = r->n;
 	for (i = 0; i < r->n; i++) {
 		name = r->buf + r->off[i];
 		fi = find_field(name, (int)r->flen[i], 0);
-		(*map)[i] = fi;
+		job->map[i] = fi;
 		if (fi < 0)
 			continue;
 		if (seen & (1u << fi))
-			return bad(db, job, name, "column named twice");
+			return bad(job, name, "column named twice");
 		seen |= 1u << fi;
 	}
 	for (fi = 0; fi < NFIELDS; fi++)
 		if (fields[fi].required && !(seen & (1u << fi)))
-			return bad(db, job, NULL, "the header has no column "
+			return bad(job, NULL, "the header has no column "
 			    "named id, skill_name, invoked_at or completed");
 	return SKM_OK;
 }
 
+/* Read CSV records into the batch being filled until it is full, as
+ * read_jsonl reads JSON Lines. */
 static int
-import_csv(struct skm_db *db, struct import_job *job)
+read_csv(struct import_job *job)
 {
-	struct csvrec r = { 0 };
+	struct batch *b = job->b;
+	struct csvrec *r = &job->cr;
 	struct val v;
-	long long next = job->line0 + 1;
 	const char *why = NULL;
-	int *map = NULL, ncol = 0, got, i, rc = SKM_OK;
+	int got, i, rc = SKM_OK;
 	char msg[80];
 
-	while ((got = csv_read(job, &r, &next, &why)) == 1) {
-		if (r.n == 1 && r.flen[0] == 0 && !r.quoted[0])
-			continue;	/* a blank line */
-		if (map == NULL) {
-			if ((rc = csv_header(db, job, &r, &map)) != SKM_OK)
-				break;
-			ncol = r.n;
-			continue;
-		}
-		if (r.n != ncol) {
-			snprintf(msg, sizeof(msg), "%d fields, the header "
-			    "has %d", r.n, ncol);
-			rc = bad(db, job, NULL, msg);
+	while (b->n < BATCH_RECS && b->used < BATCH_BYTES) {
+		if ((got = csv_read(job, r, &job->csv_next, &why)) < 0)
+			return bad(job, NULL, why);
+		if (got == 0) {
+			b->last = 1;
 			break;
 		}
+		if (r->n == 1 && r->flen[0] == 0 && !r->quoted[0])
+			continue;	/* a blank line */
+		if (job->map == NULL) {
+			if ((rc = csv_header(job, r)) != SKM_OK)
+				return rc;
+			continue;
+		}
+		if (r->n != job->ncol) {
+			snprintf(msg, sizeof(msg), "%d fields, the header "
+			    "has %d", r->n, job->ncol);
+			return bad(job, NULL, msg);
+		}
 		new_record(job);
-		for (i = 0; i < r.n && rc == SKM_OK; i++) {
-			if (map[i] < 0)
+		for (i = 0; i < r->n && rc == SKM_OK; i++) {
+			if (job->map[i] < 0)
 				continue;
 			memset(&v, 0, sizeof(v));
 			v.csv = 1;
 			/* Empty is NULL; a quoted "" is an empty string. */
-			v.kind = r.flen[i] == 0 && !r.quoted[i] ? K_NULL :
+			v.kind = r->flen[i] == 0 && !r->quoted[i] ? K_NULL :
 			    K_TEXT;
-			v.text = r.buf + r.off[i];
-			v.len = (int)r.flen[i];
-			rc = set_field(db, job, map[i], &v);
+			v.text = r->buf + r->off[i];
+			v.len = (int)r->flen[i];
+			rc = set_field(job, job->map[i], &v);
 		}
-		if (rc != SKM_OK || (rc = finish_record(db, job)) != SKM_OK)
+		if (rc != SKM_OK || (rc = finish_record(job)) != SKM_OK)
+			return rc;
+	}
+	return SKM_OK;
+}
+
+/* The reader: fill the batch job->b from the input. */
+static void
+fill_batch(struct import_job *job)
+{
+	struct batch *b = job->b;
+
+	b->n = 0;
+	b->used = 0;
+	b->last = 0;
+	b->err[0] = '\0';
+	b->rc = job->csv ? read_csv(job) : read_jsonl(job);
+	if (b->rc != SKM_OK)
+		b->last = 1;
+}
+
+/* The inserter: bind record r (in batch b) and insert it, then count it
+ * into the aggregates unless its id was there already. */
+static int
+insert_rec(struct skm_db *db, struct import_job *job, const struct batch *b,
+    const struct rec *r)
+{
+	sqlite3_stmt *ins = job->ins;
+	const struct bval *v;
+	int fi, rc, src;
+
+	for (fi = 0; fi < NFIELDS; fi++) {
+		v = &r->v[fi];
+		switch (v->kind) {
+		case B_NULL:
+			sqlite3_bind_null(ins, fi + 1);
+			break;
+		case B_INT:
+			sqlite3_bind_int64(ins, fi + 1, v->u.i);
+			break;
+		case B_REAL:
+			sqlite3_bind_double(ins, fi + 1, v->u.r);
+			break;
+		case B_TEXT:
+			sqlite3_bind_text(ins, fi + 1, b->arena + v->u.off,
+			    v->len, SQLITE_STATIC);
+			break;
+		case B_BLOB:
+			sqlite3_bind_blob(ins, fi + 1, b->arena + v->u.off,
+			    v->len, SQLITE_STATIC);
+			break;
+		case B_JSON:
+			if ((rc = check_json(db, job, b, r)) != SKM_OK)
+				return rc;
+			break;
+		}
+	}
+	src = sqlite3_step(ins);
+	sqlite3_reset(ins);
+	if (src != SQLITE_DONE)
+		return skm__store_sqlfail(db, src, "import");
+	job->res.records++;
+	if (sqlite3_changes(db->conn) != 1)
+		return SKM_OK;          /* the id was there: skipped */
+	job->res.inserted++;
+	return count_record(db, job, b, r);
+}
+
+/* The inserter: every record of batch b, then what stopped the reader
+ * after them, if anything did. */
+static int
+insert_batch(struct skm_db *db, struct import_job *job, const struct batch *b)
+{
+	int i, rc;
+
+	for (i = 0; i < b->n; i++)
+		if ((rc = insert_rec(db, job, b, &b->rec[i])) != SKM_OK)
+			return rc;
+	if (b->rc != SKM_OK)
+		return skm__store_fail(db, b->rc, "%s", b->err);
+	return SKM_OK;
+}
+
+/* The reader's thread: fill the batches in turn, each once the inserter
+ * is done with it, until the input ends, it is wrong, or the inserter
+ * stops. */
+static void *
+reader_main(void *arg)
+{
+	struct import_job *job = arg;
+	int i, last, stop;
+
+	for (i = 0;; i = (i + 1) % NBATCH) {
+		pthread_mutex_lock(&job->mu);
+		while (job->full[i] && !job->stop)
+			pthread_cond_wait(&job->cv, &job->mu);
+		stop = job->stop;
+		pthread_mutex_unlock(&job->mu);
+		if (stop)
+			break;
+		job->b = job->batch[i];
+		fill_batch(job);
+		last = job->b->last;
+		pthread_mutex_lock(&job->mu);
+		job->full[i] = 1;
+		pthread_cond_broadcast(&job->cv);
+		pthread_mutex_unlock(&job->mu);
+		if (last)
 			break;
 	}
-	if (got < 0)
-		rc = bad(db, job, NULL, why);
-	free(map);
-	csv_free(&r);
+	return NULL;
+}
+
+/*
+ * import_load - read every record and insert it.  The reader (reading,
+ * parsing and checking, reader_main) runs in a thread of its own while
+ * this one inserts: at 1M records each is about half of the load.  The
+ * records go between them in batches (NBATCH in turn).  The reader never
+ * touches SQLite; what only SQLite checks (check_json) is done here.
+ * Without a second thread the two take turns.
+ */
+static int
+import_load(struct skm_db *db, struct import_job *job)
+{
+	sigset_t all, old;
+	pthread_t t;
+	int i, rc, last, threaded;
+
+	for (i = 0; i < NBATCH; i++) {
+		if (job->batch[i] == NULL &&
+		    (job->batch[i] = calloc(1, sizeof(struct batch))) == NULL)
+			return skm__store_fail(db, SKM_NOMEM, "import: out of "
+			    "memory");
+		job->full[i] = 0;
+	}
+	job->stop = 0;
+	job->line = job->line0;
+	job->csv_next = job->line0 + 1;
+	free(job->map);
+	job->map = NULL;
+	job->ncol = 0;
+	/* Signals are for this thread, the caller's. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	threaded = pthread_create(&t, NULL, reader_main, job) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!threaded) {
+		job->b = job->batch[0];
+		do {
+			fill_batch(job);
+			rc = insert_batch(db, job, job->b);
+		} while (rc == SKM_OK && !job->b->last);
+		return rc;
+	}
+	for (i = 0;; i = (i + 1) % NBATCH) {
+		pthread_mutex_lock(&job->mu);
+		while (!job->full[i])
+			pthread_cond_wait(&job->cv, &job->mu);
+		pthread_mutex_unlock(&job->mu);
+		rc = insert_batch(db, job, job->batch[i]);
+		last = job->batch[i]->last;
+		pthread_mutex_lock(&job->mu);
+		job->full[i] = 0;
+		if (rc != SKM_OK)
+			job->stop = 1;
+		pthread_cond_broadcast(&job->cv);
+		pthread_mutex_unlock(&job->mu);
+		if (rc != SKM_OK || last)
+			break;
+	}
+	pthread_join(t, NULL);
 	return rc;
 }
 
@@ -1551,8 +1859,8 @@ import_tx(struct skm_db *db, void *arg)
 			job->line0++;
 	if (c != EOF)
 		ungetc(c, job->in);
-	rc = c == '{' ? import_jsonl(db, job) :
-	    c == EOF ? SKM_OK : import_csv(db, job);
+	job->csv = c != '{';
+	rc = c == EOF ? SKM_OK : import_load(db, job);
 	if (rc == SKM_OK && ferror(job->in))
 		rc = skm__store_fail(db, SKM_IOERR, "import: read error");
 	if (rc == SKM_OK)
@@ -1587,6 +1895,8 @@ skm_import(struct skm_db *db, FILE *in, struct skm_import_result *res)
 	job.redact = getenv("SKM_REDACT");
 	if ((job.agg = skm__agg_new()) == NULL)
 		return skm__store_fail(db, SKM_NOMEM, "import: out of memory");
+	pthread_mutex_init(&job.mu, NULL);
+	pthread_cond_init(&job.cv, NULL);
 	/* Into an empty store nearly every page is new: write them once,
 	 * through a rollback journal, not into the WAL and then again into
 	 * the store (skm__store_leave_wal; only when no other connection
@@ -1614,8 +1924,17 @@ skm_import(struct skm_db *db, FILE *in, struct skm_import_result *res)
 	free(job.cmd_in);
 	free(job.cmd_out);
 	skm__agg_free(job.agg);
-	for (i = 0; i < 4; i++)
-		free(job.keep[i]);
+	for (i = 0; i < NBATCH; i++)
+		if (job.batch[i] != NULL) {
+			free(job.batch[i]->arena);
+			free(job.batch[i]);
+		}
+	pthread_mutex_destroy(&job.mu);
+	pthread_cond_destroy(&job.cv);
+	free(job.line_buf);
+	csv_free(&job.cr);
+	free(job.map);
+	free(job.mbuf);
 	free(job.fbuf);
 	free(job.fu);
 	skm__store_exec(db, "PRAGMA cache_size = -2000");
