@@ -82,7 +82,12 @@ struct skm__agg {
 	int n, cap;
 	int *bucket;             /* head entry of each bucket, or -1 */
 	int nbucket;             /* a power of two */
+	/* The entry last found for each of AGG_FRONT hashes (+1; 0:
+	 * none): a run's keys are mostly those of runs just before it,
+	 * found here without a walk through the large bucket array. */
+	int front[1024];
 };
+#define AGG_FRONT 1024
 
 struct skm__agg *
 skm__agg_new(void)
@@ -106,6 +111,7 @@ skm__agg_clear(struct skm__agg *ag)
 	ag->n = 0;
 	for (i = 0; i < ag->nbucket; i++)
 		ag->bucket[i] = -1;
+	memset(ag->front, 0, sizeof(ag->front));
 }
 
 void
@@ -119,23 +125,32 @@ skm__agg_free(struct skm__agg *ag)
 	free(ag);
 }
 
+/* Mix n bytes at p into h, eight at a time. */
+static uint64_t
+agg_mix(uint64_t h, const char *p, size_t n)
+{
+	uint64_t w;
+
+	for (; n >= 8; p += 8, n -= 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 32;
+	}
+	w = 0;
+	memcpy(&w, p, n);
+	h = (h ^ w ^ (uint64_t)n << 56) * 0x9e3779b97f4a7c15ULL;
+	return h ^ h >> 32;
+}
+
 static uint64_t
 agg_hash(int kind, const char *a, size_t an, const char *b, size_t bn,
     int64_t hour)
 {
-	uint64_t h = 14695981039346656037ULL;
-	size_t i;
+	uint64_t h = 0x6a09e667f3bcc909ULL ^ (uint64_t)kind;
 
-	h = (h ^ (uint64_t)kind) * 1099511628211ULL;
-	for (i = 0; i < an; i++)
-		h = (h ^ (unsigned char)a[i]) * 1099511628211ULL;
-	h = (h ^ 0xffu) * 1099511628211ULL;
-	if (b != NULL)
-		for (i = 0; i < bn; i++)
-			h = (h ^ (unsigned char)b[i]) * 1099511628211ULL;
-	else
-		h = (h ^ 0x1feu) * 1099511628211ULL;
-	h = (h ^ (uint64_t)hour) * 1099511628211ULL;
+	h = agg_mix(h, a, an);
+	h = b != NULL ? agg_mix(h, b, bn) : (h ^ 0x1fe) * 0x9e3779b97f4a7c15ULL;
+	h = (h ^ (uint64_t)hour) * 0x9e3779b97f4a7c15ULL;
 	return h ^ (h >> 29);
 }
 
@@ -170,25 +185,38 @@ agg_grow(struct skm__agg *ag)
 	return 0;
 }
 
+/* Is e the entry of (kind, a, b, hour) of hash h? */
+static int
+agg_is(const struct agg_ent *e, uint64_t h, int kind, const char *a,
+    size_t an, const char *b, size_t bn, int64_t hour)
+{
+	return e->hash == h && e->kind == kind && e->hour == hour &&
+	    e->an == an && memcmp(e->a, a, an) == 0 &&
+	    (e->b == NULL) == (b == NULL) &&
+	    (b == NULL || (e->bn == bn && memcmp(e->b, b, bn) == 0));
+}
+
 /* The entry of (kind, a, b, hour), made if need be; NULL: no memory. */
 static struct agg_ent *
 agg_entry(struct skm__agg *ag, int kind, const char *a, size_t an,
     const char *b, size_t bn, int64_t hour)
 {
 	uint64_t h = agg_hash(kind, a, an, b, bn, hour);
+	int *front = &ag->front[(h >> 40) & (AGG_FRONT - 1)];
 	struct agg_ent *e;
 	int i;
 
+	if (*front > 0 && agg_is(e = &ag->ent[*front - 1], h, kind, a, an, b,
+	    bn, hour))
+		return e;
 	if (ag->nbucket > 0)
 		for (i = ag->bucket[h & (uint64_t)(ag->nbucket - 1)]; i >= 0;
 		    i = e->next) {
 			e = &ag->ent[i];
-			if (e->hash == h && e->kind == kind && e->hour == hour &&
-			    e->an == an && memcmp(e->a, a, an) == 0 &&
-			    (e->b == NULL) == (b == NULL) &&
-			    (b == NULL || (e->bn == bn &&
-			    memcmp(e->b, b, bn) == 0)))
+			if (agg_is(e, h, kind, a, an, b, bn, hour)) {
+				*front = i + 1;
 				return e;
+			}
 		}
 	if (agg_grow(ag) != 0)
 		return NULL;
@@ -213,7 +241,7 @@ agg_entry(struct skm__agg *ag, int kind, const char *a, size_t an,
 	}
 	e->next = ag->bucket[h & (uint64_t)(ag->nbucket - 1)];
 	ag->bucket[h & (uint64_t)(ag->nbucket - 1)] = ag->n;
-	ag->n++;
+	*front = ++ag->n;
 	return e;
 }
 

@@ -131,6 +131,8 @@ struct val {
 	double r;		/* K_REAL */
 	int csv;		/* from CSV: numbers and booleans come as text */
 	int minified;		/* K_ARRAY: as json() would store it */
+	int nonstr;		/* K_ARRAY: an element is not a string of at
+				 * most SKM_FIELD_MAX bytes */
 };
 
 /*
@@ -410,13 +412,20 @@ parse_double(const char *s, double *v)
  * they are stored minified, as json() gives them.  The JSON reader
  * checked the elements of what it read already: strings of at most
  * SKM_FIELD_MAX bytes; without spaces the text is what json() would
- * make of it.  Anything else (CSV gives the array as text) SQLite
- * checks, on the inserting side: check_json.
+ * make of it; with an element that is not such a string it is refused
+ * here, as SQLite would.  Anything else (CSV gives the array as text)
+ * SQLite checks, on the inserting side (check_json): of a CSV record
+ * with more than one thing wrong, what is said may then be another of
+ * them than the first in the record.
  */
 static int
 stage_array(struct import_job *job, const struct val *v)
 {
 	int json = v->kind == K_ARRAY && v->minified;
+
+	if (v->kind == K_ARRAY && v->nonstr)
+		return bad(job, fields[FI_FOLLOWUP].name, "not an array of "
+		    "strings of at most 4096 bytes");
 
 	job->r->fu_json = json;
 	if (json || (v->len == 2 && memcmp(v->text, "[]", 2) == 0))
@@ -1205,6 +1214,7 @@ done:
 	v->kind = K_ARRAY;
 	if (!strings)
 		v->minified = 0;
+	v->nonstr = !strings;
 	v->text = start;
 	v->len = (int)(r->p - start);
 	return 0;
