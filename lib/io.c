@@ -1792,13 +1792,42 @@ set_indexes_aside(struct skm_db *db, struct import_job *job)
 	return rc;
 }
 
+/*
+ * make_indexes - make the indexes set aside again, each by one sort of
+ * the table's keys.  SQLite sorts in runs of the page cache's size
+ * written to temporary files and merged, on worker threads where there
+ * is a core free; one run of a million keys sorted in memory (what the
+ * import's large cache and in-memory temporary files would make) takes
+ * twice as long: its lists no longer fit in the CPU's caches.  Where no
+ * temporary file can be written, the sort is done in memory after all.
+ */
 static int
 make_indexes(struct skm_db *db, struct import_job *job)
 {
+	sqlite3_stmt *st;
+	char cache[64] = "";
 	int i, rc = SKM_OK;
 
-	for (i = 0; i < job->nindex && rc == SKM_OK; i++)
+	if (skm__store_prepare(db, "PRAGMA cache_size", &st) == SKM_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			snprintf(cache, sizeof(cache), "PRAGMA cache_size = %lld",
+			    (long long)sqlite3_column_int64(st, 0));
+		sqlite3_reset(st);
+	}
+	skm__store_exec(db, "PRAGMA cache_size = -4000; "
+	    "PRAGMA temp_store = FILE; PRAGMA threads = 2");
+	for (i = 0; i < job->nindex && rc == SKM_OK; i++) {
 		rc = skm__store_exec(db, job->index_sql[i]);
+		if (rc != SKM_OK && !sqlite3_get_autocommit(db->conn) &&
+		    skm__store_exec(db, "PRAGMA temp_store = MEMORY") ==
+		    SKM_OK) {
+			skm__store_clear(db);
+			rc = skm__store_exec(db, job->index_sql[i]);
+		}
+	}
+	skm__store_exec(db, "PRAGMA temp_store = MEMORY; PRAGMA threads = 0");
+	if (cache[0] != '\0')
+		skm__store_exec(db, cache);
 	free_indexes(job);
 	return rc;
 }
