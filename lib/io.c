@@ -14,7 +14,9 @@
  * field type (text, integer, real, boolean, timestamp, array of
  * strings), the record through the checks that span fields
  * (finish_record: a completed run has a duration, times are in order),
- * and into one prepared INSERT straight into invocation.  The whole
+ * and into one prepared INSERT straight into invocation.  The reading
+ * and checking run in a thread of their own beside the inserting one
+ * (import_load).  The whole
  * import is one write transaction: any bad record rolls everything back.
  * Import is a fold of many records: each row inserted is counted in
  * memory as it is read (the fold's accumulator, aggregate.c), and after
