@@ -117,8 +117,9 @@ static unsigned char evbuf2[8192];
 /*
  * What a recorded process writes, in one block laid out so that it
  * touches three pages, not the six it took as separate variables: the
- * event's fields (its follow-up array, last, stays untouched), a record
- * buffer for the usual event (evbuf takes one that does not fit), then
+ * event's fields (its follow-up array, last, stays untouched), the new
+ * environ array env_fix may need, a record buffer for the usual event
+ * (evbuf takes one that does not fit), then
  * the run's id, start times and journal (the end goes where the begin
  * went, whatever the program does to its environment: env -i), whose
  * path buffers are written only as far as their text goes.
@@ -131,8 +132,6 @@ static struct {
 	unsigned char buf[SMALL_REC];
 	struct skm__rec jr;
 } mem;
-#define event mem.ev
-#define jrec mem.jr
 
 /* The buffer to encode ev into: mem.buf when it fits, else evbuf. */
 static unsigned char *
@@ -369,7 +368,7 @@ adopt(const char *handoff)
 	if (errno != 0 || *end != ':' || pid != (long)getpid() ||
 	    strlen(end + 1) != SKM_ID_LEN)
 		return 0;
-	if (skm__rec_init(&jrec, NULL) != 0)
+	if (skm__rec_init(&mem.jr, NULL) != 0)
 		return 0;
 	memcpy(rec.id, end + 1, SKM_ID_LEN + 1);
 	rec.pid = getpid();
@@ -398,8 +397,8 @@ begin(const char *skill, int argc, char **argv, const struct skm__recopt *opt)
 	char *command = text;
 	size_t cap;
 
-	if (skm__rec_init(&jrec, NULL) != 0) {
-		dbg("skill %s: not recorded: %s", skill, jrec.j.why);
+	if (skm__rec_init(&mem.jr, NULL) != 0) {
+		dbg("skill %s: not recorded: %s", skill, mem.jr.j.why);
 		return;
 	}
 	bi.skill = skill;
@@ -422,15 +421,15 @@ begin(const char *skill, int argc, char **argv, const struct skm__recopt *opt)
 		    skm__begin_info_error(&bi));
 		return;
 	}
-	skm__rec_begin_event(&jrec, &event, &bi);
-	buf = ev_buffer(&event, &cap);
-	if (skm__rec_append(&jrec, &event, buf, cap) != 0) {
-		dbg("skill %s: not recorded: %s", skill, jrec.j.why);
+	skm__rec_begin_event(&mem.jr, &mem.ev, &bi);
+	buf = ev_buffer(&mem.ev, &cap);
+	if (skm__rec_append(&mem.jr, &mem.ev, buf, cap) != 0) {
+		dbg("skill %s: not recorded: %s", skill, mem.jr.j.why);
 		return;
 	}
-	if (jrec.j.moved)
-		dbg("skill %s: recorded elsewhere: %s", skill, jrec.j.why);
-	memcpy(rec.id, jrec.id, SKM_ID_LEN + 1);
+	if (mem.jr.j.moved)
+		dbg("skill %s: recorded elsewhere: %s", skill, mem.jr.j.why);
+	memcpy(rec.id, mem.jr.id, SKM_ID_LEN + 1);
 	rec.pid = (pid_t)bi.pid;
 	rec.active = 1;
 	dbg("recording %s as skill %s", rec.id, skill);
@@ -449,7 +448,7 @@ finish(int status)
 {
 	struct skm_end_info ei = SKM_END_INFO_INIT;
 	struct rusage self, kids, ru;
-	struct skm__event *ev = &event;
+	struct skm__event *ev = &mem.ev;
 	unsigned char *buf = NULL;
 	size_t bufsize = 0;
 	int saved = errno, was = 0;
@@ -480,17 +479,17 @@ finish(int status)
 	skm__rec_end_event(rec.id, ev, &ei);
 	if (!rec.adopted)
 		skm__ev_real(ev, SKM__F_DURATION, ev->mono_end -
-		    jrec.mono_start);
+		    mem.jr.mono_start);
 	if (buf == NULL)
 		buf = ev_buffer(ev, &bufsize);
-	if (skm__rec_append(&jrec, ev, buf, bufsize) != 0) {
-		dbg("end of %s not recorded: %s", rec.id, jrec.j.why);
+	if (skm__rec_append(&mem.jr, ev, buf, bufsize) != 0) {
+		dbg("end of %s not recorded: %s", rec.id, mem.jr.j.why);
 	} else {
 		dbg("ended %s with status %d", rec.id, ei.exit_code);
-		if (jrec.crossed && ev == &event)
-			skm__jnl_spawn_fold(skm_program(), jrec.dbpath);
+		if (mem.jr.crossed && ev == &mem.ev)
+			skm__jnl_spawn_fold(skm_program(), mem.jr.dbpath);
 	}
-	if (ev == &event)
+	if (ev == &mem.ev)
 		__atomic_store_n(&rec.ended, ENDED, __ATOMIC_RELEASE);
 	busy--;
 	errno = saved;
