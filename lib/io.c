@@ -169,6 +169,9 @@ struct rec {
 	double duration;
 	int completed;
 	int fu_json;		/* a minified JSON array the reader checked */
+	int inserted;		/* by the inserter: the id was new */
+	size_t fl_off;		/* B_JSON: the actions json_each read */
+	int fl_n;
 	char invoked[TP_ISO_LEN];
 };
 
@@ -186,6 +189,7 @@ struct batch {
 	char *arena;
 	size_t used, cap;
 	int rc, last;
+	int inserted;		/* inserted, not counted yet (count_batch) */
 	char err[512];
 };
 
@@ -227,15 +231,13 @@ struct import_job {
 	struct csvrec cr;	/* CSV: the record, its header's map */
 	int *map, ncol;
 	long long csv_next;
-	/* the inserter's */
-	sqlite3_stmt *ins;	/* insert_sql, the job's own */
-	struct skm__agg *agg;
-	char *mbuf;		/* follow-up actions decoded */
-	size_t mcap;
-	char *fbuf;
+	struct skm__agg *agg;	/* the counts (count_batch) */
+	char *fbuf;		/* a record's follow-up actions */
 	size_t fcap;
 	struct skm__str *fu;
 	int nfu, fucap;
+	/* the inserter's */
+	sqlite3_stmt *ins;	/* insert_sql, the job's own */
 	/* the indexes set aside during a load into an empty table */
 	char *index_sql[16];
 	int nindex;
@@ -702,61 +704,87 @@ static int jstr(struct jrd *, char **, size_t *, const char **, size_t *);
 static void jws(struct jrd *);
 
 /*
- * follow_list - the follow-up actions of record r (in batch b) as
- * strings (job->fu).  A minified array the JSON reader checked is read
- * here; any other (checked by SQLite) is read by SQLite's json_each, as
- * a recompute reads the stored text.
+ * json_follow - the inserter's part of the follow-up actions of record
+ * r (in batch b, the inserter's while it runs) when only SQLite could
+ * read them (B_JSON): json_each's strings, as a recompute reads the
+ * stored text, go into the arena after the record's values, each as
+ * its length and its bytes, for count_record.
  */
 static int
-follow_list(struct skm_db *db, struct import_job *job, const struct batch *b,
-    const struct rec *r)
+json_follow(struct skm_db *db, struct batch *b, struct rec *r)
 {
 	static const char sql[] =
 	    "SELECT CAST(value AS TEXT) FROM json_each(?1)";
-	const struct bval *fv = &r->v[FI_FOLLOWUP];
-	const char *text = b->arena + fv->u.off, *s;
-	struct jrd jr;
 	sqlite3_stmt *st;
-	size_t len, used = 0, off;
-	int i, src, rc;
+	uint32_t n;
+	int src, rc;
 
-	job->nfu = 0;
-	if (fv->kind == B_NULL || (fv->len == 2 && memcmp(text, "[]", 2) == 0))
-		return SKM_OK;
-	if (r->fu_json) {
-		jr = (struct jrd){ text + 1, text + fv->len, NULL };	/* past '[' */
-		for (;;) {
-			jws(&jr);
-			if (jr.p >= jr.end || *jr.p != '"' ||
-			    jstr(&jr, &job->mbuf, &job->mcap, &s, &len) != 0 ||
-			    add_follow(job, s, len, &used) != 0)
-				break;
-			jws(&jr);
-			if (jr.p < jr.end && *jr.p == ',') {
-				jr.p++;
-				continue;
-			}
-			if (jr.p < jr.end && *jr.p == ']')
-				goto done;
-			break;
-		}
-		job->nfu = 0;	/* not as expected: SQLite reads it */
-		used = 0;
-	}
 	if ((rc = skm__store_prepare(db, sql, &st)) != SKM_OK)
 		return rc;
-	sqlite3_bind_text(st, 1, text, fv->len, SQLITE_STATIC);
-	while ((src = sqlite3_step(st)) == SQLITE_ROW)
-		if (add_follow(job, (const char *)sqlite3_column_text(st, 0),
-		    (size_t)sqlite3_column_bytes(st, 0), &used) != 0) {
+	sqlite3_bind_text(st, 1, b->arena + r->v[FI_FOLLOWUP].u.off,
+	    r->v[FI_FOLLOWUP].len, SQLITE_TRANSIENT);
+	r->fl_off = b->used;
+	r->fl_n = 0;
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		n = (uint32_t)sqlite3_column_bytes(st, 0);
+		if (arena_room(b, sizeof(n) + n) != 0) {
 			sqlite3_reset(st);
 			return skm__store_fail(db, SKM_NOMEM, "import: out of "
 			    "memory");
 		}
+		memcpy(b->arena + b->used, &n, sizeof(n));
+		memcpy(b->arena + b->used + sizeof(n),
+		    sqlite3_column_text(st, 0), n);
+		b->used += sizeof(n) + n;
+		r->fl_n++;
+	}
 	sqlite3_reset(st);
 	if (src != SQLITE_DONE)
 		return skm__store_sqlfail(db, src, "import");
-done:
+	return SKM_OK;
+}
+
+/*
+ * follow_list - the follow-up actions of record r (in batch b) as
+ * strings (job->fu): a minified array the JSON reader checked is read
+ * again here, any other was read by SQLite (json_follow).
+ */
+static int
+follow_list(struct import_job *job, const struct batch *b,
+    const struct rec *r)
+{
+	const struct bval *fv = &r->v[FI_FOLLOWUP];
+	const char *text = b->arena + fv->u.off, *s;
+	struct jrd jr;
+	size_t len, used = 0, off;
+	uint32_t n;
+	int i;
+
+	job->nfu = 0;
+	if (fv->kind == B_JSON) {
+		for (i = 0, off = r->fl_off; i < r->fl_n; i++) {
+			memcpy(&n, b->arena + off, sizeof(n));
+			if (add_follow(job, b->arena + off + sizeof(n), n,
+			    &used) != 0)
+				return SKM_NOMEM;
+			off += sizeof(n) + n;
+		}
+	} else if (r->fu_json && !(fv->len == 2 &&
+	    memcmp(text, "[]", 2) == 0)) {
+		/* Read once already (jarray): it cannot be wrong now. */
+		jr = (struct jrd){ text + 1, text + fv->len, NULL }; /* past [ */
+		for (;;) {
+			jws(&jr);
+			if (jr.p >= jr.end || *jr.p != '"')
+				break;
+			if (jstr(&jr, &job->sbuf, &job->scap, &s, &len) != 0 ||
+			    add_follow(job, s, len, &used) != 0)
+				return SKM_NOMEM;
+			jws(&jr);
+			if (jr.p < jr.end && *jr.p == ',')
+				jr.p++;
+		}
+	}
 	for (i = 0, off = 0; i < job->nfu; i++) {
 		job->fu[i].p = job->fbuf + off;
 		off += job->fu[i].n + 1;
@@ -764,9 +792,10 @@ done:
 	return SKM_OK;
 }
 
-/* Count record r (in batch b), just inserted, into the aggregates. */
+/* Count record r (in batch b), inserted, into the aggregates: SKM_OK or
+ * SKM_NOMEM. */
 static int
-count_record(struct skm_db *db, struct import_job *job, const struct batch *b,
+count_record(struct import_job *job, const struct batch *b,
     const struct rec *r)
 {
 	struct skm__agg_run run;
@@ -780,7 +809,7 @@ count_record(struct skm_db *db, struct import_job *job, const struct batch *b,
 			k[i]->p = b->arena + r->keep[i].u.off;
 			k[i]->n = (size_t)r->keep[i].len;
 		}
-	if ((rc = follow_list(db, job, b, r)) != SKM_OK)
+	if ((rc = follow_list(job, b, r)) != SKM_OK)
 		return rc;
 	run.invoked = r->invoked;
 	run.invoked_s = r->invoked_ms >= 0 ? r->invoked_ms / 1000 :
@@ -789,9 +818,26 @@ count_record(struct skm_db *db, struct import_job *job, const struct batch *b,
 	run.duration = r->duration;
 	run.follow = job->fu;
 	run.nfollow = job->nfu;
-	if (skm__agg_count(job->agg, &run) != SKM_OK)
-		return skm__store_fail(db, SKM_NOMEM, "import: out of memory");
-	return SKM_OK;
+	return skm__agg_count(job->agg, &run);
+}
+
+/*
+ * count_batch - count the records of batch b the inserter inserted (not
+ * those whose id was there) into the aggregates.  The reader does it
+ * when the batch comes back to it, before filling it again, off the
+ * inserter's path; the inserter counts the last ones once the reader is
+ * done (import_load).  SKM_OK or SKM_NOMEM.
+ */
+static int
+count_batch(struct import_job *job, struct batch *b)
+{
+	int i, rc = SKM_OK;
+
+	for (i = 0; i < b->n && rc == SKM_OK; i++)
+		if (b->rec[i].inserted)
+			rc = count_record(job, b, &b->rec[i]);
+	b->inserted = 0;
+	return rc;
 }
 
 /*
@@ -1580,11 +1626,11 @@ fill_batch(struct import_job *job)
 		b->last = 1;
 }
 
-/* The inserter: bind record r (in batch b) and insert it, then count it
- * into the aggregates unless its id was there already. */
+/* The inserter: bind record r (in batch b) and insert it; r->inserted
+ * says whether its id was new (count_batch counts it then). */
 static int
-insert_rec(struct skm_db *db, struct import_job *job, const struct batch *b,
-    const struct rec *r)
+insert_rec(struct skm_db *db, struct import_job *job, struct batch *b,
+    struct rec *r)
 {
 	sqlite3_stmt *ins = job->ins;
 	const struct bval *v;
@@ -1621,34 +1667,38 @@ insert_rec(struct skm_db *db, struct import_job *job, const struct batch *b,
 	if (src != SQLITE_DONE)
 		return skm__store_sqlfail(db, src, "import");
 	job->res.records++;
-	if (sqlite3_changes(db->conn) != 1)
+	r->inserted = sqlite3_changes(db->conn) == 1;
+	if (!r->inserted)
 		return SKM_OK;          /* the id was there: skipped */
 	job->res.inserted++;
-	return count_record(db, job, b, r);
+	return r->v[FI_FOLLOWUP].kind == B_JSON ? json_follow(db, b, r) :
+	    SKM_OK;
 }
 
 /* The inserter: every record of batch b, then what stopped the reader
  * after them, if anything did. */
 static int
-insert_batch(struct skm_db *db, struct import_job *job, const struct batch *b)
+insert_batch(struct skm_db *db, struct import_job *job, struct batch *b)
 {
 	int i, rc;
 
 	for (i = 0; i < b->n; i++)
 		if ((rc = insert_rec(db, job, b, &b->rec[i])) != SKM_OK)
 			return rc;
+	b->inserted = 1;
 	if (b->rc != SKM_OK)
 		return skm__store_fail(db, b->rc, "%s", b->err);
 	return SKM_OK;
 }
 
-/* The reader's thread: fill the batches in turn, each once the inserter
- * is done with it, until the input ends, it is wrong, or the inserter
- * stops. */
+/* The reader's thread: count and fill the batches in turn, each once the
+ * inserter is done with it, until the input ends, it is wrong, or the
+ * inserter stops. */
 static void *
 reader_main(void *arg)
 {
 	struct import_job *job = arg;
+	struct batch *b;
 	int i, last, stop;
 
 	for (i = 0;; i = (i + 1) % NBATCH) {
@@ -1659,9 +1709,14 @@ reader_main(void *arg)
 		pthread_mutex_unlock(&job->mu);
 		if (stop)
 			break;
-		job->b = job->batch[i];
-		fill_batch(job);
-		last = job->b->last;
+		job->b = b = job->batch[i];
+		if (b->inserted && count_batch(job, b) != SKM_OK) {
+			b->n = 0;
+			b->rc = nomem(job);
+			b->last = 1;
+		} else
+			fill_batch(job);
+		last = b->last;
 		pthread_mutex_lock(&job->mu);
 		job->full[i] = 1;
 		pthread_cond_broadcast(&job->cv);
@@ -1693,6 +1748,7 @@ import_load(struct skm_db *db, struct import_job *job)
 			return skm__store_fail(db, SKM_NOMEM, "import: out of "
 			    "memory");
 		job->full[i] = 0;
+		job->batch[i]->inserted = 0;
 	}
 	job->stop = 0;
 	job->line = job->line0;
@@ -1709,7 +1765,10 @@ import_load(struct skm_db *db, struct import_job *job)
 		job->b = job->batch[0];
 		do {
 			fill_batch(job);
-			rc = insert_batch(db, job, job->b);
+			if ((rc = insert_batch(db, job, job->b)) == SKM_OK &&
+			    count_batch(job, job->b) != SKM_OK)
+				rc = skm__store_fail(db, SKM_NOMEM, "import: "
+				    "out of memory");
 		} while (rc == SKM_OK && !job->b->last);
 		return rc;
 	}
@@ -1730,6 +1789,12 @@ import_load(struct skm_db *db, struct import_job *job)
 			break;
 	}
 	pthread_join(t, NULL);
+	/* What the reader did not count before it was done. */
+	for (i = 0; i < NBATCH && rc == SKM_OK; i++)
+		if (job->batch[i]->inserted &&
+		    count_batch(job, job->batch[i]) != SKM_OK)
+			rc = skm__store_fail(db, SKM_NOMEM, "import: out of "
+			    "memory");
 	return rc;
 }
 
@@ -1975,7 +2040,6 @@ skm_import(struct skm_db *db, FILE *in, struct skm_import_result *res)
 	free(job.line_buf);
 	csv_free(&job.cr);
 	free(job.map);
-	free(job.mbuf);
 	free(job.fbuf);
 	free(job.fu);
 	skm__store_exec(db, "PRAGMA cache_size = -2000");
