@@ -54,36 +54,39 @@ enum ftype { F_TEXT, F_INT, F_REAL, F_BOOL, F_TIME, F_ARRAY };
  * them), in the table's order: the JSON keys
  * and CSV columns of export and import.  The INSERT below binds ?1..?24
  * in this order. */
+#define F(name, type, required) { name, sizeof(name) - 1, type, required }
 static const struct field {
 	const char *name;
+	int len;
 	enum ftype type;
 	int required;
 } fields[] = {
-	{ "id",			F_TEXT,  1 },
-	{ "skill_name",		F_TEXT,  1 },
-	{ "invoked_at",		F_TIME,  1 },
-	{ "ended_at",		F_TIME,  0 },
-	{ "workflow_path",	F_TEXT,  0 },
-	{ "session_id",		F_TEXT,  0 },
-	{ "project_path",	F_TEXT,  0 },
-	{ "parent_id",		F_TEXT,  0 },
-	{ "completed",		F_BOOL,  1 },
-	{ "duration_seconds",	F_REAL,  0 },
-	{ "error_type",		F_TEXT,  0 },
-	{ "exit_code",		F_INT,   0 },
-	{ "signal",		F_INT,   0 },
-	{ "follow_up_actions",	F_ARRAY, 0 },
-	{ "command",		F_TEXT,  0 },
-	{ "host",		F_TEXT,  0 },
-	{ "pid",		F_INT,   0 },
-	{ "user_cpu_seconds",	F_REAL,  0 },
-	{ "sys_cpu_seconds",	F_REAL,  0 },
-	{ "max_rss_kb",		F_INT,   0 },
-	{ "source",		F_TEXT,  0 },
-	{ "mono_start",		F_REAL,  0 },
-	{ "boot_id",		F_TEXT,  0 },
-	{ "pid_start",		F_INT,   0 },
+	F("id",			F_TEXT, 1),
+	F("skill_name",		F_TEXT, 1),
+	F("invoked_at",		F_TIME, 1),
+	F("ended_at",		F_TIME, 0),
+	F("workflow_path",	F_TEXT, 0),
+	F("session_id",		F_TEXT, 0),
+	F("project_path",	F_TEXT, 0),
+	F("parent_id",		F_TEXT, 0),
+	F("completed",		F_BOOL, 1),
+	F("duration_seconds",	F_REAL, 0),
+	F("error_type",		F_TEXT, 0),
+	F("exit_code",		F_INT, 0),
+	F("signal",		F_INT, 0),
+	F("follow_up_actions",	F_ARRAY, 0),
+	F("command",		F_TEXT, 0),
+	F("host",		F_TEXT, 0),
+	F("pid",		F_INT, 0),
+	F("user_cpu_seconds",	F_REAL, 0),
+	F("sys_cpu_seconds",	F_REAL, 0),
+	F("max_rss_kb",		F_INT, 0),
+	F("source",		F_TEXT, 0),
+	F("mono_start",		F_REAL, 0),
+	F("boot_id",		F_TEXT, 0),
+	F("pid_start",		F_INT, 0),
 };
+#undef F
 #define NFIELDS ((int)(sizeof(fields) / sizeof(fields[0])))
 enum { FI_ID, FI_SKILL, FI_INVOKED, FI_ENDED, FI_WORKFLOW, FI_SESSION,
     FI_PARENT = 7, FI_COMPLETED = 8, FI_DURATION = 9, FI_ERROR = 10,
@@ -921,7 +924,7 @@ find_field(const char *name, int len, int hint)
 
 	for (i = 0; i < NFIELDS; i++) {
 		fi = (hint + i) % NFIELDS;
-		if ((int)strlen(fields[fi].name) == len &&
+		if (fields[fi].len == len &&
 		    memcmp(fields[fi].name, name, len) == 0)
 			return fi;
 	}
@@ -1813,17 +1816,20 @@ free_indexes(struct import_job *job)
  * back exactly as the migrations made them; all of it is inside the
  * import's transaction, so a failed import leaves them as they were.
  * The unique index on id stays: it is what skips ids already present.
+ * So does the index of running invocations: every imported one is
+ * ended, so it gets no rows, and making it again would cost a scan of
+ * the table for nothing.
  */
+#define ASIDE "FROM sqlite_schema WHERE type = 'index' " \
+    "AND tbl_name = 'invocation' AND sql IS NOT NULL " \
+    "AND name <> 'invocation_running'"
 static int
 set_indexes_aside(struct skm_db *db, struct import_job *job)
 {
-	static const char sql[] =
-	    "SELECT sql FROM sqlite_schema WHERE type = 'index' "
-	    "AND tbl_name = 'invocation' AND sql IS NOT NULL";
+	static const char sql[] = "SELECT sql " ASIDE;
 	static const char names[] =
 	    "SELECT group_concat('DROP INDEX main.\"' || replace(name, '\"', "
-	    "'\"\"') || '\";', '') FROM sqlite_schema WHERE type = 'index' "
-	    "AND tbl_name = 'invocation' AND sql IS NOT NULL";
+	    "'\"\"') || '\";', '') " ASIDE;
 	sqlite3_stmt *st;
 	char *drop = NULL;
 	int rc, src;
@@ -1861,7 +1867,8 @@ set_indexes_aside(struct skm_db *db, struct import_job *job)
 
 /*
  * make_indexes - make the indexes set aside again, each by one sort of
- * the table's keys.  SQLite sorts in runs of the page cache's size
+ * the table's keys.  SQLite sorts in runs of the page cache's size (the
+ * default 2 MB here)
  * written to temporary files and merged, on worker threads where there
  * is a core free; one run of a million keys sorted in memory (what the
  * import's large cache and in-memory temporary files would make) takes
@@ -1881,7 +1888,7 @@ make_indexes(struct skm_db *db, struct import_job *job)
 			    (long long)sqlite3_column_int64(st, 0));
 		sqlite3_reset(st);
 	}
-	skm__store_exec(db, "PRAGMA cache_size = -4000; "
+	skm__store_exec(db, "PRAGMA cache_size = -2000; "
 	    "PRAGMA temp_store = FILE; PRAGMA threads = 2");
 	for (i = 0; i < job->nindex && rc == SKM_OK; i++) {
 		rc = skm__store_exec(db, job->index_sql[i]);
