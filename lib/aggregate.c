@@ -68,6 +68,8 @@ struct agg_ent {
 	char *a, *b;             /* the key: skill, and the map key,
 	                          * workflow path (NULL: none) or session */
 	size_t an, bn;
+	int own_a;               /* a is this entry's copy, not the one of
+	                          * the skill's AK_SKILL entry */
 	int64_t hour;
 	long long n, c;          /* runs, completed runs */
 	double d;                /* total duration of the completed runs */
@@ -103,7 +105,8 @@ skm__agg_clear(struct skm__agg *ag)
 	if (ag == NULL)
 		return;
 	for (i = 0; i < ag->n; i++) {
-		free(ag->ent[i].a);
+		if (ag->ent[i].own_a)
+			free(ag->ent[i].a);
 		free(ag->ent[i].b);
 		free(ag->ent[i].first);
 		free(ag->ent[i].last);
@@ -191,12 +194,17 @@ agg_is(const struct agg_ent *e, uint64_t h, int kind, const char *a,
     size_t an, const char *b, size_t bn, int64_t hour)
 {
 	return e->hash == h && e->kind == kind && e->hour == hour &&
-	    e->an == an && memcmp(e->a, a, an) == 0 &&
+	    e->an == an && (e->a == a || memcmp(e->a, a, an) == 0) &&
 	    (e->b == NULL) == (b == NULL) &&
 	    (b == NULL || (e->bn == bn && memcmp(e->b, b, bn) == 0));
 }
 
-/* The entry of (kind, a, b, hour), made if need be; NULL: no memory. */
+/*
+ * The entry of (kind, a, b, hour), made if need be; NULL: no memory.
+ * Every kind but AK_SKILL gets as a the skill's text as its AK_SKILL
+ * entry keeps it (shared): kept by pointer, and found by it without
+ * reading the text again.
+ */
 static struct agg_ent *
 agg_entry(struct skm__agg *ag, int kind, const char *a, size_t an,
     const char *b, size_t bn, int64_t hour)
@@ -227,13 +235,18 @@ agg_entry(struct skm__agg *ag, int kind, const char *a, size_t an,
 	e->hour = hour;
 	e->an = an;
 	e->bn = bn;
-	if ((e->a = malloc(an + 1)) == NULL)
+	if (kind != AK_SKILL)
+		e->a = (char *)a;	/* the AK_SKILL entry's: shared */
+	else if ((e->a = malloc(an + 1)) != NULL) {
+		memcpy(e->a, a, an);
+		e->a[an] = '\0';
+		e->own_a = 1;
+	} else
 		return NULL;
-	memcpy(e->a, a, an);
-	e->a[an] = '\0';
 	if (b != NULL) {
 		if ((e->b = malloc(bn + 1)) == NULL) {
-			free(e->a);
+			if (e->own_a)
+				free(e->a);
 			return NULL;
 		}
 		memcpy(e->b, b, bn);
@@ -286,15 +299,15 @@ agg_times(struct agg_ent *e, const char *iso)
 	return SKM_OK;
 }
 
-/* Count one key into a count map of r's skill. */
+/* Count one key into a count map of the skill sk (as its AK_SKILL entry
+ * keeps it, n bytes). */
 static int
-agg_key(struct skm__agg *ag, int kind, const struct skm__agg_run *r,
+agg_key(struct skm__agg *ag, int kind, const char *sk, size_t n,
     const struct skm__str *k)
 {
 	struct agg_ent *e;
 
-	if ((e = agg_entry(ag, kind, r->skill.p, r->skill.n, k->p, k->n,
-	    0)) == NULL)
+	if ((e = agg_entry(ag, kind, sk, n, k->p, k->n, 0)) == NULL)
 		return SKM_NOMEM;
 	e->n++;
 	return SKM_OK;
@@ -308,12 +321,14 @@ int
 skm__agg_count(struct skm__agg *ag, const struct skm__agg_run *r)
 {
 	struct agg_ent *e;
+	const char *sk;
+	size_t n = r->skill.n;
 	int64_t hour;
 	int i;
 
-	if ((e = agg_entry(ag, AK_SKILL, r->skill.p, r->skill.n, NULL, 0,
-	    0)) == NULL)
+	if ((e = agg_entry(ag, AK_SKILL, r->skill.p, n, NULL, 0, 0)) == NULL)
 		return SKM_NOMEM;
+	sk = e->a;	/* stays where it is while ag->ent grows */
 	agg_one(e, r);
 	if (agg_times(e, r->invoked) != SKM_OK)
 		return SKM_NOMEM;
@@ -325,26 +340,26 @@ skm__agg_count(struct skm__agg *ag, const struct skm__agg_run *r)
 		e->has_mm = 1;
 	}
 	if (r->workflow.p != NULL &&
-	    agg_key(ag, AK_WORKFLOWS, r, &r->workflow) != SKM_OK)
+	    agg_key(ag, AK_WORKFLOWS, sk, n, &r->workflow) != SKM_OK)
 		return SKM_NOMEM;
-	if (r->error.p != NULL && agg_key(ag, AK_ERRORS, r, &r->error) != SKM_OK)
+	if (r->error.p != NULL &&
+	    agg_key(ag, AK_ERRORS, sk, n, &r->error) != SKM_OK)
 		return SKM_NOMEM;
 	for (i = 0; i < r->nfollow; i++)
-		if (agg_key(ag, AK_FOLLOWUPS, r, &r->follow[i]) != SKM_OK)
+		if (agg_key(ag, AK_FOLLOWUPS, sk, n, &r->follow[i]) != SKM_OK)
 			return SKM_NOMEM;
-	if ((e = agg_entry(ag, AK_PAIR, r->skill.p, r->skill.n, r->workflow.p,
-	    r->workflow.n, 0)) == NULL)
+	if ((e = agg_entry(ag, AK_PAIR, sk, n, r->workflow.p, r->workflow.n,
+	    0)) == NULL)
 		return SKM_NOMEM;
 	agg_one(e, r);
 	/* The hour it began in: floor, also before 1970. */
 	hour = r->invoked_s - ((r->invoked_s % 3600) + 3600) % 3600;
-	if ((e = agg_entry(ag, AK_HOUR, r->skill.p, r->skill.n, NULL, 0,
-	    hour)) == NULL)
+	if ((e = agg_entry(ag, AK_HOUR, sk, n, NULL, 0, hour)) == NULL)
 		return SKM_NOMEM;
 	agg_one(e, r);
 	if (r->session.p != NULL) {
-		if ((e = agg_entry(ag, AK_SESSION, r->skill.p, r->skill.n,
-		    r->session.p, r->session.n, 0)) == NULL)
+		if ((e = agg_entry(ag, AK_SESSION, sk, n, r->session.p,
+		    r->session.n, 0)) == NULL)
 			return SKM_NOMEM;
 		agg_one(e, r);
 		if (agg_times(e, r->invoked) != SKM_OK)
