@@ -13,6 +13,7 @@
 #include <math.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -601,12 +602,25 @@ skm__ev_validate(const struct skm__event *ev, char *why, size_t whysize)
 	return 0;
 }
 
+/* In .data: on the shim's first page of it, which ld.so has written
+ * already (a .bss page of its own would be a page fault). */
+int skm__clock_syscall __attribute__((section(".data"))) = 0;
+
+static void
+clock_read(clockid_t c, struct timespec *ts)
+{
+	if (skm__clock_syscall)
+		syscall(SYS_clock_gettime, c, ts);
+	else
+		clock_gettime(c, ts);
+}
+
 int64_t
 skm__now_us(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_read(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
@@ -615,7 +629,7 @@ skm__mono(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_read(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -645,6 +659,12 @@ skm__random(void *buf, size_t n)
 int
 skm__uuid7(char out[37])
 {
+	return skm__uuid7_ms(out, skm__now_us() / 1000);
+}
+
+int
+skm__uuid7_ms(char out[37], int64_t ms_now)
+{
 	unsigned char b[10];
 	size_t got = skm__random(b, sizeof(b)), i;
 
@@ -652,12 +672,12 @@ skm__uuid7(char out[37])
 		/* No entropy yet (early boot): the clock and pid. */
 		struct timespec ts;
 
-		clock_gettime(CLOCK_MONOTONIC, &ts);
+		clock_read(CLOCK_MONOTONIC, &ts);
 		for (i = got; i < sizeof(b); i++)
 			b[i] = (unsigned char)((ts.tv_nsec >> i) ^
 			    (getpid() >> (i % 4 * 8)) ^ i * 37);
 	}
-	skm__uuid7_from(out, b);
+	skm__uuid7_at(out, b, ms_now);
 	return 0;
 }
 

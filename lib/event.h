@@ -204,7 +204,14 @@ int skm__text_ok(const char *p, size_t n, int name);
  * CLOCK_MONOTONIC in seconds, a UUIDv7 (36 characters and a NUL). */
 int64_t skm__now_us(void);
 double skm__mono(void);
+/* Nonzero: the two above ask the kernel (a system call) instead of the
+ * vDSO.  The shim sets it: in a host that never reads a clock, the
+ * vDSO's first use costs two page faults of its data pages and one of
+ * libc's code, several times the four system calls a run makes. */
+extern int skm__clock_syscall;
 int skm__uuid7(char out[37]);
+/* The same with the time the caller read already (Unix milliseconds). */
+int skm__uuid7_ms(char out[37], int64_t ms_now);
 /* Up to n random bytes from getrandom(2), never blocking: how many. */
 size_t skm__random(void *buf, size_t n);
 /* The same from 10 random bytes the caller has (a pool, say). */

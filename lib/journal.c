@@ -151,9 +151,24 @@ skm__jnl_init(struct skm__jnl *j, const char *dbpath)
 	k = strlen(dbpath);
 	if (n + k + sizeof(".journal") > sizeof(j->dir))
 		return why3(j, dbpath, ": path too long", "");
-	memcpy(j->dir + n, dbpath, k);
+	/* dbpath may be dir itself (skm__rec_start leaves it there). */
+	memmove(j->dir + n, dbpath, k);
 	memcpy(j->dir + n + k, ".journal", sizeof(".journal"));
 	return 0;
+}
+
+const char *
+skm__jnl_store(const struct skm__jnl *j, char buf[PATH_MAX])
+{
+	size_t n;
+
+	if (j->alt)
+		return memcpy(buf, j->store, strlen(j->store) + 1);
+	n = strlen(j->dir);
+	n = n >= sizeof(".journal") - 1 ? n - (sizeof(".journal") - 1) : 0;
+	memcpy(buf, j->dir, n);
+	buf[n] = '\0';
+	return buf;
 }
 
 /* mkdir -p of path's parents, each new one 0700. */
@@ -205,8 +220,9 @@ skm__jnl_dirfd(struct skm__jnl *j, int create)
 		}
 		return why3(j, j->dir, ": ", errtext(errno));
 	}
+	j->euid = geteuid();
 	if (fstat(fd, &sb) != 0 || !S_ISDIR(sb.st_mode) ||
-	    sb.st_uid != geteuid() || (sb.st_mode & 022) != 0) {
+	    sb.st_uid != j->euid || (sb.st_mode & 022) != 0) {
 		close(fd);
 		j->state = -1;
 		return why3(j, j->dir, ": refused: not a directory of this "
@@ -254,8 +270,11 @@ openat_stat(struct skm__jnl *j, int dfd, const char *name, int wr,
 		errno = e;
 		return -1;
 	}
+	/* The owner the directory was checked for, when it was (one
+	 * geteuid per append, not two). */
 	if (fstat(fd, sb) != 0 || !S_ISREG(sb->st_mode) ||
-	    sb->st_uid != geteuid() || (sb->st_mode & 077) != 0) {
+	    sb->st_uid != (j->state == 1 ? j->euid : geteuid()) ||
+	    (sb->st_mode & 077) != 0) {
 		close(fd);
 		refuse(j, name, ": refused: not a regular file of this user "
 		    "closed to group and others");
@@ -558,8 +577,9 @@ skm__jnl_append(struct skm__jnl *j, const void *rec, size_t len,
 	if (j->state >= 0 || j->alt)
 		return -1;
 	/* Refused (why says what and where): the second place, once. */
-	j->alt = 1;
 	cpy(j->refused, j->why, sizeof(j->refused));
+	(void)skm__jnl_store(j, j->store);
+	j->alt = 1;
 	if (skm__jnl_alt(j->dir, j->dir) != 0)
 		return -1;
 	j->state = 0;
@@ -622,7 +642,10 @@ append_here(struct skm__jnl *j, const void *rec, size_t len, int *crossed)
 			break;
 		}
 		lock_shared(fd);
-		t0 = mono_ns();
+		/* For the check of kept descriptors only (a one-shot
+		 * recorder reads no clock here). */
+		if (j->keep || j->hold)
+			t0 = mono_ns();
 		/* a: the file opened (its inode does not change); b: what the
 		 * name leads to now that the lock is held. */
 		if (fstatat(dfd, SKM__JNL_LIVE, &b, AT_SYMLINK_NOFOLLOW) == 0 &&

@@ -42,6 +42,8 @@ struct skm__jnl {
 	 * and its end comes right after its begin). */
 	int hold;
 	int kdfd, kfd;        /* the directory and the live file, or -1 */
+	uid_t euid;           /* geteuid() when the directory was opened:
+	                         the owner its files must have too */
 	dev_t kdev;
 	ino_t kino;
 	int64_t kcheck;       /* CLOCK_MONOTONIC ns before the last check */
@@ -53,6 +55,7 @@ struct skm__jnl {
 	 * on a recorder's usual path. */
 	char why[PATH_MAX + 96]; /* why it was refused or a write failed */
 	char refused[PATH_MAX + 96]; /* why the first place was (alt) */
+	char store[PATH_MAX]; /* the store's path, once dir is alt's */
 };
 
 #define SKM__JNL_LIVE "journal"
@@ -90,6 +93,10 @@ struct skm__jnl {
  * writing to the same journal.  Returns 0, or -1 (path too long).
  */
 int skm__jnl_init(struct skm__jnl *j, const char *dbpath);
+
+/* The path of the store j is the journal of (its symlinks resolved),
+ * into buf; buf.  dbpath may be j->dir itself in skm__jnl_init. */
+const char *skm__jnl_store(const struct skm__jnl *j, char buf[PATH_MAX]);
 
 /* Close a keeping journal: a last check (writing again what a seal
  * may have missed), then its descriptors and replay buffer. */

@@ -94,12 +94,11 @@ skm__rec_start(struct skm__rec *r, const char *dbpath)
 	r->j.kdfd = r->j.kfd = -1;
 	r->j.replay = NULL;
 	r->j.nreplay = r->j.replaycap = 0;
-	r->dbpath[0] = '\0';
 	r->crossed = 0;
 	r->invoked_us = skm__now_us();
 	r->mono_start = skm__mono();
-	skm__uuid7(r->id);
-	if (skm__rec_path(r->dbpath, sizeof(r->dbpath), dbpath) != 0) {
+	skm__uuid7_ms(r->id, r->invoked_us / 1000);
+	if (skm__rec_path(r->j.dir, sizeof(r->j.dir), dbpath) != 0) {
 		r->j.state = -1;
 		memcpy(r->j.why, "no store path: set SKM_DB or HOME",
 		    sizeof("no store path: set SKM_DB or HOME"));
@@ -111,7 +110,7 @@ skm__rec_start(struct skm__rec *r, const char *dbpath)
 int
 skm__rec_open(struct skm__rec *r)
 {
-	return skm__jnl_init(&r->j, r->dbpath);
+	return skm__jnl_init(&r->j, r->j.dir);
 }
 
 int

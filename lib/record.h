@@ -23,8 +23,12 @@ struct skm__rec {
 	double mono_start;
 	int crossed;            /* an append took the journal past the
 	                           fold threshold */
-	char dbpath[PATH_MAX];  /* the store, absolute */
-	struct skm__jnl j;      /* last: its buffers (see journal.h) */
+	/* Last: its buffers (see journal.h).  The store's absolute path
+	 * waits in j.dir from skm__rec_start to skm__rec_open, which makes
+	 * it the journal's; skm__jnl_store() gives it back.  Not a buffer
+	 * of its own: a run's small fields, the journal's and its directory
+	 * then lie on one page, not two 4 KiB apart (each a page fault). */
+	struct skm__jnl j;
 };
 
 /*

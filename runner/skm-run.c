@@ -229,6 +229,7 @@ rec_end(struct rec *r, const struct skm_begin_info *bi,
     const struct skm_end_info *ei)
 {
 	struct skm__event end;
+	char store[PATH_MAX];
 
 	if (!r->recording)
 		return;
@@ -244,7 +245,8 @@ rec_end(struct rec *r, const struct skm_begin_info *bi,
 	if (skm__rec_append(&r->rec, &event, evbuf, sizeof(evbuf)) != 0)
 		rec_warn(r, "not recorded", r->rec.j.why);
 	else if (r->rec.crossed)
-		skm__jnl_spawn_fold(skm_program(), r->rec.dbpath);
+		skm__jnl_spawn_fold(skm_program(),
+		    skm__jnl_store(&r->rec.j, store));
 	moved_warn(r);
 	r->recording = 0;
 }
