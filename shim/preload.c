@@ -115,24 +115,33 @@ static unsigned char evbuf[SKM__REC_HDR + SKM__REC_MAX];
 static unsigned char evbuf2[8192];
 
 /*
- * What a recorded process writes, in one block laid out so that it
- * touches two pages, not the six it took as separate variables: on the
- * first, the new environ array env_fix may need, a record buffer for the
- * usual event (evbuf takes one that does not fit) and the event's fields
- * (its follow-up array, last, stays untouched and reaches into the
- * second); on the second, the run's id, start times and journal (the end
- * goes where the begin went, whatever the program does to its
- * environment: env -i), whose directory is written only as far as its
- * text goes.  Each page first touched costs a process about 15 us here.
+ * What a recorded process writes, laid out to touch as few new pages as
+ * it can (each first touch costs a process about 15 us here): the new
+ * environ array env_fix may need in .data (see SHIM_HOT); then one block
+ * of a record buffer for the usual event (evbuf takes one that does not
+ * fit), the event (its follow-up array, last, stays untouched) and the
+ * run's id, start times and journal (the end goes where the begin went,
+ * whatever the program does to its environment: env -i), whose directory
+ * is written only as far as its text goes.  What the block's two ends
+ * touch lies 6 KiB apart: two pages, not the six of separate variables.
  */
 #define SMALL_REC 1536
+/* The block starts a page of its own, so that what it touches is two
+ * pages whatever comes before it: in a section of its own (x86-64's
+ * .lbss, which follows .bss, so .bss keeps its start on the page ld.so
+ * has written, where text in begin() lies). */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define SHIM_PAGED __attribute__((section(".lbss.skm_mem"), aligned(4096)))
+#else
+#define SHIM_PAGED
+#endif
 #define SMALL_ENV 128
+static char *small_env[SMALL_ENV] SHIM_HOT; /* env_fix's environ, if it fits */
 static struct {
-	char *env[SMALL_ENV];  /* env_fix's new environ, when it fits */
 	unsigned char buf[SMALL_REC];
 	struct skm__event ev;
 	struct skm__rec jr;
-} mem;
+} mem SHIM_PAGED;
 
 /* The buffer to encode ev into: mem.buf when it fits, else evbuf. */
 static unsigned char *
@@ -318,7 +327,7 @@ cmdline_join(int argc, char **argv, char *buf, size_t bufsize, size_t *size)
  * removed variable for SKM_INVOCATION_ID, so that main's third argument
  * (which programs such as make read) stays the same array as environ.
  * Only when there is no slot to reuse is a new array made: static
- * (mem.env) or, for a large environment, mmap'd; never the heap
+ * (small_env) or, for a large environment, mmap'd; never the heap
  * (putenv's realloc ran the host's malloc before its main);
  * glibc's setenv copies an environ it did not allocate, never frees it.
  * Called from the constructor, before any thread of the host exists.
@@ -346,9 +355,9 @@ env_fix(void)
 	*out = NULL;
 	if (rec.active && !placed) {
 		size_t n = (size_t)(out - environ);
-		/* mem.env is on a page the recording has touched already:
-		 * no mmap, no page fault, for the usual environment. */
-		char **ne = n + 2 <= SMALL_ENV ? mem.env : mmap(NULL, (n + 2) *
+		/* small_env is on a page ld.so has written already: no
+		 * mmap, no page fault, for the usual environment. */
+		char **ne = n + 2 <= SMALL_ENV ? small_env : mmap(NULL, (n + 2) *
 		    sizeof(*ne), PROT_READ | PROT_WRITE, MAP_PRIVATE |
 		    MAP_ANONYMOUS, -1, 0);
 
