@@ -609,9 +609,7 @@ int skm__clock_syscall __attribute__((section(".data"))) = 0;
 static void
 clock_read(clockid_t c, struct timespec *ts)
 {
-	if (skm__clock_syscall)
-		syscall(SYS_clock_gettime, c, ts);
-	else
+	if (!skm__clock_syscall || syscall(SYS_clock_gettime, c, ts) != 0)
 		clock_gettime(c, ts);
 }
 

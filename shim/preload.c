@@ -119,17 +119,20 @@ static unsigned char evbuf2[8192];
  * it can (each first touch costs a process about 15 us here): the new
  * environ array env_fix may need in .data (see SHIM_HOT); then one block
  * of a record buffer for the usual event (evbuf takes one that does not
- * fit), the event (its follow-up array, last, stays untouched) and the
- * run's id, start times and journal (the end goes where the begin went,
- * whatever the program does to its environment: env -i), whose directory
- * is written only as far as its text goes.  What the block's two ends
- * touch lies 6 KiB apart: two pages, not the six of separate variables.
+ * fit), the event's fields and the run's id, start times and journal
+ * (the end goes where the begin went, whatever the program does to its
+ * environment: env -i), whose directory is written only as far as its
+ * text goes.  The run lies over the event's follow-up array: a process
+ * the shim records has no follow-up actions to give (finish() passes
+ * none), so that array is never written nor read (the encoder reads
+ * nfollow entries: none), and what the block touches is its first 2.5
+ * KiB and the directory's text: one page, not the six of separate
+ * variables (event2, for a second exit, is apart).
  */
 #define SMALL_REC 1536
-/* The block starts a page of its own, so that what it touches is two
- * pages whatever comes before it: in a section of its own (x86-64's
- * .lbss, which follows .bss, so .bss keeps its start on the page ld.so
- * has written, where text in begin() lies). */
+/* The block starts a page of its own, whatever comes before it: in a
+ * section of its own (x86-64's .lbss, which follows .bss, so .bss keeps
+ * its start on the page ld.so has written, where text in begin() lies). */
 #if defined(__x86_64__) && defined(__GNUC__)
 #define SHIM_PAGED __attribute__((section(".lbss.skm_mem"), aligned(4096)))
 #else
@@ -139,8 +142,14 @@ static unsigned char evbuf2[8192];
 static char *small_env[SMALL_ENV] SHIM_HOT; /* env_fix's environ, if it fits */
 static struct {
 	unsigned char buf[SMALL_REC];
-	struct skm__event ev;
-	struct skm__rec jr;
+	union {
+		struct skm__event ev;  /* nfollow stays 0 */
+		struct {
+			unsigned char ev_fields[offsetof(struct skm__event,
+			    follow)];
+			struct skm__rec jr;
+		};
+	};
 } mem SHIM_PAGED;
 
 /* The buffer to encode ev into: mem.buf when it fits, else evbuf. */
