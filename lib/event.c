@@ -680,12 +680,6 @@ skm__uuid7_ms(char out[37], int64_t ms_now)
 }
 
 void
-skm__uuid7_from(char out[37], const unsigned char rnd[10])
-{
-	skm__uuid7_at(out, rnd, skm__now_us() / 1000);
-}
-
-void
 skm__uuid7_at(char out[37], const unsigned char rnd[10], int64_t ms_now)
 {
 	static const char hex[] = "0123456789abcdef";

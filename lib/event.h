@@ -214,9 +214,7 @@ int skm__uuid7(char out[37]);
 int skm__uuid7_ms(char out[37], int64_t ms_now);
 /* Up to n random bytes from getrandom(2), never blocking: how many. */
 size_t skm__random(void *buf, size_t n);
-/* The same from 10 random bytes the caller has (a pool, say). */
-void skm__uuid7_from(char out[37], const unsigned char rnd[10]);
-/* The same at ms_now, Unix milliseconds the caller read already. */
+/* A UUIDv7 at ms_now from 10 random bytes the caller has (a pool, say). */
 void skm__uuid7_at(char out[37], const unsigned char rnd[10], int64_t ms_now);
 
 #endif /* SKM_EVENT_H */
